@@ -1,0 +1,65 @@
+"""Public responses are a pure function of the page's state: cached and ETagged by the page's version.
+
+A visitor's request costs one indexed query (the page row, for its version) and one cache read; a
+conditional GET whose ETag still matches answers 304. The ETag also carries the current minute, since
+"ongoing for 1h 5m" and "the last 15 days" move with the clock.
+"""
+
+import hashlib
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+
+from incidents.models import Page
+
+CACHE_TIMEOUT = 3600
+
+
+def get_public_page(page_code: str | None) -> Page:
+    pages = Page.objects.only("id", "code", "name", "time_zone", "url", "is_default", "version", "updated_at")
+    try:
+        if page_code is None:
+            return pages.get(is_default=True)
+        return pages.get(code=page_code)
+    except Page.DoesNotExist:
+        raise Http404("No such status page.") from None
+
+
+def public_etag(page: Page, request, now) -> str:
+    # updated_at guards against a version number seen before (a database restored from a backup).
+    material = f"{page.code}:{page.version}:{page.updated_at.isoformat()}:{request.get_full_path()}:{now:%Y%m%d%H%M}"
+    return '"' + hashlib.sha256(material.encode()).hexdigest()[:32] + '"'
+
+
+def public_view(view):
+    """Resolve the page, answer 304 or a cached body when it can, and call the view only on a miss.
+
+    The view is called as view(request, page, now, **kwargs) and returns an HttpResponse.
+    """
+
+    @wraps(view)
+    def wrapper(request, page_code: str | None = None, **kwargs):
+        page = get_public_page(page_code)
+        now = timezone.now()
+        etag = public_etag(page, request, now)
+        response = get_conditional_response(request, etag=etag)
+        if response is None:
+            key = f"public:{etag}"
+            cached = cache.get(key)
+            if cached is not None:
+                content, content_type = cached
+                response = HttpResponse(content, content_type=content_type)
+            else:
+                response = view(request, page, now, **kwargs)
+                if response.status_code == 200 and not response.streaming:
+                    cache.set(key, (response.content, response["Content-Type"]), CACHE_TIMEOUT)
+        response["ETag"] = etag
+        patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_MAX_AGE, must_revalidate=True)
+        patch_vary_headers(response, ["Accept-Encoding"])
+        return response
+
+    return wrapper

@@ -1,0 +1,79 @@
+"""The statuses of the domain (DESIGN.md, "Domain rules"), in order of severity where that matters."""
+
+from django.db import models
+
+
+class ComponentStatus(models.TextChoices):
+    OPERATIONAL = "operational", "Operational"
+    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded Performance"
+    PARTIAL_OUTAGE = "partial_outage", "Partial Outage"
+    MAJOR_OUTAGE = "major_outage", "Major Outage"
+    UNDER_MAINTENANCE = "under_maintenance", "Under Maintenance"
+
+
+# How bad a component status is, for "the most degraded child" of a group. Maintenance is worse than
+# operational but better than any degradation.
+COMPONENT_SEVERITY = {
+    ComponentStatus.OPERATIONAL: 0,
+    ComponentStatus.UNDER_MAINTENANCE: 1,
+    ComponentStatus.DEGRADED_PERFORMANCE: 2,
+    ComponentStatus.PARTIAL_OUTAGE: 3,
+    ComponentStatus.MAJOR_OUTAGE: 4,
+}
+
+COMPONENT_COLOUR = {
+    ComponentStatus.OPERATIONAL: "green",
+    ComponentStatus.DEGRADED_PERFORMANCE: "yellow",
+    ComponentStatus.PARTIAL_OUTAGE: "orange",
+    ComponentStatus.MAJOR_OUTAGE: "red",
+    ComponentStatus.UNDER_MAINTENANCE: "blue",
+}
+
+
+class IncidentStatus(models.TextChoices):
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+    POSTMORTEM = "postmortem", "Postmortem"
+
+
+UNRESOLVED_STATUSES = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
+CLOSED_STATUSES = (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM)
+
+
+class Impact(models.TextChoices):
+    NONE = "none", "None"
+    MINOR = "minor", "Minor"
+    MAJOR = "major", "Major"
+    CRITICAL = "critical", "Critical"
+
+
+class Indicator(models.TextChoices):
+    """The page's overall status indicator, as Statuspage's status.json names it."""
+
+    NONE = "none", "All Systems Operational"
+    MAINTENANCE = "maintenance", "Service Under Maintenance"
+    MINOR = "minor", "Minor Service Outage"
+    MAJOR = "major", "Partial System Outage"
+    CRITICAL = "critical", "Major System Outage"
+
+
+INDICATOR_RANK = {
+    Indicator.NONE: 0,
+    Indicator.MAINTENANCE: 1,
+    Indicator.MINOR: 2,
+    Indicator.MAJOR: 3,
+    Indicator.CRITICAL: 4,
+}
+
+IMPACT_RANK = {Impact.NONE: 0, Impact.MINOR: 1, Impact.MAJOR: 2, Impact.CRITICAL: 3}
+
+# The impact a component status implies for the incident that caused it.
+IMPACT_OF_COMPONENT_STATUS = {
+    ComponentStatus.OPERATIONAL: Impact.NONE,
+    ComponentStatus.UNDER_MAINTENANCE: Impact.NONE,
+    ComponentStatus.DEGRADED_PERFORMANCE: Impact.MINOR,
+    ComponentStatus.PARTIAL_OUTAGE: Impact.MAJOR,
+    ComponentStatus.MAJOR_OUTAGE: Impact.CRITICAL,
+}

@@ -1,0 +1,220 @@
+"""The domain: pages, component groups, components and their status history, incidents and updates.
+
+Writes go through incidents/services.py; the methods here answer pure questions about state.
+"""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from incidents.choices import (
+    COMPONENT_COLOUR,
+    UNRESOLVED_STATUSES,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+)
+from incidents.codes import CODE_RE, new_code
+
+code_validator = RegexValidator(CODE_RE, "A code is 12 lowercase letters or digits.")
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"Unknown time zone {value!r}; use an IANA name such as Europe/Paris.") from None
+
+
+def code_field():
+    return models.CharField(max_length=12, unique=True, default=new_code, editable=False, validators=[code_validator])
+
+
+class Page(models.Model):
+    code = code_field()
+    name = models.CharField(max_length=100)
+    time_zone = models.CharField(max_length=63, default="UTC", validators=[validate_time_zone])
+    url = models.URLField(blank=True, help_text="The company's own website, linked from the page header.")
+    is_default = models.BooleanField(default=False, help_text="Served at / (the others under /p/<id>/).")
+    # Bumped after every committed change; public responses are cached and ETagged by it.
+    version = models.PositiveBigIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_page"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        if self.is_default:
+            return reverse("home")
+        return reverse("page-home", kwargs={"page_code": self.code})
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def public_url(self, name: str, **kwargs) -> str:
+        """The path of one of this page's public views, at / for the default page or under /p/<id>/."""
+        if self.is_default:
+            return reverse(name, kwargs=kwargs)
+        return reverse(f"page-{name}", kwargs={"page_code": self.code, **kwargs})
+
+
+class ComponentGroup(models.Model):
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="groups")
+    code = code_field()
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            # The public page lists a page's groups in order.
+            models.Index(fields=["page", "position"], name="group_page_position"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Component(models.Model):
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="components")
+    group = models.ForeignKey(
+        ComponentGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="components"
+    )
+    code = code_field()
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=32, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL)
+    position = models.PositiveIntegerField(default=0)
+    showcase = models.BooleanField(default=True, help_text="Show the uptime bars for this component.")
+    only_show_if_degraded = models.BooleanField(default=False)
+    start_date = models.DateField(null=True, blank=True, help_text="When the component came into service.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            # The public page lists a page's components in order.
+            models.Index(fields=["page", "position"], name="component_page_position"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def colour(self) -> str:
+        return COMPONENT_COLOUR[self.status]
+
+    @property
+    def is_visible(self) -> bool:
+        return not self.only_show_if_degraded or self.status != ComponentStatus.OPERATIONAL
+
+
+class Incident(models.Model):
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="incidents")
+    code = code_field()
+    name = models.CharField(max_length=200)
+    # Derived from the updates by services.incident_refresh; stored for queries and lists.
+    status = models.CharField(max_length=32, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING)
+    impact = models.CharField(max_length=16, choices=Impact.choices, default=Impact.NONE)
+    impact_override = models.CharField(max_length=16, choices=Impact.choices, blank=True, default="")
+    start_override = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the incident began before its first update."
+    )
+    started_at = models.DateTimeField()
+    monitoring_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    last_update_at = models.DateTimeField()
+    components = models.ManyToManyField(Component, blank=True, related_name="incidents")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # The public page's open incidents: WHERE page_id = ? AND status IN (unresolved).
+            models.Index(fields=["page", "status"], name="incident_page_status"),
+            # Past incidents and history: WHERE page_id = ? ORDER BY started_at DESC.
+            models.Index(fields=["page", "-started_at"], name="incident_page_started"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in UNRESOLVED_STATUSES
+
+    def duration(self, now=None) -> timedelta | None:
+        """From the start to the resolution; for an open incident, to now."""
+        end = self.resolved_at
+        if end is None:
+            if now is None:
+                return None
+            end = now
+        return max(end - self.started_at, timedelta(0))
+
+
+class IncidentUpdate(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    code = code_field()
+    status = models.CharField(max_length=32, choices=IncidentStatus.choices)
+    body = models.TextField(help_text="Markdown.")
+    display_at = models.DateTimeField(help_text="The time shown for this update; the incident's times follow it.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    deliver_notifications = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-display_at", "-id"]
+        indexes = [
+            # An incident's timeline in display order.
+            models.Index(fields=["incident", "display_at"], name="update_incident_display"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_status_display()} update of {self.incident_id}"
+
+
+class ComponentStatusChange(models.Model):
+    """Every change of a component's status; the uptime history is computed from these rows."""
+
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="status_changes")
+    old_status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    new_status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    changed_at = models.DateTimeField()
+    incident = models.ForeignKey(
+        Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="status_changes"
+    )
+    update = models.ForeignKey(
+        IncidentUpdate, on_delete=models.SET_NULL, null=True, blank=True, related_name="component_changes"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [
+            # Uptime: a component's changes over a window, in time order.
+            models.Index(fields=["component", "changed_at"], name="change_component_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.component_id}: {self.old_status} → {self.new_status}"

@@ -1,0 +1,127 @@
+"""How the domain reads to people: labels, durations, times in the page's zone, the affected line."""
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from incidents.choices import Impact, IncidentStatus
+
+
+def label_updates(updates_oldest_first: Sequence) -> None:
+    """Set `.label` on each update: "Update" when its status equals the previous one's, else the status."""
+    previous = None
+    for update in updates_oldest_first:
+        if previous is not None and update.status == previous:
+            update.label = "Update"
+        else:
+            update.label = IncidentStatus(update.status).label
+        previous = update.status
+
+
+def format_duration(delta: timedelta) -> str:
+    """3h 20m; 2d 4h 5m; 45m; 0m."""
+    minutes = int(delta.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(f"{days}d")
+    if days or hours:
+        parts.append(f"{hours}h")
+    parts.append(f"{minutes}m")
+    return " ".join(parts)
+
+
+def join_english(items: Sequence[str]) -> str:
+    """A; A and B; A, B, and C."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    if len(items) == 2:
+        return f"{items[0]} and {items[1]}"
+    return ", ".join(items[:-1]) + f", and {items[-1]}"
+
+
+def local(dt: datetime, tz: ZoneInfo) -> datetime:
+    return dt.astimezone(tz)
+
+
+def format_day(day: date) -> str:
+    """Jun 6, 2025."""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def format_date(dt: datetime, tz: ZoneInfo) -> str:
+    """Jun 6, 2025, in the page's zone."""
+    return format_day(local(dt, tz).date())
+
+
+def format_long_date(dt: datetime, tz: ZoneInfo) -> str:
+    """June 6, 2025."""
+    d = local(dt, tz)
+    return f"{d:%B} {d.day}, {d.year}"
+
+
+def format_time(dt: datetime, tz: ZoneInfo) -> str:
+    """21:01 UTC (the zone's abbreviation at that moment)."""
+    d = local(dt, tz)
+    return f"{d:%H:%M} {d.tzname()}"
+
+
+def format_posted(dt: datetime, tz: ZoneInfo) -> str:
+    """Jun 6, 2025 - 21:01 UTC."""
+    return f"{format_date(dt, tz)} - {format_time(dt, tz)}"
+
+
+def affected_groups(components: Sequence) -> list[tuple[str, list[str]]]:
+    """The affected components as (top-level name, [children]) in page order.
+
+    A grouped component appears under its group's name; an ungrouped one stands alone with no children.
+    `components` need `group` loaded.
+    """
+    entries: dict[tuple, tuple[str, list[str]]] = {}
+    for component in components:
+        group = component.group
+        if group is not None:
+            key = (group.position, 0, group.id)
+            entries.setdefault(key, (group.name, []))[1].append((component.position, component.id, component.name))
+        else:
+            key = (component.position, 1, component.id)
+            entries[key] = (component.name, [])
+    result = []
+    for key in sorted(entries):
+        name, children = entries[key]
+        result.append((name, [child[2] for child in sorted(children)]))
+    return result
+
+
+def affected_line(components: Sequence) -> str:
+    """API (Transactional API, Campaigns API), Webservices (SDK), and Delivery (Push campaigns)."""
+    parts = [f"{name} ({', '.join(children)})" if children else name for name, children in affected_groups(components)]
+    return join_english(parts)
+
+
+def impact_phrase(impact: str) -> str:
+    """a minor incident; a major incident; a critical incident; an incident."""
+    if impact == Impact.NONE:
+        return "an incident"
+    return f"a {impact} incident"
+
+
+def incident_summary(incident, page, components: Sequence, now: datetime) -> str:
+    """The one-sentence summary at the top of an incident page."""
+    tz = page.tz
+    # A group with several affected children is named by the group, a lone child by itself.
+    names = join_english(
+        [children[0] if len(children) == 1 else name for name, children in affected_groups(components)]
+    )
+    affecting = f" affecting {names}" if names else ""
+    if incident.resolved_at is None:
+        return (
+            f"{page.name} is experiencing {impact_phrase(incident.impact)}{affecting}, "
+            f"ongoing for {format_duration(incident.duration(now))}."
+        )
+    return (
+        f"{page.name} experienced {impact_phrase(incident.impact)} on {format_long_date(incident.started_at, tz)}"
+        f"{affecting}, lasting {format_duration(incident.duration())}."
+    )

@@ -1,0 +1,373 @@
+"""The only write path for pages, components and incidents.
+
+The admin, the APIs, management commands and tests all call these functions. Each runs in one
+transaction, validates before it writes (bad input raises ValidationError and changes nothing), and
+bumps the page's version in that transaction, so caches see the change exactly when it commits.
+"""
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from incidents.choices import CLOSED_STATUSES, ComponentStatus, Impact, IncidentStatus
+from incidents.models import (
+    Component,
+    ComponentGroup,
+    ComponentStatusChange,
+    Incident,
+    IncidentUpdate,
+    Page,
+    validate_time_zone,
+)
+from incidents.status import impact_of
+
+# How far in the future a display time may lie (clock skew between a responder's machine and ours).
+FUTURE_TOLERANCE = timedelta(minutes=1)
+
+
+# -- validation helpers ------------------------------------------------------------------------------
+
+
+def _require_choice(value, choices, field: str) -> str:
+    if value not in choices.values:
+        raise ValidationError({field: f"Unknown {field} {value!r}; expected one of: {', '.join(choices.values)}."})
+    return value
+
+
+def _require_text(value, field: str, max_length: int | None = None) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: f"The {field} must not be empty."})
+    if max_length and len(text) > max_length:
+        raise ValidationError({field: f"The {field} must be at most {max_length} characters."})
+    return text
+
+
+def _require_aware(value: datetime | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise ValidationError({field: f"The {field} must be a date and time with a time zone."})
+    if value > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({field: f"The {field} must not be in the future."})
+    return value
+
+
+def _clean_component_changes(page: Page, components: Mapping | None) -> dict[Component, str]:
+    changes = {}
+    for component, status in (components or {}).items():
+        if not isinstance(component, Component) or component.page_id != page.pk:
+            raise ValidationError({"components": f"Component {component} does not belong to the page {page}."})
+        changes[component] = _require_choice(status, ComponentStatus, "component status")
+    return changes
+
+
+def page_changed(page_id: int) -> None:
+    """Bump the page's version (cache invalidation) inside the writing transaction.
+
+    The new version becomes visible exactly when the change commits: a reader sees either the old state
+    with the old version or the new state with the new one, never new content cached under an old key.
+    """
+    Page.objects.filter(pk=page_id).update(version=F("version") + 1, updated_at=timezone.now())
+
+
+# -- pages and components -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def page_create(*, name: str, time_zone: str = "UTC", url: str = "", code: str | None = None) -> Page:
+    """Create a page; the first page becomes the default one, served at /."""
+    name = _require_text(name, "name", 100)
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        raise ValidationError({"time_zone": exc.messages}) from None
+    page = Page(name=name, time_zone=time_zone, url=url, is_default=not Page.objects.filter(is_default=True).exists())
+    if code:
+        page.code = code
+    page.full_clean()
+    page.save()
+    return page
+
+
+def _next_position(page: Page) -> int:
+    """Top-level groups and ungrouped components share one order on the page."""
+    top = [
+        ComponentGroup.objects.filter(page=page).aggregate(m=Max("position"))["m"],
+        Component.objects.filter(page=page).aggregate(m=Max("position"))["m"],
+    ]
+    return max((p for p in top if p is not None), default=-1) + 1
+
+
+@transaction.atomic
+def component_group_create(
+    *, page: Page, name: str, description: str = "", position: int | None = None
+) -> ComponentGroup:
+    group = ComponentGroup(
+        page=page,
+        name=_require_text(name, "name", 100),
+        description=description or "",
+        position=_next_position(page) if position is None else position,
+    )
+    group.save()
+    page_changed(page.pk)
+    return group
+
+
+@transaction.atomic
+def component_create(
+    *,
+    page: Page,
+    name: str,
+    group: ComponentGroup | None = None,
+    description: str = "",
+    status: str = ComponentStatus.OPERATIONAL,
+    position: int | None = None,
+    showcase: bool = True,
+    only_show_if_degraded: bool = False,
+    start_date: date | None = None,
+) -> Component:
+    if group is not None and group.page_id != page.pk:
+        raise ValidationError({"group": f"The group {group} does not belong to the page {page}."})
+    _require_choice(status, ComponentStatus, "status")
+    if position is None:
+        if group is not None:
+            position = (group.components.aggregate(m=Max("position"))["m"] or -1) + 1
+        else:
+            position = _next_position(page)
+    component = Component.objects.create(
+        page=page,
+        group=group,
+        name=_require_text(name, "name", 100),
+        description=description or "",
+        status=status,
+        position=position,
+        showcase=showcase,
+        only_show_if_degraded=only_show_if_degraded,
+        start_date=start_date,
+    )
+    page_changed(page.pk)
+    return component
+
+
+def _apply_component_status(
+    component: Component,
+    status: str,
+    *,
+    at: datetime,
+    author=None,
+    incident: Incident | None = None,
+    update: IncidentUpdate | None = None,
+) -> ComponentStatusChange | None:
+    """Set one component's status and record the change; nothing when the status is unchanged."""
+    current = Component.objects.select_for_update().get(pk=component.pk)
+    if current.status == status:
+        component.status = status
+        return None
+    change = ComponentStatusChange.objects.create(
+        component=current,
+        old_status=current.status,
+        new_status=status,
+        changed_at=at,
+        incident=incident,
+        update=update,
+        author=author,
+    )
+    Component.objects.filter(pk=component.pk).update(status=status, updated_at=timezone.now())
+    component.status = status
+    return change
+
+
+@transaction.atomic
+def component_set_status(*, component: Component, status: str, author=None, at: datetime | None = None):
+    """Set a component's status outside any incident (a quick change from the admin or the API)."""
+    _require_choice(status, ComponentStatus, "status")
+    at = _require_aware(at, "time") or timezone.now()
+    change = _apply_component_status(component, status, at=at, author=author)
+    page_changed(component.page_id)
+    return change
+
+
+# -- incidents ------------------------------------------------------------------------------------------
+
+
+def incident_refresh(incident: Incident) -> Incident:
+    """Recompute the incident's stored, derived fields from its updates and component changes."""
+    updates = list(incident.updates.order_by("display_at", "id").only("status", "display_at"))
+    first, last = updates[0], updates[-1]
+    incident.status = last.status
+    incident.started_at = incident.start_override or first.display_at
+    incident.last_update_at = last.display_at
+    entered: dict[str, datetime] = {}
+    previous = None
+    for update in updates:
+        if update.status != previous:
+            entered[update.status] = update.display_at
+        previous = update.status
+    incident.monitoring_at = entered.get(IncidentStatus.MONITORING)
+    if incident.status in CLOSED_STATUSES:
+        incident.resolved_at = entered.get(IncidentStatus.RESOLVED, last.display_at)
+    else:
+        incident.resolved_at = None
+    caused = incident.status_changes.values_list("new_status", flat=True)
+    incident.impact = incident.impact_override or impact_of(caused)
+    incident.save()
+    return incident
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    page: Page,
+    name: str,
+    body: str,
+    status: str = IncidentStatus.INVESTIGATING,
+    components: Mapping[Component, str] | None = None,
+    affected: list[Component] | None = None,
+    impact_override: str | None = None,
+    author=None,
+    display_at: datetime | None = None,
+    started_at: datetime | None = None,
+    deliver_notifications: bool = True,
+) -> Incident:
+    """Declare an incident with its first update and the new statuses of the affected components.
+
+    `components` maps components to their new status; `affected` lists components that the incident
+    concerns without changing their status.
+    """
+    name = _require_text(name, "name", 200)
+    body = _require_text(body, "body")
+    _require_choice(status, IncidentStatus, "status")
+    if impact_override not in (None, ""):
+        _require_choice(impact_override, Impact, "impact_override")
+    changes = _clean_component_changes(page, components)
+    affected = list(affected or [])
+    _clean_component_changes(page, dict.fromkeys(affected, ComponentStatus.OPERATIONAL))
+    now = timezone.now()
+    display_at = _require_aware(display_at, "display_at") or now
+    started_at = _require_aware(started_at, "started_at")
+    if started_at and started_at > display_at:
+        raise ValidationError({"started_at": "The incident cannot start after its first update."})
+
+    incident = Incident.objects.create(
+        page=page,
+        name=name,
+        status=status,
+        impact_override=impact_override or "",
+        start_override=started_at,
+        started_at=started_at or display_at,
+        last_update_at=display_at,
+    )
+    _post(
+        incident,
+        status=status,
+        body=body,
+        changes=changes,
+        affected=affected,
+        author=author,
+        display_at=display_at,
+        deliver_notifications=deliver_notifications,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_post_update(
+    *,
+    incident: Incident,
+    body: str,
+    status: str | None = None,
+    components: Mapping[Component, str] | None = None,
+    affected: list[Component] | None = None,
+    author=None,
+    display_at: datetime | None = None,
+    deliver_notifications: bool = True,
+) -> IncidentUpdate:
+    """Post an update: a stage change and/or a message, and component statuses, in one step."""
+    incident = Incident.objects.select_for_update().select_related("page").get(pk=incident.pk)
+    body = _require_text(body, "body")
+    status = status or incident.status
+    _require_choice(status, IncidentStatus, "status")
+    changes = _clean_component_changes(incident.page, components)
+    affected = list(affected or [])
+    _clean_component_changes(incident.page, dict.fromkeys(affected, ComponentStatus.OPERATIONAL))
+    display_at = _require_aware(display_at, "display_at") or timezone.now()
+    if display_at < incident.last_update_at:
+        raise ValidationError({"display_at": "A new update cannot be shown before the incident's latest update."})
+    return _post(
+        incident,
+        status=status,
+        body=body,
+        changes=changes,
+        affected=affected,
+        author=author,
+        display_at=display_at,
+        deliver_notifications=deliver_notifications,
+    )
+
+
+def _post(incident, *, status, body, changes, affected, author, display_at, deliver_notifications) -> IncidentUpdate:
+    update = IncidentUpdate.objects.create(
+        incident=incident,
+        status=status,
+        body=body,
+        display_at=display_at,
+        author=author,
+        deliver_notifications=deliver_notifications,
+    )
+    for component, new_status in changes.items():
+        _apply_component_status(component, new_status, at=display_at, author=author, incident=incident, update=update)
+    touched = list(changes) + affected
+    if touched:
+        incident.components.add(*touched)
+    incident_refresh(incident)
+    page_changed(incident.page_id)
+    return update
+
+
+@transaction.atomic
+def incident_update_edit(
+    *,
+    update: IncidentUpdate,
+    body: str | None = None,
+    display_at: datetime | None = None,
+    deliver_notifications: bool | None = None,
+) -> IncidentUpdate:
+    """Edit an update's body, display time or notification flag (e.g. to backfill a timeline).
+
+    A display time must keep the updates in the order they were posted.
+    """
+    update = IncidentUpdate.objects.select_for_update().select_related("incident").get(pk=update.pk)
+    if body is not None:
+        update.body = _require_text(body, "body")
+    if deliver_notifications is not None:
+        update.deliver_notifications = bool(deliver_notifications)
+    if display_at is not None:
+        display_at = _require_aware(display_at, "display_at")
+        siblings = IncidentUpdate.objects.filter(incident_id=update.incident_id)
+        before = siblings.filter(id__lt=update.id).aggregate(m=Max("display_at"))["m"]
+        after = siblings.filter(id__gt=update.id).order_by("display_at").values_list("display_at", flat=True).first()
+        if before is not None and display_at < before:
+            raise ValidationError({"display_at": "An update cannot be shown before the update posted ahead of it."})
+        if after is not None and display_at > after:
+            raise ValidationError({"display_at": "An update cannot be shown after the update posted after it."})
+        incident = update.incident
+        if incident.start_override and display_at < incident.start_override and before is None:
+            raise ValidationError({"display_at": "The first update cannot be shown before the incident started."})
+        update.display_at = display_at
+        update.component_changes.update(changed_at=display_at)
+    update.save()
+    incident_refresh(update.incident)
+    page_changed(update.incident.page_id)
+    return update
+
+
+@transaction.atomic
+def incident_delete(*, incident: Incident) -> None:
+    page_id = incident.page_id
+    incident.delete()
+    page_changed(page_id)

@@ -1,0 +1,59 @@
+"""Template filters for the public pages, emails and feeds. All presentation logic lives in
+incidents/presentation.py; these only expose it."""
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from incidents import presentation
+from incidents.choices import COMPONENT_COLOUR, ComponentStatus, Impact
+from incidents.markup import render_markdown
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str) -> str:
+    return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by nh3 in render_markdown
+
+
+@register.filter
+def posted(dt, page) -> str:
+    return presentation.format_posted(dt, page.tz)
+
+
+@register.filter
+def page_date(dt, page) -> str:
+    return presentation.format_date(dt, page.tz)
+
+
+@register.filter
+def page_time(dt, page) -> str:
+    return presentation.format_time(dt, page.tz)
+
+
+@register.filter
+def status_label(status: str) -> str:
+    return ComponentStatus(status).label
+
+
+@register.filter
+def status_colour(status: str) -> str:
+    return COMPONENT_COLOUR[status]
+
+
+@register.filter
+def impact_label(impact: str) -> str:
+    return Impact(impact).label
+
+
+@register.filter
+def duration(incident, now=None) -> str:
+    delta = incident.duration(now)
+    return presentation.format_duration(delta) if delta is not None else ""
+
+
+@register.simple_tag
+def page_url(page, name, *args) -> str:
+    """A page's public path: at / for the default page, under /p/<id>/ for the others."""
+    kwargs = {"code": args[0]} if args else {}
+    return page.public_url(name, **kwargs)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from incidents import views
+
+# The same public paths serve the default page at / and every page under /p/<page id>/.
+public_paths = [
+    ("", views.home, "home"),
+    ("incidents/<slug:code>", views.incident_detail, "incident"),
+    ("history", views.history, "history"),
+]
+
+urlpatterns = [path(route, view, name=name) for route, view, name in public_paths] + [
+    path(f"p/<slug:page_code>/{route}", view, name=f"page-{name}") for route, view, name in public_paths
+]

@@ -1,0 +1,134 @@
+"""The public site: the status page, one incident, and the history. No per-visitor content."""
+
+from collections import OrderedDict
+from datetime import timedelta
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.shortcuts import render
+
+from incidents.caching import public_view
+from incidents.choices import UNRESOLVED_STATUSES
+from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate
+from incidents.presentation import (
+    affected_line,
+    format_day,
+    incident_summary,
+    label_updates,
+    local,
+)
+from incidents.status import page_status, worst_component_status
+
+PAST_DAYS = 15
+HISTORY_PER_PAGE = 20
+
+
+def _with_updates(incidents):
+    """Incidents with their updates labelled, newest first (one extra query for all of them)."""
+    incidents = incidents.prefetch_related(
+        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("display_at", "id"), to_attr="timeline")
+    )
+    incidents = list(incidents)
+    for incident in incidents:
+        label_updates(incident.timeline)
+        incident.timeline.reverse()
+    return incidents
+
+
+def _component_rows(page):
+    """Top-level rows in page order: ungrouped components and groups (with their visible children)."""
+    groups = list(ComponentGroup.objects.filter(page=page))
+    components = list(Component.objects.filter(page=page))
+    children: dict[int, list[Component]] = {g.id: [] for g in groups}
+    rows = []
+    for component in components:
+        if component.group_id is not None:
+            children[component.group_id].append(component)
+        elif component.is_visible:
+            rows.append(((component.position, 1, component.id), {"component": component}))
+    for group in groups:
+        kids = children[group.id]
+        visible = [c for c in kids if c.is_visible]
+        if not visible:
+            continue
+        group.status = worst_component_status(c.status for c in kids)
+        rows.append(((group.position, 0, group.id), {"group": group, "children": visible}))
+    rows.sort(key=lambda row: row[0])
+    return [row for _, row in rows], components
+
+
+@public_view
+def home(request, page, now):
+    rows, components = _component_rows(page)
+    open_incidents = _with_updates(
+        Incident.objects.filter(page=page, status__in=UNRESOLVED_STATUSES).order_by("-last_update_at", "-id")
+    )
+    status = page_status([c.status for c in components], [i.impact for i in open_incidents])
+
+    tz = page.tz
+    today = local(now, tz).date()
+    first_day = today - timedelta(days=PAST_DAYS - 1)
+    recent = _with_updates(
+        Incident.objects.filter(page=page, started_at__gte=now - timedelta(days=PAST_DAYS + 1)).order_by(
+            "-started_at", "-id"
+        )
+    )
+    days = OrderedDict((today - timedelta(days=n), []) for n in range(PAST_DAYS))
+    for incident in recent:
+        day = local(incident.started_at, tz).date()
+        if first_day <= day <= today:
+            days[day].append(incident)
+
+    return render(
+        request,
+        "status/home.html",
+        {
+            "page": page,
+            "status": status,
+            "rows": rows,
+            "open_incidents": open_incidents,
+            "past_days": [(format_day(day), incidents) for day, incidents in days.items()],
+            "now": now,
+        },
+    )
+
+
+@public_view
+def incident_detail(request, page, now, code: str):
+    found = _with_updates(Incident.objects.filter(page=page, code=code))
+    if not found:
+        raise Http404("No such incident.")
+    incident = found[0]
+    components = list(incident.components.select_related("group"))
+    return render(
+        request,
+        "status/incident.html",
+        {
+            "page": page,
+            "incident": incident,
+            "summary": incident_summary(incident, page, components, now),
+            "affected": affected_line(components),
+            "now": now,
+        },
+    )
+
+
+@public_view
+def history(request, page, now):
+    incidents = Incident.objects.filter(page=page).order_by("-started_at", "-id")
+    query = (request.GET.get("q") or "").strip()
+    if query:
+        incidents = incidents.filter(Q(name__icontains=query))
+    paginator = Paginator(incidents, HISTORY_PER_PAGE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    tz = page.tz
+    months: OrderedDict[str, list] = OrderedDict()
+    for incident in _with_updates(page_obj.object_list):
+        month = local(incident.started_at, tz)
+        months.setdefault(f"{month:%B} {month.year}", []).append(incident)
+    return render(
+        request,
+        "status/history.html",
+        {"page": page, "months": months, "page_obj": page_obj, "query": query, "now": now},
+    )

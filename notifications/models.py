@@ -1,0 +1,1 @@
+"""Subscribers, confirmations, deliveries and channels: see the subscriber issue."""

@@ -1,0 +1,84 @@
+"""The public pages in a real Chromium: phone width, no JavaScript, collapsible groups."""
+
+import os
+import shutil
+
+import pytest
+
+from incidents import services
+from incidents.choices import ComponentStatus as S
+from tests.conftest import skip_or_fail
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]  # fmt: skip
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        skip_or_fail("needs Debian's chromium at /usr/bin/chromium")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def status_page(transactional_db):
+    page = services.page_create(name="Acme Cloud", time_zone="Europe/Paris")
+    group = services.component_group_create(page=page, name="Delivery", description="Sending messages.")
+    push = services.component_create(page=page, group=group, name="Push notifications with a rather long name")
+    services.component_create(page=page, group=group, name="Email")
+    services.component_create(page=page, name="API", description="REST API and webhooks.")
+    incident = services.incident_create(
+        page=page, name="Push notifications delayed", components={push: S.PARTIAL_OUTAGE},
+        body="We are investigating.\n\n| Region | Delay |\n|---|---|\n| eu-west-with-a-long-name | 40 minutes and counting |",
+    )  # fmt: skip
+    return page, incident
+
+
+def open_page(browser, url, width, javascript=True):
+    context = browser.new_context(viewport={"width": width, "height": 800}, java_script_enabled=javascript)
+    tab = context.new_page()
+    response = tab.goto(url)
+    assert response.status == 200
+    return context, tab
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_pages_fit_the_screen_without_sideways_scrolling(browser, live_server, status_page, width):
+    page, incident = status_page
+    for path in ("/", f"/incidents/{incident.code}", "/history"):
+        context, tab = open_page(browser, live_server.url + path, width)
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width, path
+        context.close()
+
+
+def test_groups_open_and_close_without_javascript(browser, live_server, status_page):
+    context, tab = open_page(browser, live_server.url + "/", 390, javascript=False)
+    group = tab.locator("li.group details")
+    email = tab.get_by_text("Email", exact=True)
+    # A degraded group starts open, so visitors see which child is hurting.
+    assert group.get_attribute("open") is not None
+    assert email.is_visible()
+    tab.locator("li.group summary").click()
+    assert not email.is_visible()
+    tab.locator("li.group summary").click()
+    assert email.is_visible()
+    context.close()
+
+
+def test_every_status_is_spelled_out_not_only_coloured(browser, live_server, status_page):
+    context, tab = open_page(browser, live_server.url + "/", 1280)
+    statuses = tab.locator(".status .status-text").all_inner_texts()
+    assert "Partial Outage" in statuses
+    assert "Operational" in statuses
+    assert tab.locator(".incident-card").inner_text().startswith("Push notifications delayed")
+    context.close()
