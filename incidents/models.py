@@ -41,6 +41,15 @@ class Page(models.Model):
     name = models.CharField(max_length=100)
     time_zone = models.CharField(max_length=63, default="UTC", validators=[validate_time_zone])
     url = models.URLField(blank=True, help_text="The company's own website, linked from the page header.")
+    support_url = models.CharField(
+        max_length=200, blank=True, help_text="Where customers get help: a URL or mailto: address, shown in the footer."
+    )
+    accent_colour = models.CharField(
+        max_length=7,
+        default="#1f5fbf",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #1f5fbf.")],
+        help_text="Links and buttons on the public page.",
+    )
     is_default = models.BooleanField(default=False, help_text="Served at / (the others under /p/<id>/).")
     # Bumped after every committed change; public responses are cached and ETagged by it.
     version = models.PositiveBigIntegerField(default=1, editable=False)
@@ -218,3 +227,26 @@ class ComponentStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.component_id}: {self.old_status} → {self.new_status}"
+
+
+class IncidentTemplate(models.Model):
+    """A prepared incident or update: name, title, body, stage and components, picked to prefill a form."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="incident_templates")
+    code = code_field()
+    name = models.CharField(max_length=100, help_text="How responders find it in the list.")
+    title = models.CharField(max_length=200, help_text="The incident's name.")
+    body = models.TextField(help_text="Markdown.")
+    update_status = models.CharField(
+        max_length=32, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
+    )
+    should_send_notifications = models.BooleanField(default=True)
+    components = models.ManyToManyField(Component, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
