@@ -152,6 +152,7 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     last_update_at = models.DateTimeField()
     components = models.ManyToManyField(Component, blank=True, related_name="incidents")
+    postmortem = models.TextField(blank=True, help_text="Markdown draft; publishing it posts a postmortem update.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

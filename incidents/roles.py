@@ -24,3 +24,42 @@ def is_page_admin(user) -> bool:
 def is_responder(user) -> bool:
     """Responders and everyone above them."""
     return bool(user and user.is_active and (is_page_admin(user) or _in_group(user, RESPONDERS)))
+
+
+# What each role may do in the admin, as Django permissions ("app_label.codename").
+RESPONDER_PERMISSIONS = {
+    "incidents.view_page",
+    "incidents.view_componentgroup",
+    "incidents.view_component",
+    "incidents.change_component",  # the admin lets responders change the status only
+    "incidents.view_componentstatuschange",
+    "incidents.view_incident",
+    "incidents.add_incident",
+    "incidents.change_incident",
+    "incidents.view_incidentupdate",
+    "incidents.add_incidentupdate",
+    "incidents.change_incidentupdate",
+    "incidents.delete_incidentupdate",
+    "incidents.view_incidenttemplate",
+}
+# Page admins hold every permission of these apps, and manage users.
+PAGE_ADMIN_APPS = ("incidents", "notifications", "api")
+PAGE_ADMIN_EXTRA_MODELS = (("auth", "user"),)
+
+
+def sync_role_permissions(**kwargs) -> None:
+    """Create the two groups if needed and give them exactly their permissions (run after migrate)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    responders, _ = Group.objects.get_or_create(name=RESPONDERS)
+    page_admins, _ = Group.objects.get_or_create(name=PAGE_ADMINS)
+    wanted = Q(pk__in=[])
+    for dotted in RESPONDER_PERMISSIONS:
+        app_label, codename = dotted.split(".")
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    responders.permissions.set(Permission.objects.filter(wanted))
+    admin_perms = Q(content_type__app_label__in=PAGE_ADMIN_APPS)
+    for app_label, model in PAGE_ADMIN_EXTRA_MODELS:
+        admin_perms |= Q(content_type__app_label=app_label, content_type__model=model)
+    page_admins.permissions.set(Permission.objects.filter(admin_perms))

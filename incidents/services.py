@@ -371,3 +371,74 @@ def incident_delete(*, incident: Incident) -> None:
     page_id = incident.page_id
     incident.delete()
     page_changed(page_id)
+
+
+# -- the responder's edits -------------------------------------------------------------------------------
+
+DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
+def _normalised(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def is_probable_duplicate(incident: Incident, body: str, now: datetime | None = None) -> bool:
+    """Is this message the same as the latest update's (ignoring whitespace), posted within 10 minutes?"""
+    latest = incident.updates.order_by("-display_at", "-id").only("body", "created_at").first()
+    if latest is None:
+        return False
+    now = now or timezone.now()
+    return _normalised(latest.body) == _normalised(body) and now - latest.created_at <= DUPLICATE_WINDOW
+
+
+@transaction.atomic
+def incident_edit(*, incident: Incident, name: str | None = None, impact_override: str | None = None) -> Incident:
+    """Rename an incident or change its impact override ("" clears the override)."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if name is not None:
+        incident.name = _require_text(name, "name", 200)
+    if impact_override is not None:
+        if impact_override:
+            _require_choice(impact_override, Impact, "impact_override")
+        incident.impact_override = impact_override
+    incident.save()
+    incident_refresh(incident)
+    page_changed(incident.page_id)
+    return incident
+
+
+@transaction.atomic
+def incident_update_delete(*, update: IncidentUpdate) -> None:
+    """Delete one update; an incident keeps at least one. Component history stays (detached)."""
+    update = IncidentUpdate.objects.select_for_update().select_related("incident").get(pk=update.pk)
+    incident = update.incident
+    if incident.updates.count() <= 1:
+        raise ValidationError({"update": "An incident keeps at least one update; delete the incident instead."})
+    update.delete()
+    incident_refresh(incident)
+    page_changed(incident.page_id)
+
+
+@transaction.atomic
+def incident_postmortem_save(*, incident: Incident, body: str) -> Incident:
+    """Keep a postmortem draft on the incident (not public until published)."""
+    Incident.objects.filter(pk=incident.pk).update(postmortem=body or "")
+    incident.postmortem = body or ""
+    return incident
+
+
+@transaction.atomic
+def incident_postmortem_publish(*, incident: Incident, body: str, author=None, deliver_notifications: bool = False):
+    """Publish the postmortem: save it and post it as a "postmortem" update of a resolved incident."""
+    body = _require_text(body, "postmortem")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.is_open:
+        raise ValidationError({"postmortem": "Resolve the incident before publishing its postmortem."})
+    incident_postmortem_save(incident=incident, body=body)
+    return incident_post_update(
+        incident=incident,
+        status=IncidentStatus.POSTMORTEM,
+        body=body,
+        author=author,
+        deliver_notifications=deliver_notifications,
+    )

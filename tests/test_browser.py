@@ -1,33 +1,11 @@
 """The public pages in a real Chromium: phone width, no JavaScript, collapsible groups."""
 
-import os
-import shutil
-
 import pytest
 
 from incidents import services
 from incidents.choices import ComponentStatus as S
-from tests.conftest import skip_or_fail
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]  # fmt: skip
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        skip_or_fail("needs Debian's chromium at /usr/bin/chromium")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

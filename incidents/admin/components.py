@@ -1,0 +1,138 @@
+"""Pages, component groups, components and templates. Every write goes through the services."""
+
+from django.contrib import admin
+from django.db import models
+
+from incidents import page_services, services
+from incidents.models import Component, ComponentGroup, ComponentStatusChange, IncidentTemplate, Page
+from incidents.roles import is_page_admin
+
+
+def _adopt(obj, created):
+    """Let the admin carry on with the object the service created (for logging and the redirect)."""
+    obj.pk, obj.code = created.pk, created.code
+
+
+@admin.register(Page)
+class PageAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ("name", "code", "time_zone", "is_default", "public_link")
+    fields = ("name", "time_zone", "url", "support_url", "accent_colour", "code", "is_default")
+    readonly_fields = ("code", "is_default")
+
+    @admin.display(description="Public page")
+    def public_link(self, obj):
+        from django.utils.html import format_html
+
+        return format_html('<a href="{0}">{0}</a>', obj.get_absolute_url())
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in page_services.PAGE_FIELDS}
+        if change:
+            page_services.page_update(page=obj, **fields)
+        else:
+            created = services.page_create(name=obj.name, time_zone=obj.time_zone, url=obj.url)
+            page_services.page_update(page=created, support_url=obj.support_url, accent_colour=obj.accent_colour)
+            _adopt(obj, created)
+
+
+@admin.register(ComponentGroup)
+class ComponentGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "page", "position")
+    list_editable = ("position",)
+    list_filter = ("page",)
+    fields = ("page", "name", "description", "position")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("page",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            fields = {n: form.cleaned_data[n] for n in form.changed_data if n in page_services.GROUP_FIELDS}
+            page_services.component_group_update(group=obj, **fields)
+        else:
+            created = services.component_group_create(
+                page=obj.page, name=obj.name, description=obj.description, position=obj.position
+            )
+            _adopt(obj, created)
+
+    def delete_model(self, request, obj):
+        page_services.component_group_delete(group=obj)
+
+    def delete_queryset(self, request, queryset):
+        for group in queryset:
+            page_services.component_group_delete(group=group)
+
+
+@admin.register(Component)
+class ComponentAdmin(admin.ModelAdmin):
+    list_display = ("name", "page", "group", "status", "position")
+    list_display_links = ("name",)
+    list_editable = ("status",)
+    list_filter = ("page", "group", "status")
+    list_select_related = ("page", "group")
+    search_fields = ("name", "code")
+    ordering = ("page", "group__position", "position", "id")
+    fields = (
+        "page", "group", "name", "description", "status", "position", "showcase", "only_show_if_degraded", "start_date",
+    )  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        if not is_page_admin(request.user):
+            # Responders change the status only; the list lets them do it in one click.
+            return tuple(f for f in self.fields if f != "status")
+        return ("page",) if obj else ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "group":
+            kwargs["queryset"] = ComponentGroup.objects.select_related("page")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            created = services.component_create(
+                page=obj.page, group=obj.group, name=obj.name, description=obj.description, status=obj.status,
+                position=obj.position, showcase=obj.showcase, only_show_if_degraded=obj.only_show_if_degraded,
+                start_date=obj.start_date,
+            )  # fmt: skip
+            _adopt(obj, created)
+            return
+        fields = {n: form.cleaned_data[n] for n in form.changed_data if n in page_services.COMPONENT_FIELDS}
+        if fields:
+            page_services.component_update(component=obj, **fields)
+        if "status" in form.changed_data:
+            services.component_set_status(component=obj, status=obj.status, author=request.user)
+
+    def delete_model(self, request, obj):
+        page_services.component_delete(component=obj)
+
+    def delete_queryset(self, request, queryset):
+        for component in queryset:
+            page_services.component_delete(component=component)
+
+
+@admin.register(ComponentStatusChange)
+class ComponentStatusChangeAdmin(admin.ModelAdmin):
+    """The status history, read-only: the uptime is computed from it."""
+
+    list_display = ("changed_at", "component", "old_status", "new_status", "incident", "author")
+    list_filter = ("component__page", "new_status")
+    list_select_related = ("component", "incident", "author")
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IncidentTemplate)
+class IncidentTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "page", "title", "update_status")
+    list_filter = ("page",)
+    search_fields = ("name", "title", "body")
+    filter_horizontal = ("components",)

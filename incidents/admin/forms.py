@@ -1,0 +1,126 @@
+"""The responder's forms: declare an incident, post an update, edit an update, write the postmortem."""
+
+from django import forms
+
+from incidents.choices import ComponentStatus, Impact, IncidentStatus
+from incidents.models import Component, ComponentGroup, IncidentTemplate
+
+UNCHANGED = ""
+COMPONENT_CHOICES = [(UNCHANGED, "Unchanged")] + list(ComponentStatus.choices)
+OPEN_STAGES = [c for c in IncidentStatus.choices if c[0] != IncidentStatus.POSTMORTEM]
+
+
+class ComponentChangesMixin:
+    """One compact "new status" field per component of the page, grouped as on the public page."""
+
+    def add_component_fields(self, page):
+        self.page = page
+        groups = {g.id: g for g in ComponentGroup.objects.filter(page=page)}
+        self.components = list(Component.objects.filter(page=page).select_related("group"))
+        for component in self.components:
+            self.fields[f"component_{component.code}"] = forms.ChoiceField(
+                label=component.name,
+                choices=COMPONENT_CHOICES,
+                required=False,
+                help_text=f"Now: {component.get_status_display()}",
+            )
+        rows: dict[tuple, tuple[str | None, list]] = {}
+        for component in self.components:
+            group = groups.get(component.group_id)
+            key = (group.position, 0, group.id) if group else (component.position, 1, component.id)
+            rows.setdefault(key, (group.name if group else None, []))[1].append(component)
+        self._component_rows = [rows[key] for key in sorted(rows)]
+
+    @property
+    def component_rows(self):
+        """[(group name or None, [(component, bound field), ...]), ...] in page order."""
+        return [
+            (name, [(c, self[f"component_{c.code}"]) for c in sorted(members, key=lambda c: (c.position, c.id))])
+            for name, members in self._component_rows
+        ]
+
+    def component_changes(self) -> dict[Component, str]:
+        return {
+            c: self.cleaned_data[f"component_{c.code}"]
+            for c in self.components
+            if self.cleaned_data.get(f"component_{c.code}")
+        }
+
+
+class DeclareForm(ComponentChangesMixin, forms.Form):
+    name = forms.CharField(max_length=200, label="Incident name")
+    status = forms.ChoiceField(choices=OPEN_STAGES, initial=IncidentStatus.INVESTIGATING, label="Stage")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label="Message", help_text="Markdown.")
+    impact_override = forms.ChoiceField(
+        choices=[("", "From the components")] + list(Impact.choices), required=False, label="Impact"
+    )
+    deliver_notifications = forms.BooleanField(initial=True, required=False, label="Notify subscribers")
+
+    def __init__(self, page, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_component_fields(page)
+
+    def prefill(self, template: IncidentTemplate):
+        self.initial.update(
+            name=template.title,
+            body=template.body,
+            status=template.update_status if template.update_status != IncidentStatus.POSTMORTEM else "investigating",
+            deliver_notifications=template.should_send_notifications,
+        )
+
+
+class PostUpdateForm(ComponentChangesMixin, forms.Form):
+    status = forms.ChoiceField(choices=IncidentStatus.choices, label="Stage")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Message", help_text="Markdown.")
+    deliver_notifications = forms.BooleanField(initial=True, required=False, label="Notify subscribers")
+    confirm_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, incident, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.incident = incident
+        self.fields["status"].initial = incident.status
+        self.add_component_fields(incident.page)
+
+    def prefill(self, template: IncidentTemplate):
+        self.initial.update(body=template.body, deliver_notifications=template.should_send_notifications)
+        if template.update_status:
+            self.initial["status"] = template.update_status
+
+    def component_changes(self) -> dict[Component, str]:
+        """As chosen; resolving presets every affected component that is not operational back to it."""
+        changes = super().component_changes()
+        if self.cleaned_data.get("status") == IncidentStatus.RESOLVED:
+            affected = {c.pk for c in self.incident.components.all()}
+            for component in self.components:
+                if component.pk in affected and component not in changes and component.status != "operational":
+                    changes[component] = ComponentStatus.OPERATIONAL
+        return changes
+
+
+class IncidentDetailsForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Incident name")
+    impact_override = forms.ChoiceField(
+        choices=[("", "From the components")] + list(Impact.choices), required=False, label="Impact"
+    )
+
+
+class EditUpdateForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="Message", help_text="Markdown.")
+    display_at = forms.DateTimeField(
+        label="Display time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+
+
+class PostmortemForm(forms.Form):
+    postmortem = forms.CharField(widget=forms.Textarea(attrs={"rows": 18}), required=False, label="Postmortem")
+    deliver_notifications = forms.BooleanField(initial=False, required=False, label="Notify subscribers")
+
+
+def apply_service_errors(form: forms.Form, error) -> None:
+    """Show a service's ValidationError on the form, on the matching field where there is one."""
+    for field, messages in error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]:
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)

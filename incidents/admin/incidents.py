@@ -1,0 +1,327 @@
+"""The responder's incident screens: the list, declare, the timeline with "Post update", edits, postmortem."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from incidents import services
+from incidents.admin.forms import (
+    DeclareForm,
+    EditUpdateForm,
+    IncidentDetailsForm,
+    PostmortemForm,
+    PostUpdateForm,
+    apply_service_errors,
+)
+from incidents.choices import UNRESOLVED_STATUSES
+from incidents.markup import render_markdown
+from incidents.models import Incident, IncidentTemplate, IncidentUpdate, Page
+from incidents.presentation import format_posted, label_updates
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ("name", "page", "stage", "impact_label", "last_update", "since_last_update")
+    list_filter = ("page", "status", "impact")
+    search_fields = ("name", "code", "updates__body")
+    list_per_page = 50
+    show_full_result_count = False
+
+    # -- the list -----------------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        open_first = Case(
+            When(status__in=UNRESOLVED_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+        incidents = self.model._default_manager.select_related("page").annotate(open_rank=open_first)
+        return incidents.order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        return ("open_rank", "-last_update_at", "-id")
+
+    @admin.display(description="Stage", ordering="status")
+    def stage(self, obj):
+        return obj.get_status_display()
+
+    @admin.display(description="Impact", ordering="impact")
+    def impact_label(self, obj):
+        return obj.get_impact_display()
+
+    @admin.display(description="Latest update", ordering="last_update_at")
+    def last_update(self, obj):
+        return format_posted(obj.last_update_at, obj.page.tz)
+
+    @admin.display(description="Minutes since")
+    def since_last_update(self, obj):
+        if not obj.is_open:
+            return "—"
+        minutes = int((timezone.now() - obj.last_update_at).total_seconds() // 60)
+        return format_html('<span class="minutes{}">{}</span>', " stale" if minutes >= 30 else "", minutes)
+
+    # -- routes ---------------------------------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/postmortem/", view(self.postmortem_view), name="incidents_incident_postmortem"),
+            path("<int:pk>/details/", view(self.details_view), name="incidents_incident_details"),
+            path("update/<int:pk>/edit/", view(self.edit_update_view), name="incidents_incident_edit_update"),
+            path("update/<int:pk>/delete/", view(self.delete_update_view), name="incidents_incident_delete_update"),
+        ] + super().get_urls()
+
+    def _context(self, request, title, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
+
+    def _template(self, request, target):
+        """Prefill from ?template=<code> when that template belongs to the page."""
+        code = request.GET.get("template")
+        if code:
+            return IncidentTemplate.objects.filter(page=target, code=code).first()
+        return None
+
+    # -- declare ----------------------------------------------------------------------------------------------
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        pages = list(Page.objects.all())
+        page = next((p for p in pages if p.code == request.GET.get("page")), None)
+        if page is None and len(pages) == 1:
+            page = pages[0]
+        if page is None:
+            return TemplateResponse(
+                request,
+                "admin/incidents/incident/choose_page.html",
+                self._context(request, "Declare an incident: which page?", pages=pages),
+            )
+        form = DeclareForm(page, request.POST or None)
+        template = self._template(request, page)
+        if template and request.method == "GET":
+            form.prefill(template)
+            for component in template.components.all():
+                form.initial[f"component_{component.code}"] = "partial_outage"
+        preview = None
+        if request.method == "POST" and form.is_valid():
+            if "_preview" in request.POST:
+                preview = render_markdown(form.cleaned_data["body"])
+            else:
+                try:
+                    incident = services.incident_create(
+                        page=page,
+                        name=form.cleaned_data["name"],
+                        status=form.cleaned_data["status"],
+                        body=form.cleaned_data["body"],
+                        components=form.component_changes(),
+                        impact_override=form.cleaned_data["impact_override"] or None,
+                        author=request.user,
+                        deliver_notifications=form.cleaned_data["deliver_notifications"],
+                    )
+                except ValidationError as error:
+                    apply_service_errors(form, error)
+                else:
+                    self.log_addition(request, incident, [{"added": {}}])
+                    messages.success(request, f"Declared “{incident.name}”. It is on the public page now.")
+                    return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+        return TemplateResponse(
+            request,
+            "admin/incidents/incident/declare.html",
+            self._context(
+                request,
+                f"Declare an incident on {page.name}",
+                form=form,
+                page=page,
+                preview=preview,
+                templates=IncidentTemplate.objects.filter(page=page),
+            ),
+        )
+
+    # -- the incident: timeline and "Post update" ---------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        incident = get_object_or_404(Incident.objects.select_related("page"), pk=object_id)
+        if not self.has_view_or_change_permission(request, incident):
+            raise PermissionDenied
+        can_change = self.has_change_permission(request, incident)
+        form = PostUpdateForm(incident, request.POST or None)
+        template = self._template(request, incident.page)
+        if template and request.method == "GET":
+            form.prefill(template)
+        preview = duplicate = None
+        if request.method == "POST":
+            if not can_change:
+                raise PermissionDenied
+            if form.is_valid():
+                body = form.cleaned_data["body"]
+                if "_preview" in request.POST:
+                    preview = render_markdown(body)
+                elif not form.cleaned_data["confirm_duplicate"] and services.is_probable_duplicate(incident, body):
+                    duplicate = True
+                    form.data = form.data.copy()
+                    form.data["confirm_duplicate"] = "on"
+                else:
+                    try:
+                        update = services.incident_post_update(
+                            incident=incident,
+                            status=form.cleaned_data["status"],
+                            body=body,
+                            components=form.component_changes(),
+                            author=request.user,
+                            deliver_notifications=form.cleaned_data["deliver_notifications"],
+                        )
+                    except ValidationError as error:
+                        apply_service_errors(form, error)
+                    else:
+                        self.log_change(request, incident, f"Posted a {update.get_status_display()} update.")
+                        messages.success(request, "Update posted. It is on the public page now.")
+                        return HttpResponseRedirect(request.path)
+        updates = list(incident.updates.select_related("author").order_by("display_at", "id"))
+        label_updates(updates)
+        updates.reverse()
+        return TemplateResponse(
+            request,
+            "admin/incidents/incident/detail.html",
+            self._context(
+                request,
+                incident.name,
+                incident=incident,
+                original=incident,
+                page=incident.page,
+                updates=updates,
+                form=form,
+                preview=preview,
+                duplicate=duplicate,
+                can_change=can_change,
+                can_edit_updates=request.user.has_perm("incidents.change_incidentupdate"),
+                can_delete_updates=request.user.has_perm("incidents.delete_incidentupdate"),
+                can_delete=self.has_delete_permission(request, incident),
+                details_form=IncidentDetailsForm(
+                    initial={"name": incident.name, "impact_override": incident.impact_override}
+                ),
+                postmortem_form=PostmortemForm(initial={"postmortem": incident.postmortem}),
+                templates=IncidentTemplate.objects.filter(page=incident.page),
+                public_url=incident.page.public_url("incident", code=incident.code),
+            ),
+        )
+
+    def details_view(self, request, pk):
+        incident = get_object_or_404(Incident, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, incident):
+            raise PermissionDenied
+        form = IncidentDetailsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.incident_edit(incident=incident, **form.cleaned_data)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                self.log_change(request, incident, "Changed the name or impact.")
+                messages.success(request, "Saved.")
+        else:
+            messages.error(request, "The name must not be empty.")
+        return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[pk]))
+
+    def postmortem_view(self, request, pk):
+        incident = get_object_or_404(Incident.objects.select_related("page"), pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, incident):
+            raise PermissionDenied
+        form = PostmortemForm(request.POST)
+        form.is_valid()
+        body = form.cleaned_data.get("postmortem", "")
+        if "_publish" in request.POST:
+            try:
+                services.incident_postmortem_publish(
+                    incident=incident,
+                    body=body,
+                    author=request.user,
+                    deliver_notifications=form.cleaned_data.get("deliver_notifications", False),
+                )
+            except ValidationError as error:
+                services.incident_postmortem_save(incident=incident, body=body)
+                messages.error(request, " ".join(error.messages) + " Your draft is saved.")
+            else:
+                self.log_change(request, incident, "Published the postmortem.")
+                messages.success(request, "Postmortem published.")
+        else:
+            services.incident_postmortem_save(incident=incident, body=body)
+            self.log_change(request, incident, "Saved the postmortem draft.")
+            messages.success(request, "Postmortem draft saved. It is not public until you publish it.")
+        return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[pk]) + "#postmortem")
+
+    # -- one update: edit, delete ------------------------------------------------------------------------------
+
+    def edit_update_view(self, request, pk):
+        update = get_object_or_404(IncidentUpdate.objects.select_related("incident__page"), pk=pk)
+        if not request.user.has_perm("incidents.change_incidentupdate"):
+            raise PermissionDenied
+        incident, tz = update.incident, update.incident.page.tz
+        with timezone.override(tz):
+            form = EditUpdateForm(
+                request.POST or None,
+                initial={"body": update.body, "display_at": timezone.localtime(update.display_at, tz)},
+            )
+            if request.method == "POST" and form.is_valid():
+                changed = [name for name in form.changed_data if name in ("body", "display_at")]
+                try:
+                    services.incident_update_edit(
+                        update=update, body=form.cleaned_data["body"], display_at=form.cleaned_data["display_at"]
+                    )
+                except ValidationError as error:
+                    apply_service_errors(form, error)
+                else:
+                    what = (
+                        " and ".join({"body": "message", "display_at": "display time"}[n] for n in changed) or "nothing"
+                    )
+                    self.log_change(request, incident, f"Edited update {update.code}: {what}.")
+                    messages.success(request, "Update saved.")
+                    return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+            return TemplateResponse(
+                request,
+                "admin/incidents/incident/edit_update.html",
+                self._context(
+                    request,
+                    "Edit an update",
+                    form=form,
+                    update=update,
+                    incident=incident,
+                    time_zone=incident.page.time_zone,
+                ),
+            )
+
+    def delete_update_view(self, request, pk):
+        update = get_object_or_404(IncidentUpdate.objects.select_related("incident__page"), pk=pk)
+        if not request.user.has_perm("incidents.delete_incidentupdate"):
+            raise PermissionDenied
+        incident = update.incident
+        if request.method == "POST":
+            try:
+                services.incident_update_delete(update=update)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                self.log_change(
+                    request,
+                    incident,
+                    f"Deleted update {update.code} ({update.get_status_display()}): {update.body[:200]}",
+                )
+                messages.success(request, "Update deleted.")
+            return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+        return TemplateResponse(
+            request,
+            "admin/incidents/incident/delete_update.html",
+            self._context(
+                request, "Delete an update?", update=update, incident=incident, body=render_markdown(update.body)
+            ),
+        )
+
+    def delete_model(self, request, obj):
+        services.incident_delete(incident=obj)
+
+    def delete_queryset(self, request, queryset):
+        for incident in queryset:
+            services.incident_delete(incident=incident)

@@ -1,0 +1,78 @@
+"""Write path for page settings, component groups and components after they were created.
+
+Creation lives in incidents/services.py beside the incident services; these are the edits the admin
+and the manage API make. Same rules: one transaction, validate first, bump the page version.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from incidents.models import Component, ComponentGroup, Page, validate_time_zone
+from incidents.services import _require_text, page_changed
+
+PAGE_FIELDS = {"name", "time_zone", "url", "support_url", "accent_colour"}
+GROUP_FIELDS = {"name", "description", "position"}
+COMPONENT_FIELDS = {"name", "description", "group", "position", "showcase", "only_show_if_degraded", "start_date"}
+
+
+def _assign(obj, fields: dict, allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
+    for name, value in fields.items():
+        if name == "name":
+            value = _require_text(value, "name", 100)
+        setattr(obj, name, value)
+    obj.full_clean(exclude=["page", "code"])
+
+
+@transaction.atomic
+def page_update(*, page: Page, **fields) -> Page:
+    if "time_zone" in fields:
+        try:
+            validate_time_zone(fields["time_zone"])
+        except ValidationError as exc:
+            raise ValidationError({"time_zone": exc.messages}) from None
+    page = Page.objects.select_for_update().get(pk=page.pk)
+    _assign(page, fields, PAGE_FIELDS)
+    page.save()
+    page_changed(page.pk)
+    page.refresh_from_db()
+    return page
+
+
+@transaction.atomic
+def component_group_update(*, group: ComponentGroup, **fields) -> ComponentGroup:
+    group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
+    _assign(group, fields, GROUP_FIELDS)
+    group.save()
+    page_changed(group.page_id)
+    return group
+
+
+@transaction.atomic
+def component_group_delete(*, group: ComponentGroup) -> None:
+    """Delete a group; its components stay on the page, ungrouped."""
+    page_id = group.page_id
+    group.delete()
+    page_changed(page_id)
+
+
+@transaction.atomic
+def component_update(*, component: Component, **fields) -> Component:
+    """Change a component's description, group, position or display flags (its status: component_set_status)."""
+    group = fields.get("group")
+    if group is not None and group.page_id != component.page_id:
+        raise ValidationError({"group": f"The group {group} does not belong to this component's page."})
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    _assign(component, fields, COMPONENT_FIELDS)
+    component.save()
+    page_changed(component.page_id)
+    return component
+
+
+@transaction.atomic
+def component_delete(*, component: Component) -> None:
+    page_id = component.page_id
+    component.delete()
+    page_changed(page_id)

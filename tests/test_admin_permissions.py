@@ -1,0 +1,127 @@
+"""What each role can and cannot do in the admin."""
+
+import pytest
+
+from incidents import services
+from incidents.models import Component
+
+
+@pytest.fixture
+def incident(page, make_component):
+    api = make_component("API")
+    return services.incident_create(page=page, name="API errors", body="Looking.", components={api: "major_outage"})
+
+
+def test_the_roles_exist_after_migrate(db):
+    from django.contrib.auth.models import Group
+
+    names = set(Group.objects.values_list("name", flat=True))
+    assert {"Responders", "Page admins"} <= names
+
+
+@pytest.mark.parametrize(
+    ("url", "responder_status", "admin_status"),
+    [
+        ("/admin/incidents/incident/", 200, 200),
+        ("/admin/incidents/incident/add/", 200, 200),
+        ("/admin/incidents/component/", 200, 200),
+        ("/admin/incidents/incidenttemplate/", 200, 200),
+        ("/admin/incidents/page/", 200, 200),  # view only for responders
+        ("/admin/incidents/page/add/", 403, 200),
+        ("/admin/incidents/component/add/", 403, 200),
+        ("/admin/incidents/componentgroup/add/", 403, 200),
+        ("/admin/incidents/incidenttemplate/add/", 403, 200),
+        ("/admin/auth/user/", 403, 200),
+    ],
+)
+def test_each_role_reaches_its_screens(client, page, responder, page_admin, url, responder_status, admin_status):
+    client.force_login(responder)
+    assert client.get(url).status_code == responder_status
+    client.force_login(page_admin)
+    assert client.get(url).status_code == admin_status
+
+
+def test_non_staff_never_reach_the_admin(client, page, make_user, incident):
+    client.force_login(make_user("visitor", staff=False))
+    for url in ("/admin/", "/admin/incidents/incident/", f"/admin/incidents/incident/{incident.pk}/change/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
+    response = client.post(f"/admin/incidents/incident/{incident.pk}/change/", {"status": "resolved", "body": "x"})
+    assert response.status_code == 302
+    assert incident.updates.count() == 1
+
+
+def test_staff_without_a_role_can_look_at_nothing(client, page, make_user, incident):
+    client.force_login(make_user("intern"))
+    assert client.get("/admin/incidents/incident/").status_code == 403
+    assert client.get(f"/admin/incidents/incident/{incident.pk}/change/").status_code == 403
+
+
+def test_responders_can_post_updates_but_not_delete_incidents(client, page, responder, incident):
+    client.force_login(responder)
+    response = client.post(
+        f"/admin/incidents/incident/{incident.pk}/change/", {"status": "identified", "body": "Found it."}
+    )
+    assert response.status_code == 302
+    assert incident.updates.count() == 2
+    assert client.get(f"/admin/incidents/incident/{incident.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/incidents/incident/{incident.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_page_admins_can_delete_incidents(client, page, page_admin, incident):
+    client.force_login(page_admin)
+    response = client.post(f"/admin/incidents/incident/{incident.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not type(incident).objects.filter(pk=incident.pk).exists()
+
+
+def test_responders_change_only_a_components_status(client, page, responder, make_component):
+    api = make_component("API")
+    client.force_login(responder)
+    response = client.post(
+        f"/admin/incidents/component/{api.pk}/change/",
+        {"status": "partial_outage", "name": "Renamed", "position": 99},
+    )
+    assert response.status_code == 302
+    api.refresh_from_db()
+    assert (api.status, api.name, api.position) == ("partial_outage", "API", 0)
+    change = api.status_changes.get()
+    assert change.author == responder
+
+
+def test_a_quick_status_change_from_the_list_is_recorded_with_its_author(client, page, responder, make_component):
+    api, web = make_component("API"), make_component("Web")
+    client.force_login(responder)
+    data = {
+        "form-TOTAL_FORMS": "2", "form-INITIAL_FORMS": "2",
+        "form-0-id": str(api.pk), "form-0-status": "major_outage",
+        "form-1-id": str(web.pk), "form-1-status": "operational",
+        "_save": "Save",
+    }  # fmt: skip
+    response = client.post("/admin/incidents/component/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    api.refresh_from_db()
+    assert api.status == "major_outage"
+    assert api.status_changes.get().author == responder
+    assert not Component.objects.get(pk=web.pk).status_changes.exists()
+
+
+def test_page_admins_edit_pages_through_the_services(client, page, page_admin):
+    client.force_login(page_admin)
+    version = page.version
+    response = client.post(
+        f"/admin/incidents/page/{page.pk}/change/",
+        {"name": "Acme Cloud Status", "time_zone": "Europe/Berlin", "url": "", "support_url": "mailto:help@acme.example",
+         "accent_colour": "#aa3300"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    page.refresh_from_db()
+    assert (page.name, page.time_zone, page.accent_colour) == ("Acme Cloud Status", "Europe/Berlin", "#aa3300")
+    assert page.version > version
+    bad = client.post(
+        f"/admin/incidents/page/{page.pk}/change/",
+        {"name": "x", "time_zone": "Nowhere/Land", "accent_colour": "red"},
+    )
+    assert bad.status_code == 200
+    assert "time zone" in bad.content.decode().lower()
