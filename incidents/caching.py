@@ -20,7 +20,7 @@ CACHE_TIMEOUT = 3600
 
 
 def get_public_page(page_code: str | None) -> Page:
-    pages = Page.objects.only("id", "code", "name", "time_zone", "url", "is_default", "version", "updated_at")
+    pages = Page.objects.defer("logo")
     try:
         if page_code is None:
             return pages.get(is_default=True)

@@ -42,8 +42,13 @@ class Page(models.Model):
     time_zone = models.CharField(max_length=63, default="UTC", validators=[validate_time_zone])
     url = models.URLField(blank=True, help_text="The company's own website, linked from the page header.")
     support_url = models.CharField(
-        max_length=200, blank=True, help_text="Where customers get help: a URL or mailto: address, shown in the footer."
+        max_length=200,
+        blank=True,
+        validators=[RegexValidator(r"^(https?://|mailto:)\S+$", "Use an http(s):// URL or a mailto: address.")],
+        help_text="Where customers get help: a URL or mailto: address, shown in the footer.",
     )
+    logo = models.BinaryField(blank=True, default=b"", editable=False)
+    logo_type = models.CharField(max_length=32, blank=True, editable=False)
     accent_colour = models.CharField(
         max_length=7,
         default="#1f5fbf",

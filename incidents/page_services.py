@@ -76,3 +76,42 @@ def component_delete(*, component: Component) -> None:
     page_id = component.page_id
     component.delete()
     page_changed(page_id)
+
+
+LOGO_MAX_BYTES = 200 * 1024
+# Raster formats only: an SVG can carry script, and a logo needs none of that.
+LOGO_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+
+
+def _logo_type(data: bytes) -> str | None:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in LOGO_SIGNATURES.items() if data.startswith(magic)), None)
+
+
+def check_logo(data: bytes) -> str:
+    """The image type of an acceptable logo, or a ValidationError that says what is wrong."""
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValidationError({"logo": f"The logo must be at most {LOGO_MAX_BYTES // 1024} KB."})
+    kind = _logo_type(data)
+    if kind is None:
+        raise ValidationError({"logo": "The logo must be a PNG, JPEG, GIF or WebP image."})
+    return kind
+
+
+@transaction.atomic
+def page_set_logo(*, page: Page, data: bytes | None) -> Page:
+    """Set (or with None, remove) the logo shown in the public page's header. PNG, JPEG, GIF or WebP."""
+    if data:
+        kind = check_logo(data)
+    else:
+        data, kind = b"", ""
+    Page.objects.filter(pk=page.pk).update(logo=data, logo_type=kind)
+    page_changed(page.pk)
+    page.refresh_from_db()
+    return page

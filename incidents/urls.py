@@ -7,6 +7,7 @@ public_paths = [
     ("", views.home, "home"),
     ("incidents/<slug:code>", views.incident_detail, "incident"),
     ("history", views.history, "history"),
+    ("logo", views.logo, "logo"),
 ]
 
 urlpatterns = [path(route, view, name=name) for route, view, name in public_paths] + [

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from incidents.caching import public_view
 from incidents.choices import UNRESOLVED_STATUSES
-from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate
+from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
 from incidents.presentation import (
     affected_line,
     format_day,
@@ -132,3 +132,11 @@ def history(request, page, now):
         "status/history.html",
         {"page": page, "months": months, "page_obj": page_obj, "query": query, "now": now},
     )
+
+
+@public_view
+def logo(request, page, now):
+    data = Page.objects.filter(pk=page.pk).values_list("logo", flat=True).first()
+    if not data or not page.logo_type:
+        raise Http404("This page has no logo.")
+    return HttpResponse(bytes(data), content_type=page.logo_type)

@@ -125,3 +125,47 @@ def test_page_admins_edit_pages_through_the_services(client, page, page_admin):
     )
     assert bad.status_code == 200
     assert "time zone" in bad.content.decode().lower()
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_a_page_admin_sets_the_branding_shown_on_the_public_page(client, page, page_admin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(page_admin)
+    form = {"name": page.name, "time_zone": "UTC", "url": "https://acme.example", "accent_colour": "#aa3300",
+            "support_url": "mailto:help@acme.example"}  # fmt: skip
+    svg = SimpleUploadedFile("logo.svg", b"<svg onload=alert(1)></svg>", content_type="image/svg+xml")
+    refused = client.post(
+        f"/admin/incidents/page/{page.pk}/change/", {**form, "name": "Typed name", "logo_upload": svg}
+    )
+    assert refused.status_code == 200
+    assert "PNG, JPEG, GIF or WebP" in refused.content.decode()
+    assert 'value="Typed name"' in refused.content.decode()
+    page.refresh_from_db()
+    assert (page.name, page.logo_type) == ("Acme Cloud", "")
+    png = SimpleUploadedFile("logo.png", PNG, content_type="image/png")
+    assert client.post(f"/admin/incidents/page/{page.pk}/change/", {**form, "logo_upload": png}).status_code == 302
+    html = client.get("/").content.decode()
+    assert "--accent: #aa3300" in html
+    assert 'href="mailto:help@acme.example"' in html
+    assert '<img class="logo" src="/logo"' in html
+    logo = client.get("/logo")
+    assert (logo["Content-Type"], logo.content) == ("image/png", PNG)
+    client.post(f"/admin/incidents/page/{page.pk}/change/", {**form, "remove_logo": "on"})
+    assert client.get("/logo").status_code == 404
+
+
+def test_a_support_link_must_be_a_web_or_mail_address(client, page, page_admin):
+    client.force_login(page_admin)
+    response = client.post(
+        f"/admin/incidents/page/{page.pk}/change/",
+        {"name": page.name, "time_zone": "UTC", "accent_colour": "#aa3300", "support_url": "javascript:alert(1)"},
+    )
+    assert response.status_code == 200
+    page.refresh_from_db()
+    assert page.support_url == ""

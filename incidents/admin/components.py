@@ -1,7 +1,8 @@
 """Pages, component groups, components and templates. Every write goes through the services."""
 
+from django import forms
 from django.contrib import admin
-from django.db import models
+from django.core.exceptions import ValidationError
 
 from incidents import page_services, services
 from incidents.models import Component, ComponentGroup, ComponentStatusChange, IncidentTemplate, Page
@@ -13,11 +14,43 @@ def _adopt(obj, created):
     obj.pk, obj.code = created.pk, created.code
 
 
+class PageForm(forms.ModelForm):
+    url = forms.URLField(required=False, assume_scheme="https", label="Website")
+    logo_upload = forms.FileField(
+        required=False, label="Logo", help_text="PNG, JPEG, GIF or WebP, at most 200 KB; shown instead of the name."
+    )
+    remove_logo = forms.BooleanField(required=False, label="Remove the logo")
+
+    class Meta:
+        model = Page
+        fields = ("name", "time_zone", "url", "support_url", "accent_colour")
+
+    def clean_logo_upload(self):
+        upload = self.cleaned_data.get("logo_upload")
+        self.logo_bytes = upload.read(page_services.LOGO_MAX_BYTES + 1) if upload else None
+        if self.logo_bytes is not None:
+            try:
+                page_services.check_logo(self.logo_bytes)
+            except ValidationError as error:
+                raise forms.ValidationError(error.messages) from None
+        return upload
+
+
 @admin.register(Page)
 class PageAdmin(admin.ModelAdmin):
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    form = PageForm
     list_display = ("name", "code", "time_zone", "is_default", "public_link")
-    fields = ("name", "time_zone", "url", "support_url", "accent_colour", "code", "is_default")
+    fields = (
+        "name",
+        "time_zone",
+        "url",
+        "support_url",
+        "accent_colour",
+        "logo_upload",
+        "remove_logo",
+        "code",
+        "is_default",
+    )
     readonly_fields = ("code", "is_default")
 
     @admin.display(description="Public page")
@@ -34,6 +67,10 @@ class PageAdmin(admin.ModelAdmin):
             created = services.page_create(name=obj.name, time_zone=obj.time_zone, url=obj.url)
             page_services.page_update(page=created, support_url=obj.support_url, accent_colour=obj.accent_colour)
             _adopt(obj, created)
+        if getattr(form, "logo_bytes", None):
+            page_services.page_set_logo(page=obj, data=form.logo_bytes)
+        elif form.cleaned_data.get("remove_logo"):
+            page_services.page_set_logo(page=obj, data=None)
 
 
 @admin.register(ComponentGroup)
