@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.views.decorators.gzip import gzip_page
 
 from incidents.models import Page
 
@@ -41,6 +42,7 @@ def public_view(view):
     The view is called as view(request, page, now, **kwargs) and returns an HttpResponse.
     """
 
+    @gzip_page  # public pages hold no secret, so compressing them is safe (no BREACH)
     @wraps(view)
     def wrapper(request, page_code: str | None = None, **kwargs):
         page = get_public_page(page_code)

@@ -28,6 +28,11 @@ def _utc(days_ago: int, hh_mm: str) -> datetime:
     return datetime.combine(day, time(hours, minutes), tzinfo=UTC)
 
 
+def _since():
+    """The demo components came into service half a year ago, so their uptime bars are full."""
+    return timezone.now().date() - timedelta(days=180)
+
+
 def _fresh_page(code: str, name: str, time_zone: str, url: str) -> Page:
     page = Page.objects.filter(code=code).first()
     if page is None:
@@ -129,16 +134,18 @@ def load_chirpdesk() -> Page:
     core = services.component_group_create(
         page=page, name="Core platform", description="The inbox, search and reporting."
     )
-    inbox = services.component_create(page=page, group=core, name="Inbox")
-    search = services.component_create(page=page, group=core, name="Search")
-    services.component_create(page=page, group=core, name="Reporting", description="Dashboards and exports.")
+    inbox = services.component_create(start_date=_since(), page=page, group=core, name="Inbox")
+    search = services.component_create(start_date=_since(), page=page, group=core, name="Search")
+    services.component_create(
+        start_date=_since(), page=page, group=core, name="Reporting", description="Dashboards and exports."
+    )
     channels = services.component_group_create(
         page=page, name="Channels", description="Where your customers reach you."
     )
-    services.component_create(page=page, group=channels, name="Channel - Email")
-    services.component_create(page=page, group=channels, name="Channel - SMS")
-    whatsapp = services.component_create(page=page, group=channels, name="Channel - WhatsApp")
-    services.component_create(page=page, name="Public API", description="REST API and webhooks.")
+    services.component_create(start_date=_since(), page=page, group=channels, name="Channel - Email")
+    services.component_create(start_date=_since(), page=page, group=channels, name="Channel - SMS")
+    whatsapp = services.component_create(start_date=_since(), page=page, group=channels, name="Channel - WhatsApp")
+    services.component_create(start_date=_since(), page=page, name="Public API", description="REST API and webhooks.")
 
     d = 8  # the incident; its postmortem follows a week later
     waiting = (
@@ -217,16 +224,22 @@ def load_chirpdesk() -> Page:
 def load_beaconly() -> Page:
     page = _fresh_page(BEACONLY, "Beaconly", "Europe/Paris", "https://beaconly.example")
     api = services.component_group_create(page=page, name="API")
-    transactional_api = services.component_create(page=page, group=api, name="Transactional API")
-    campaigns_api = services.component_create(page=page, group=api, name="Campaigns API")
-    audience_api = services.component_create(page=page, group=api, name="Custom Audience API")
+    transactional_api = services.component_create(start_date=_since(), page=page, group=api, name="Transactional API")
+    campaigns_api = services.component_create(start_date=_since(), page=page, group=api, name="Campaigns API")
+    audience_api = services.component_create(start_date=_since(), page=page, group=api, name="Custom Audience API")
     web = services.component_group_create(page=page, name="Webservices")
-    sdk = services.component_create(page=page, group=web, name="SDK", description="Mobile and web SDK endpoints.")
+    sdk = services.component_create(
+        start_date=_since(), page=page, group=web, name="SDK", description="Mobile and web SDK endpoints."
+    )
     delivery = services.component_group_create(page=page, name="Delivery")
-    push = services.component_create(page=page, group=delivery, name="Push campaigns")
-    transactional_push = services.component_create(page=page, group=delivery, name="Transactional push")
-    email_sms = services.component_create(page=page, group=delivery, name="Email & SMS")
-    dashboard = services.component_create(page=page, name="Dashboard", description="The web dashboard and analytics.")
+    push = services.component_create(start_date=_since(), page=page, group=delivery, name="Push campaigns")
+    transactional_push = services.component_create(
+        start_date=_since(), page=page, group=delivery, name="Transactional push"
+    )
+    email_sms = services.component_create(start_date=_since(), page=page, group=delivery, name="Email & SMS")
+    dashboard = services.component_create(
+        start_date=_since(), page=page, name="Dashboard", description="The web dashboard and analytics."
+    )
 
     everything = [transactional_api, campaigns_api, audience_api, sdk, push, transactional_push, email_sms]
     d = 12

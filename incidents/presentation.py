@@ -125,3 +125,41 @@ def incident_summary(incident, page, components: Sequence, now: datetime) -> str
         f"{page.name} experienced {impact_phrase(incident.impact)} on {format_long_date(incident.started_at, tz)}"
         f"{affecting}, lasting {format_duration(incident.duration())}."
     )
+
+
+def describe_day(day, with_related: bool = True) -> str:
+    """One day of a component's uptime as a sentence: for tooltips and screen readers."""
+    when = format_day(day.date)
+    if not day.has_data:
+        return f"{when}: No data exists for this day."
+    parts = []
+    kinds = (
+        (day.major, "major outage"),
+        (day.partial, "partial outage"),
+        (day.degraded, "degraded performance"),
+        (day.maintenance, "maintenance"),
+    )
+    for seconds, kind in kinds:
+        if seconds >= 60:
+            parts.append(f"{format_duration(timedelta(seconds=seconds))} {kind}")
+    if not parts:
+        return f"{when}: No downtime recorded on this day."
+    related = f" Related: {join_english(list(day.incidents.values()))}." if day.incidents and with_related else ""
+    return f"{when}: {', '.join(parts)}.{related}"
+
+
+def calendar_months(days) -> list[tuple[str, list[list]]]:
+    """Days grouped into month calendars: [(title, weeks)], each week seven cells (a day or None), Monday first."""
+    months: dict[tuple[int, int], list] = {}
+    for day in days:
+        months.setdefault((day.date.year, day.date.month), []).append(day)
+    result = []
+    for (year, month), members in months.items():
+        first = date(year, month, 1)
+        cells: list = [None] * first.weekday()
+        by_day = {d.date.day: d for d in members}
+        last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+        cells += [by_day.get(n, n) for n in range(1, last + 1)]
+        cells += [None] * (-len(cells) % 7)
+        result.append((f"{first:%B} {year}", [cells[i : i + 7] for i in range(0, len(cells), 7)]))
+    return result

@@ -8,6 +8,7 @@ public_paths = [
     ("incidents/<slug:code>", views.incident_detail, "incident"),
     ("history", views.history, "history"),
     ("logo", views.logo, "logo"),
+    ("uptime", views.uptime, "uptime"),
 ]
 
 urlpatterns = [path(route, view, name=name) for route, view, name in public_paths] + [

@@ -13,12 +13,14 @@ from incidents.choices import UNRESOLVED_STATUSES
 from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
 from incidents.presentation import (
     affected_line,
+    calendar_months,
     format_day,
     incident_summary,
     label_updates,
     local,
 )
 from incidents.status import page_status, worst_component_status
+from incidents.uptime import DEFAULT_DAYS, component_uptimes
 
 PAST_DAYS = 15
 HISTORY_PER_PAGE = 20
@@ -80,6 +82,11 @@ def home(request, page, now):
         if first_day <= day <= today:
             days[day].append(incident)
 
+    showcased = [c for c in components if c.showcase and c.is_visible]
+    uptimes = {u.component.pk: u for u in component_uptimes(showcased, tz, now)} if showcased else {}
+    for component in components:
+        component.uptime = uptimes.get(component.pk)
+
     return render(
         request,
         "status/home.html",
@@ -87,6 +94,7 @@ def home(request, page, now):
             "page": page,
             "status": status,
             "rows": rows,
+            "uptime_days": DEFAULT_DAYS,
             "open_incidents": open_incidents,
             "past_days": [(format_day(day), incidents) for day, incidents in days.items()],
             "now": now,
@@ -140,3 +148,14 @@ def logo(request, page, now):
     if not data or not page.logo_type:
         raise Http404("This page has no logo.")
     return HttpResponse(bytes(data), content_type=page.logo_type)
+
+
+@public_view
+def uptime(request, page, now):
+    """A calendar per showcased component and month over the uptime window, every day spelled out."""
+    tz = page.tz
+    components = [c for c in Component.objects.filter(page=page).select_related("group") if c.showcase]
+    uptimes = component_uptimes(components, tz, now)
+    for item in uptimes:
+        item.months = calendar_months(item.days)
+    return render(request, "status/uptime.html", {"page": page, "uptimes": uptimes, "now": now, "days": DEFAULT_DAYS})

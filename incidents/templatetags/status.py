@@ -57,3 +57,8 @@ def page_url(page, name, *args) -> str:
     """A page's public path: at / for the default page, under /p/<id>/ for the others."""
     kwargs = {"code": args[0]} if args else {}
     return page.public_url(name, **kwargs)
+
+
+@register.filter
+def describe_day(day, with_related=True) -> str:
+    return presentation.describe_day(day, with_related=with_related)
