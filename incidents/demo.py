@@ -45,8 +45,11 @@ def _fresh_page(code: str, name: str, time_zone: str, url: str) -> Page:
     return page
 
 
-def _timeline(page, name, steps, *, components=None, affected=None):
-    """Enter a timeline: steps are (display_at, status, body, component changes or None)."""
+def _timeline(page, name, steps, *, components=None, affected=None, promise=None):
+    """Enter a timeline: steps are (display_at, status, body, component changes or None).
+
+    `promise` (a duration) is the next-update promise of the last step.
+    """
     (first_at, first_status, first_body, first_changes), *rest = steps
     incident = services.incident_create(
         page=page,
@@ -57,8 +60,9 @@ def _timeline(page, name, steps, *, components=None, affected=None):
         affected=affected,
         display_at=first_at,
         deliver_notifications=False,
+        next_update_in=None if rest else promise,
     )
-    for display_at, status, body, changes in rest:
+    for number, (display_at, status, body, changes) in enumerate(rest, start=1):
         services.incident_post_update(
             incident=incident,
             status=status,
@@ -66,6 +70,7 @@ def _timeline(page, name, steps, *, components=None, affected=None):
             components=changes,
             display_at=display_at,
             deliver_notifications=False,
+            next_update_in=promise if number == len(rest) else None,
         )
     return incident
 
@@ -354,11 +359,11 @@ def load_beaconly() -> Page:
             (
                 now - timedelta(minutes=12),
                 I.IDENTIFIED,
-                "An export worker pool is undersized after this morning's deploy. We are adding capacity; "
-                "next update within 30 minutes.",
+                "An export worker pool is undersized after this morning's deploy. We are adding capacity.",
                 None,
             ),
         ],
+        promise=timedelta(minutes=30),
     )
     return page
 

@@ -156,6 +156,8 @@ class Incident(models.Model):
     monitoring_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     last_update_at = models.DateTimeField()
+    # The promise of the latest update while the incident is open ("Next update expected by 18:15").
+    next_update_at = models.DateTimeField(null=True, blank=True)
     components = models.ManyToManyField(Component, blank=True, related_name="incidents")
     postmortem = models.TextField(blank=True, help_text="Markdown draft; publishing it posts a postmortem update.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -168,6 +170,8 @@ class Incident(models.Model):
             models.Index(fields=["page", "status"], name="incident_page_status"),
             # Past incidents and history: WHERE page_id = ? ORDER BY started_at DESC.
             models.Index(fields=["page", "-started_at"], name="incident_page_started"),
+            # The promise watcher: WHERE next_update_at <= ? (only open incidents have one).
+            models.Index(fields=["next_update_at"], name="incident_next_update"),
         ]
 
     def __str__(self):
@@ -176,6 +180,10 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in UNRESOLVED_STATUSES
+
+    def is_overdue(self, now) -> bool:
+        """Open, with a promised next update whose time has passed."""
+        return self.is_open and self.next_update_at is not None and self.next_update_at < now
 
     def duration(self, now=None) -> timedelta | None:
         """From the start to the resolution; for an open incident, to now."""
@@ -195,6 +203,12 @@ class IncidentUpdate(models.Model):
     display_at = models.DateTimeField(help_text="The time shown for this update; the incident's times follow it.")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     deliver_notifications = models.BooleanField(default=True)
+    next_update_at = models.DateTimeField(
+        null=True, blank=True, help_text="The promised time of the next update, if this update made one."
+    )
+    # The promise watcher claims each reminder with a conditional UPDATE of these, so each fires once.
+    promise_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    promise_overdue_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

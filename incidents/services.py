@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from incidents.choices import CLOSED_STATUSES, ComponentStatus, Impact, IncidentStatus
+from incidents.choices import CLOSED_STATUSES, UNRESOLVED_STATUSES, ComponentStatus, Impact, IncidentStatus
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -197,9 +197,10 @@ def component_set_status(*, component: Component, status: str, author=None, at: 
 
 def incident_refresh(incident: Incident) -> Incident:
     """Recompute the incident's stored, derived fields from its updates and component changes."""
-    updates = list(incident.updates.order_by("display_at", "id").only("status", "display_at"))
+    updates = list(incident.updates.order_by("display_at", "id").only("status", "display_at", "next_update_at"))
     first, last = updates[0], updates[-1]
     incident.status = last.status
+    incident.next_update_at = last.next_update_at if last.status in UNRESOLVED_STATUSES else None
     incident.started_at = incident.start_override or first.display_at
     incident.last_update_at = last.display_at
     entered: dict[str, datetime] = {}
@@ -233,6 +234,7 @@ def incident_create(
     display_at: datetime | None = None,
     started_at: datetime | None = None,
     deliver_notifications: bool = True,
+    next_update_in: timedelta | None = None,
 ) -> Incident:
     """Declare an incident with its first update and the new statuses of the affected components.
 
@@ -271,6 +273,7 @@ def incident_create(
         author=author,
         display_at=display_at,
         deliver_notifications=deliver_notifications,
+        next_update_at=_promise(display_at, next_update_in),
     )
     return incident
 
@@ -286,8 +289,12 @@ def incident_post_update(
     author=None,
     display_at: datetime | None = None,
     deliver_notifications: bool = True,
+    next_update_in: timedelta | None = None,
 ) -> IncidentUpdate:
-    """Post an update: a stage change and/or a message, and component statuses, in one step."""
+    """Post an update: a stage change and/or a message, and component statuses, in one step.
+
+    `next_update_in` makes a promise shown while the incident is open: "Next update expected by …".
+    """
     incident = Incident.objects.select_for_update().select_related("page").get(pk=incident.pk)
     body = _require_text(body, "body")
     status = status or incident.status
@@ -307,10 +314,27 @@ def incident_post_update(
         author=author,
         display_at=display_at,
         deliver_notifications=deliver_notifications,
+        next_update_at=_promise(display_at, next_update_in),
     )
 
 
-def _post(incident, *, status, body, changes, affected, author, display_at, deliver_notifications) -> IncidentUpdate:
+MAX_PROMISE = timedelta(days=7)
+
+
+def _promise(display_at: datetime, next_update_in: timedelta | None) -> datetime | None:
+    """When the next update is promised for, from a duration; None for no promise."""
+    if next_update_in is None:
+        return None
+    if not isinstance(next_update_in, timedelta) or not timedelta(minutes=1) <= next_update_in <= MAX_PROMISE:
+        raise ValidationError({"next_update_in": "The next update must be promised between 1 minute and 7 days ahead."})
+    return display_at + next_update_in
+
+
+def _post(
+    incident, *, status, body, changes, affected, author, display_at, deliver_notifications, next_update_at=None
+) -> IncidentUpdate:
+    if next_update_at is not None and status not in UNRESOLVED_STATUSES:
+        next_update_at = None  # a resolved incident promises nothing more
     update = IncidentUpdate.objects.create(
         incident=incident,
         status=status,
@@ -318,6 +342,7 @@ def _post(incident, *, status, body, changes, affected, author, display_at, deli
         display_at=display_at,
         author=author,
         deliver_notifications=deliver_notifications,
+        next_update_at=next_update_at,
     )
     for component, new_status in changes.items():
         _apply_component_status(component, new_status, at=display_at, author=author, incident=incident, update=update)

@@ -133,6 +133,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "watch-update-promises": {"task": "incidents.tasks.watch_update_promises", "schedule": 60.0},
+}
 
 # Email: the console without EMAIL_HOST, SMTP with it; EMAIL_BACKEND overrides both.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
@@ -182,6 +185,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Uptime: how much a minute of partial outage counts against uptime (a major outage counts 1).
+UPTIME_PARTIAL_WEIGHT = 0.3
 
 # The public pages: how long a visitor's browser or a CDN may reuse a response without asking again.
 PUBLIC_CACHE_MAX_AGE = env_int("PUBLIC_CACHE_MAX_AGE", 0, minimum=0, maximum=3600)

@@ -223,3 +223,14 @@ def test_the_list_shows_open_incidents_first_with_minutes_since_the_last_update(
     assert rows[1].startswith(closed.name)
     assert "180" in rows[0]
     assert html.select_one("#result_list tbody tr .minutes.stale") is not None
+
+
+def test_an_update_can_promise_the_next_one(logged_in, components):
+    declare(logged_in, components, next_update_in="30")
+    incident = Incident.objects.get()
+    assert incident.next_update_at == incident.last_update_at + timedelta(minutes=30)
+    page = BeautifulSoup(logged_in.get(incident_url(incident)).content, "html.parser")
+    assert page.select_one(".sp-promise").get_text().startswith("Next update promised by")
+    logged_in.post(incident_url(incident), {"status": "identified", "body": "Found it.", "next_update_in": "60"})
+    incident.refresh_from_db()
+    assert incident.next_update_at == incident.last_update_at + timedelta(hours=1)

@@ -108,6 +108,7 @@ def test_open_incidents_replace_the_banner(client, demo):
     assert "Identified" in text(card.select_one(".incident-card-meta"))
     assert "Minor impact" in text(card)
     assert "undersized" in text(card.select_one(".md"))
+    assert text(card.select_one(".promise")).startswith("Next update expected by")
     dashboard = [li for li in html.select(".components li.component") if "Dashboard" in text(li)][0]
     assert "Degraded Performance" in text(dashboard)
 

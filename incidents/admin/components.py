@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 
 from incidents import page_services, services
 from incidents.models import Component, ComponentGroup, ComponentStatusChange, IncidentTemplate, Page
@@ -55,8 +56,6 @@ class PageAdmin(admin.ModelAdmin):
 
     @admin.display(description="Public page")
     def public_link(self, obj):
-        from django.utils.html import format_html
-
         return format_html('<a href="{0}">{0}</a>', obj.get_absolute_url())
 
     def save_model(self, request, obj, form, change):

@@ -1,5 +1,7 @@
 """The responder's forms: declare an incident, post an update, edit an update, write the postmortem."""
 
+from datetime import timedelta
+
 from django import forms
 
 from incidents.choices import ComponentStatus, Impact, IncidentStatus
@@ -8,6 +10,19 @@ from incidents.models import Component, ComponentGroup, IncidentTemplate
 UNCHANGED = ""
 COMPONENT_CHOICES = [(UNCHANGED, "Unchanged")] + list(ComponentStatus.choices)
 OPEN_STAGES = [c for c in IncidentStatus.choices if c[0] != IncidentStatus.POSTMORTEM]
+PROMISES = [("", "No promise"), ("15", "15 minutes"), ("30", "30 minutes"), ("60", "1 hour"), ("120", "2 hours"),
+            ("240", "4 hours"), ("1440", "1 day")]  # fmt: skip
+
+
+def next_update_field():
+    return forms.TypedChoiceField(
+        choices=PROMISES,
+        coerce=lambda minutes: timedelta(minutes=int(minutes)),
+        empty_value=None,
+        required=False,
+        label="Next update in",
+        help_text="Shown while the incident is open: “Next update expected by …”. Staff are reminded before it is due.",
+    )
 
 
 class ComponentChangesMixin:
@@ -55,6 +70,7 @@ class DeclareForm(ComponentChangesMixin, forms.Form):
         choices=[("", "From the components")] + list(Impact.choices), required=False, label="Impact"
     )
     deliver_notifications = forms.BooleanField(initial=True, required=False, label="Notify subscribers")
+    next_update_in = next_update_field()
 
     def __init__(self, page, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,6 +89,7 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
     status = forms.ChoiceField(choices=IncidentStatus.choices, label="Stage")
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Message", help_text="Markdown.")
     deliver_notifications = forms.BooleanField(initial=True, required=False, label="Notify subscribers")
+    next_update_in = next_update_field()
     confirm_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, incident, *args, **kwargs):

@@ -21,6 +21,7 @@ from incidents.admin.forms import (
 )
 from incidents.choices import UNRESOLVED_STATUSES
 from incidents.markup import render_markdown
+from incidents.metrics import incident_metrics
 from incidents.models import Incident, IncidentTemplate, IncidentUpdate, Page
 from incidents.presentation import format_posted, label_updates
 
@@ -61,7 +62,11 @@ class IncidentAdmin(admin.ModelAdmin):
     def since_last_update(self, obj):
         if not obj.is_open:
             return "—"
-        minutes = int((timezone.now() - obj.last_update_at).total_seconds() // 60)
+        now = timezone.now()
+        minutes = int((now - obj.last_update_at).total_seconds() // 60)
+        if obj.is_overdue(now):
+            late = int((now - obj.next_update_at).total_seconds() // 60)
+            return format_html('<span class="minutes stale">{} · update overdue by {} min</span>', minutes, late)
         return format_html('<span class="minutes{}">{}</span>', " stale" if minutes >= 30 else "", minutes)
 
     # -- routes ---------------------------------------------------------------------------------------------
@@ -121,6 +126,7 @@ class IncidentAdmin(admin.ModelAdmin):
                         impact_override=form.cleaned_data["impact_override"] or None,
                         author=request.user,
                         deliver_notifications=form.cleaned_data["deliver_notifications"],
+                        next_update_in=form.cleaned_data["next_update_in"],
                     )
                 except ValidationError as error:
                     apply_service_errors(form, error)
@@ -173,6 +179,7 @@ class IncidentAdmin(admin.ModelAdmin):
                             components=form.component_changes(),
                             author=request.user,
                             deliver_notifications=form.cleaned_data["deliver_notifications"],
+                            next_update_in=form.cleaned_data["next_update_in"],
                         )
                     except ValidationError as error:
                         apply_service_errors(form, error)
@@ -181,6 +188,8 @@ class IncidentAdmin(admin.ModelAdmin):
                         messages.success(request, "Update posted. It is on the public page now.")
                         return HttpResponseRedirect(request.path)
         updates = list(incident.updates.select_related("author").order_by("display_at", "id"))
+        now = timezone.now()
+        metrics = incident_metrics(incident, updates, now)
         label_updates(updates)
         updates.reverse()
         return TemplateResponse(
@@ -197,6 +206,8 @@ class IncidentAdmin(admin.ModelAdmin):
                 preview=preview,
                 duplicate=duplicate,
                 can_change=can_change,
+                overdue=incident.is_overdue(now),
+                metrics=metrics,
                 can_edit_updates=request.user.has_perm("incidents.change_incidentupdate"),
                 can_delete_updates=request.user.has_perm("incidents.delete_incidentupdate"),
                 can_delete=self.has_delete_permission(request, incident),

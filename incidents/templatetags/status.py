@@ -62,3 +62,9 @@ def page_url(page, name, *args) -> str:
 @register.filter
 def describe_day(day, with_related=True) -> str:
     return presentation.describe_day(day, with_related=with_related)
+
+
+@register.filter
+def duration_text(delta) -> str:
+    """A timedelta as 3h 20m (empty for None)."""
+    return presentation.format_duration(delta) if delta is not None else ""

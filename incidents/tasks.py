@@ -1,0 +1,77 @@
+"""Celery tasks of the incidents app: the watcher of update promises (run by beat every minute)."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.utils import timezone
+
+from incidents.choices import UNRESOLVED_STATUSES
+from incidents.models import Incident, IncidentUpdate
+from incidents.presentation import format_posted
+from incidents.roles import PAGE_ADMINS, RESPONDERS
+
+log = logging.getLogger(__name__)
+
+REMIND_BEFORE = timedelta(minutes=5)
+
+
+def staff_addresses() -> list[str]:
+    """Everyone who can post an update: active responders, page admins and superusers with an address."""
+    users = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
+    users = users.filter(Q(is_superuser=True) | Q(groups__name__in=[RESPONDERS, PAGE_ADMINS])).distinct()
+    return sorted(users.values_list("email", flat=True))
+
+
+def _claim(update_id: int, field: str) -> bool:
+    """Mark a reminder as sent with a conditional UPDATE: true for exactly one caller."""
+    return (
+        IncidentUpdate.objects.filter(pk=update_id, **{f"{field}__isnull": True}).update(**{field: timezone.now()}) == 1
+    )
+
+
+def _latest_promising_update(incident: Incident) -> IncidentUpdate | None:
+    latest = incident.updates.order_by("-display_at", "-id").first()
+    return latest if latest is not None and latest.next_update_at == incident.next_update_at else None
+
+
+@shared_task(ignore_result=True)
+def watch_update_promises() -> int:
+    """Remind the page's staff a few minutes before a promised update is due, and again once it is late.
+
+    Each reminder fires once per promise: it is claimed on the update row before the email goes out.
+    The email is sent outside any transaction. Returns the number of emails sent.
+    """
+    now = timezone.now()
+    due = Incident.objects.filter(
+        status__in=UNRESOLVED_STATUSES, next_update_at__isnull=False, next_update_at__lte=now + REMIND_BEFORE
+    ).select_related("page")
+    sent = 0
+    recipients = None
+    for incident in due:
+        update = _latest_promising_update(incident)
+        if update is None:
+            continue
+        late = incident.next_update_at <= now
+        field = "promise_overdue_sent_at" if late else "promise_reminder_sent_at"
+        if not _claim(update.pk, field):
+            continue
+        recipients = staff_addresses() if recipients is None else recipients
+        if not recipients:
+            log.warning("No staff address to remind about incident %s", incident.code)
+            continue
+        when = format_posted(incident.next_update_at, incident.page.tz)
+        if late:
+            subject = f"[{incident.page.name}] Overdue: the update promised for {when} on “{incident.name}”"
+            opening = f"The next update of “{incident.name}” was promised for {when}. It has not been posted yet."
+        else:
+            subject = f"[{incident.page.name}] Update due at {when}: “{incident.name}”"
+            opening = f"The next update of “{incident.name}” is promised for {when}."
+        link = f"{settings.SITE_URL}/admin/incidents/incident/{incident.pk}/change/"
+        send_mail(subject, f"{opening}\n\nPost it here: {link}\n", None, recipients)
+        sent += 1
+    return sent
