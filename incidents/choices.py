@@ -38,8 +38,20 @@ class IncidentStatus(models.TextChoices):
     POSTMORTEM = "postmortem", "Postmortem"
 
 
+class MaintenanceStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    VERIFYING = "verifying", "Verifying"
+    COMPLETED = "completed", "Completed"
+
+
+# Every stage an incident or a maintenance can be in (one column stores both).
+ALL_STATUSES = list(IncidentStatus.choices) + list(MaintenanceStatus.choices)
+STATUS_LABELS = dict(ALL_STATUSES)
+
 UNRESOLVED_STATUSES = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
-CLOSED_STATUSES = (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM)
+CLOSED_STATUSES = (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, MaintenanceStatus.COMPLETED)
+ACTIVE_MAINTENANCE_STATUSES = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
 
 
 class Impact(models.TextChoices):
@@ -47,6 +59,7 @@ class Impact(models.TextChoices):
     MINOR = "minor", "Minor"
     MAJOR = "major", "Major"
     CRITICAL = "critical", "Critical"
+    MAINTENANCE = "maintenance", "Maintenance"
 
 
 class Indicator(models.TextChoices):
@@ -67,7 +80,7 @@ INDICATOR_RANK = {
     Indicator.CRITICAL: 4,
 }
 
-IMPACT_RANK = {Impact.NONE: 0, Impact.MINOR: 1, Impact.MAJOR: 2, Impact.CRITICAL: 3}
+IMPACT_RANK = {Impact.NONE: 0, Impact.MAINTENANCE: 0, Impact.MINOR: 1, Impact.MAJOR: 2, Impact.CRITICAL: 3}
 
 # The impact a component status implies for the incident that caused it.
 IMPACT_OF_COMPONENT_STATUS = {

@@ -15,6 +15,7 @@ from django.utils import timezone
 from incidents import services
 from incidents.choices import ComponentStatus as S
 from incidents.choices import IncidentStatus as I
+from incidents.maintenance import maintenance_complete, maintenance_create, maintenance_start
 from incidents.models import Page
 
 CHIRPDESK = "chirpdeskdmo"
@@ -207,6 +208,30 @@ def load_chirpdesk() -> Page:
             (_utc(41, "10:02"), I.RESOLVED, "The search index has been rebuilt; results are complete.", None),
         ],
         affected=[search],
+    )
+    # A maintenance that ran three weeks ago, and one coming up the day after tomorrow.
+    past = maintenance_create(
+        page=page,
+        name="Search cluster upgrade",
+        body="We will upgrade the search cluster. Search may return partial results for a few minutes.",
+        scheduled_for=_utc(21, "02:00"),
+        scheduled_until=_utc(21, "03:00"),
+        components=[search],
+        deliver_notifications=False,
+        display_at=_utc(25, "10:00"),
+    )
+    maintenance_start(maintenance=past, deliver_notifications=False, display_at=_utc(21, "02:00"))
+    maintenance_complete(maintenance=past, deliver_notifications=False, display_at=_utc(21, "02:48"))
+    maintenance_create(
+        page=page,
+        name="Database maintenance",
+        body="We are moving the inbox database to faster storage. The inbox may be read-only for up to **15 "
+        "minutes** during the window; no message will be lost.",
+        scheduled_for=_utc(-2, "02:00"),
+        scheduled_until=_utc(-2, "04:00"),
+        components=[inbox, search],
+        deliver_notifications=False,
+        display_at=timezone.now() - timedelta(hours=3),
     )
     _timeline(
         page,

@@ -14,11 +14,14 @@ from django.db.models import Q
 from django.urls import reverse
 
 from incidents.choices import (
+    ACTIVE_MAINTENANCE_STATUSES,
+    ALL_STATUSES,
     COMPONENT_COLOUR,
     UNRESOLVED_STATUSES,
     ComponentStatus,
     Impact,
     IncidentStatus,
+    MaintenanceStatus,
 )
 from incidents.codes import CODE_RE, new_code
 
@@ -146,7 +149,7 @@ class Incident(models.Model):
     code = code_field()
     name = models.CharField(max_length=200)
     # Derived from the updates by services.incident_refresh; stored for queries and lists.
-    status = models.CharField(max_length=32, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING)
+    status = models.CharField(max_length=32, choices=ALL_STATUSES, default=IncidentStatus.INVESTIGATING)
     impact = models.CharField(max_length=16, choices=Impact.choices, default=Impact.NONE)
     impact_override = models.CharField(max_length=16, choices=Impact.choices, blank=True, default="")
     start_override = models.DateTimeField(
@@ -160,6 +163,13 @@ class Incident(models.Model):
     next_update_at = models.DateTimeField(null=True, blank=True)
     components = models.ManyToManyField(Component, blank=True, related_name="incidents")
     postmortem = models.TextField(blank=True, help_text="Markdown draft; publishing it posts a postmortem update.")
+    # A scheduled maintenance is an incident with a window (Statuspage's model).
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    scheduled_until = models.DateTimeField(null=True, blank=True)
+    scheduled_remind_prior = models.BooleanField(default=False, help_text="Remind subscribers 60 minutes before.")
+    scheduled_auto_in_progress = models.BooleanField(default=False, help_text="Start it automatically on time.")
+    scheduled_auto_completed = models.BooleanField(default=False, help_text="Complete it automatically on time.")
+    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -172,6 +182,8 @@ class Incident(models.Model):
             models.Index(fields=["page", "-started_at"], name="incident_page_started"),
             # The promise watcher: WHERE next_update_at <= ? (only open incidents have one).
             models.Index(fields=["next_update_at"], name="incident_next_update"),
+            # Maintenances of a page by window, and the beat task's due transitions: WHERE scheduled_for <= ?.
+            models.Index(fields=["page", "scheduled_for"], name="incident_page_scheduled"),
         ]
 
     def __str__(self):
@@ -179,7 +191,20 @@ class Incident(models.Model):
 
     @property
     def is_open(self) -> bool:
+        """An incident still being worked on (maintenances are never "open incidents")."""
         return self.status in UNRESOLVED_STATUSES
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.scheduled_for is not None
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.status == MaintenanceStatus.SCHEDULED
+
+    @property
+    def is_active_maintenance(self) -> bool:
+        return self.status in ACTIVE_MAINTENANCE_STATUSES
 
     def is_overdue(self, now) -> bool:
         """Open, with a promised next update whose time has passed."""
@@ -198,7 +223,7 @@ class Incident(models.Model):
 class IncidentUpdate(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     code = code_field()
-    status = models.CharField(max_length=32, choices=IncidentStatus.choices)
+    status = models.CharField(max_length=32, choices=ALL_STATUSES)
     body = models.TextField(help_text="Markdown.")
     display_at = models.DateTimeField(help_text="The time shown for this update; the incident's times follow it.")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from incidents.choices import Impact, IncidentStatus
+from incidents.choices import STATUS_LABELS, Impact
 
 
 def label_updates(updates_oldest_first: Sequence) -> None:
@@ -14,7 +14,7 @@ def label_updates(updates_oldest_first: Sequence) -> None:
         if previous is not None and update.status == previous:
             update.label = "Update"
         else:
-            update.label = IncidentStatus(update.status).label
+            update.label = STATUS_LABELS[update.status]
         previous = update.status
 
 
@@ -163,3 +163,15 @@ def calendar_months(days) -> list[tuple[str, list[list]]]:
         cells += [None] * (-len(cells) % 7)
         result.append((f"{first:%B} {year}", [cells[i : i + 7] for i in range(0, len(cells), 7)]))
     return result
+
+
+def format_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """Nov 26, 2026 02:00 - 04:00 CET, or with both dates when it spans days."""
+    a, b = local(start, tz), local(end, tz)
+    if a.date() == b.date():
+        return f"{format_day(a.date())} {a:%H:%M} - {b:%H:%M} {b.tzname()}"
+    return f"{format_day(a.date())} {a:%H:%M} {a.tzname()} - {format_day(b.date())} {b:%H:%M} {b.tzname()}"
+
+
+def maintenance_summary(maintenance, page) -> str:
+    return f"Scheduled for {format_window(maintenance.scheduled_for, maintenance.scheduled_until, page.tz)}."

@@ -13,7 +13,14 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from incidents.choices import CLOSED_STATUSES, UNRESOLVED_STATUSES, ComponentStatus, Impact, IncidentStatus
+from incidents.choices import (
+    CLOSED_STATUSES,
+    UNRESOLVED_STATUSES,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    MaintenanceStatus,
+)
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -211,11 +218,16 @@ def incident_refresh(incident: Incident) -> Incident:
         previous = update.status
     incident.monitoring_at = entered.get(IncidentStatus.MONITORING)
     if incident.status in CLOSED_STATUSES:
-        incident.resolved_at = entered.get(IncidentStatus.RESOLVED, last.display_at)
+        closing = MaintenanceStatus.COMPLETED if incident.is_maintenance else IncidentStatus.RESOLVED
+        incident.resolved_at = entered.get(closing, last.display_at)
     else:
         incident.resolved_at = None
-    caused = incident.status_changes.values_list("new_status", flat=True)
-    incident.impact = incident.impact_override or impact_of(caused)
+    if incident.is_maintenance:
+        incident.started_at = incident.scheduled_for
+        incident.impact = Impact.MAINTENANCE
+    else:
+        caused = incident.status_changes.values_list("new_status", flat=True)
+        incident.impact = incident.impact_override or impact_of(caused)
     incident.save()
     return incident
 
@@ -298,7 +310,7 @@ def incident_post_update(
     incident = Incident.objects.select_for_update().select_related("page").get(pk=incident.pk)
     body = _require_text(body, "body")
     status = status or incident.status
-    _require_choice(status, IncidentStatus, "status")
+    _require_choice(status, MaintenanceStatus if incident.is_maintenance else IncidentStatus, "status")
     changes = _clean_component_changes(incident.page, components)
     affected = list(affected or [])
     _clean_component_changes(incident.page, dict.fromkeys(affected, ComponentStatus.OPERATIONAL))

@@ -1,4 +1,4 @@
-"""Celery tasks of the incidents app: the watcher of update promises (run by beat every minute)."""
+"""Celery tasks of the incidents app, run by beat every minute: update promises and maintenance stages."""
 
 import logging
 from datetime import timedelta
@@ -10,7 +10,7 @@ from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents.choices import UNRESOLVED_STATUSES
+from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, MaintenanceStatus
 from incidents.models import Incident, IncidentUpdate
 from incidents.presentation import format_posted
 from incidents.roles import PAGE_ADMINS, RESPONDERS
@@ -75,3 +75,24 @@ def watch_update_promises() -> int:
         send_mail(subject, f"{opening}\n\nPost it here: {link}\n", None, recipients)
         sent += 1
     return sent
+
+
+@shared_task(ignore_result=True)
+def advance_maintenances() -> int:
+    """Start and complete the maintenances that asked for it, once their time has come (beat, every minute).
+
+    Each maintenance is moved in its own transaction with its row locked, so a second run moves nothing.
+    Returns how many maintenances changed stage.
+    """
+    from incidents.maintenance import advance_due_maintenance
+
+    now = timezone.now()
+    due = Incident.objects.filter(
+        Q(status=MaintenanceStatus.SCHEDULED, scheduled_auto_in_progress=True, scheduled_for__lte=now)
+        | Q(status__in=ACTIVE_MAINTENANCE_STATUSES, scheduled_auto_completed=True, scheduled_until__lte=now)
+    ).values_list("pk", "status")
+    moved = 0
+    for pk, status in list(due):
+        if advance_due_maintenance(pk, now) != status:
+            moved += 1
+    return moved

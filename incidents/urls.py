@@ -9,6 +9,7 @@ public_paths = [
     ("history", views.history, "history"),
     ("logo", views.logo, "logo"),
     ("uptime", views.uptime, "uptime"),
+    ("maintenance.ics", views.maintenance_calendar, "maintenance-ics"),
 ]
 
 urlpatterns = [path(route, view, name=name) for route, view, name in public_paths] + [

@@ -9,7 +9,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from incidents.caching import public_view
-from incidents.choices import UNRESOLVED_STATUSES
+from incidents.choices import UNRESOLVED_STATUSES, MaintenanceStatus
+from incidents.ical import calendar_of
 from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
 from incidents.presentation import (
     affected_line,
@@ -18,10 +19,18 @@ from incidents.presentation import (
     incident_summary,
     label_updates,
     local,
+    maintenance_summary,
 )
 from incidents.status import page_status, worst_component_status
 from incidents.uptime import DEFAULT_DAYS, component_uptimes
 
+# What the home page shows above the components: open incidents, and maintenances not yet completed.
+CURRENT_STATUSES = (
+    *UNRESOLVED_STATUSES,
+    MaintenanceStatus.SCHEDULED,
+    MaintenanceStatus.IN_PROGRESS,
+    MaintenanceStatus.VERIFYING,
+)
 PAST_DAYS = 15
 HISTORY_PER_PAGE = 20
 
@@ -63,9 +72,11 @@ def _component_rows(page):
 @public_view
 def home(request, page, now):
     rows, components = _component_rows(page)
-    open_incidents = _with_updates(
-        Incident.objects.filter(page=page, status__in=UNRESOLVED_STATUSES).order_by("-last_update_at", "-id")
+    current = _with_updates(
+        Incident.objects.filter(page=page, status__in=CURRENT_STATUSES).order_by("-last_update_at", "-id")
     )
+    open_incidents = [i for i in current if i.is_open]
+    maintenances = sorted((i for i in current if i.is_maintenance), key=lambda i: i.scheduled_for)
     status = page_status([c.status for c in components], [i.impact for i in open_incidents])
 
     tz = page.tz
@@ -96,6 +107,7 @@ def home(request, page, now):
             "rows": rows,
             "uptime_days": DEFAULT_DAYS,
             "open_incidents": open_incidents,
+            "maintenances": maintenances,
             "past_days": [(format_day(day), incidents) for day, incidents in days.items()],
             "now": now,
         },
@@ -115,7 +127,9 @@ def incident_detail(request, page, now, code: str):
         {
             "page": page,
             "incident": incident,
-            "summary": incident_summary(incident, page, components, now),
+            "summary": maintenance_summary(incident, page)
+            if incident.is_maintenance
+            else incident_summary(incident, page, components, now),
             "affected": affected_line(components),
             "now": now,
         },
@@ -159,3 +173,15 @@ def uptime(request, page, now):
     for item in uptimes:
         item.months = calendar_months(item.days)
     return render(request, "status/uptime.html", {"page": page, "uptimes": uptimes, "now": now, "days": DEFAULT_DAYS})
+
+
+@public_view
+def maintenance_calendar(request, page, now):
+    """An iCalendar feed of the page's maintenances, for calendar apps to subscribe to."""
+    maintenances = _with_updates(
+        Incident.objects.filter(page=page, scheduled_for__isnull=False).order_by("-scheduled_for")[:200]
+    )
+    body = calendar_of(page, maintenances, request.build_absolute_uri("/").rstrip("/"), now)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="maintenance.ics"'
+    return response

@@ -135,6 +135,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "watch-update-promises": {"task": "incidents.tasks.watch_update_promises", "schedule": 60.0},
+    "advance-maintenances": {"task": "incidents.tasks.advance_maintenances", "schedule": 60.0},
 }
 
 # Email: the console without EMAIL_HOST, SMTP with it; EMAIL_BACKEND overrides both.

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django import forms
 
-from incidents.choices import ComponentStatus, Impact, IncidentStatus
+from incidents.choices import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 from incidents.models import Component, ComponentGroup, IncidentTemplate
 
 UNCHANGED = ""
@@ -95,6 +95,8 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
     def __init__(self, incident, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.incident = incident
+        if incident.is_maintenance:
+            self.fields["status"].choices = MaintenanceStatus.choices
         self.fields["status"].initial = incident.status
         self.add_component_fields(incident.page)
 
@@ -104,9 +106,24 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
             self.initial["status"] = template.update_status
 
     def component_changes(self) -> dict[Component, str]:
-        """As chosen; resolving presets every affected component that is not operational back to it."""
+        """As chosen; resolving presets every affected component that is not operational back to it.
+
+        For a maintenance, "In progress" puts its components under maintenance and "Completed" gives
+        them back the status they had, unless the responder chose otherwise.
+        """
+        from incidents.maintenance import restored_statuses
+
         changes = super().component_changes()
-        if self.cleaned_data.get("status") == IncidentStatus.RESOLVED:
+        status = self.cleaned_data.get("status")
+        if self.incident.is_maintenance:
+            if status == MaintenanceStatus.IN_PROGRESS:
+                preset = dict.fromkeys(self.incident.components.all(), ComponentStatus.UNDER_MAINTENANCE)
+            elif status == MaintenanceStatus.COMPLETED:
+                preset = restored_statuses(self.incident)
+            else:
+                preset = {}
+            return {**preset, **changes}
+        if status == IncidentStatus.RESOLVED:
             affected = {c.pk for c in self.incident.components.all()}
             for component in self.components:
                 if component.pk in affected and component not in changes and component.status != "operational":
@@ -121,13 +138,18 @@ class IncidentDetailsForm(forms.Form):
     )
 
 
-class EditUpdateForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="Message", help_text="Markdown.")
-    display_at = forms.DateTimeField(
-        label="Display time",
+def local_time_field(label: str) -> forms.DateTimeField:
+    """A date and time in the page's zone (the view activates it), with the browser's own picker."""
+    return forms.DateTimeField(
+        label=label,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
     )
+
+
+class EditUpdateForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="Message", help_text="Markdown.")
+    display_at = local_time_field("Display time")
 
 
 class PostmortemForm(forms.Form):
@@ -141,3 +163,22 @@ def apply_service_errors(form: forms.Form, error) -> None:
         target = field if field in form.fields else None
         for message in messages:
             form.add_error(target, message)
+
+
+class MaintenanceForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Maintenance name")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Message", help_text="Markdown.")
+    scheduled_for = local_time_field("Starts")
+    scheduled_until = local_time_field("Ends")
+    components = forms.ModelMultipleChoiceField(
+        queryset=Component.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="They go under maintenance while it is in progress.",
+    )  # fmt: skip
+    auto_in_progress = forms.BooleanField(initial=True, required=False, label="Start it automatically on time")
+    auto_completed = forms.BooleanField(initial=True, required=False, label="Complete it automatically on time")
+    remind_prior = forms.BooleanField(initial=False, required=False, label="Remind subscribers 60 minutes before")
+    deliver_notifications = forms.BooleanField(initial=True, required=False, label="Notify subscribers now")
+
+    def __init__(self, page, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["components"].queryset = Component.objects.filter(page=page).order_by("group__position", "position")

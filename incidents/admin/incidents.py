@@ -15,11 +15,13 @@ from incidents.admin.forms import (
     DeclareForm,
     EditUpdateForm,
     IncidentDetailsForm,
+    MaintenanceForm,
     PostmortemForm,
     PostUpdateForm,
     apply_service_errors,
 )
 from incidents.choices import UNRESOLVED_STATUSES
+from incidents.maintenance import maintenance_create
 from incidents.markup import render_markdown
 from incidents.metrics import incident_metrics
 from incidents.models import Incident, IncidentTemplate, IncidentUpdate, Page
@@ -74,6 +76,7 @@ class IncidentAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
+            path("maintenance/add/", view(self.schedule_view), name="incidents_incident_schedule"),
             path("<int:pk>/postmortem/", view(self.postmortem_view), name="incidents_incident_postmortem"),
             path("<int:pk>/details/", view(self.details_view), name="incidents_incident_details"),
             path("update/<int:pk>/edit/", view(self.edit_update_view), name="incidents_incident_edit_update"),
@@ -92,19 +95,27 @@ class IncidentAdmin(admin.ModelAdmin):
 
     # -- declare ----------------------------------------------------------------------------------------------
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
+    def _chosen_page(self, request):
+        """The page from ?page=<code>, or the only one; None asks the responder to choose."""
         pages = list(Page.objects.all())
         page = next((p for p in pages if p.code == request.GET.get("page")), None)
         if page is None and len(pages) == 1:
             page = pages[0]
+        return page, pages
+
+    def _choose_page(self, request, pages, what):
+        return TemplateResponse(
+            request,
+            "admin/incidents/incident/choose_page.html",
+            self._context(request, f"{what}: which page?", pages=pages),
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        page, pages = self._chosen_page(request)
         if page is None:
-            return TemplateResponse(
-                request,
-                "admin/incidents/incident/choose_page.html",
-                self._context(request, "Declare an incident: which page?", pages=pages),
-            )
+            return self._choose_page(request, pages, "Declare an incident")
         form = DeclareForm(page, request.POST or None)
         template = self._template(request, page)
         if template and request.method == "GET":
@@ -146,6 +157,36 @@ class IncidentAdmin(admin.ModelAdmin):
                 templates=IncidentTemplate.objects.filter(page=page),
             ),
         )
+
+    def schedule_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        page, pages = self._chosen_page(request)
+        if page is None:
+            return self._choose_page(request, pages, "Schedule a maintenance")
+        with timezone.override(page.tz):
+            form = MaintenanceForm(page, request.POST or None)
+            if request.method == "POST" and form.is_valid():
+                data = form.cleaned_data
+                try:
+                    maintenance = maintenance_create(
+                        page=page, name=data["name"], body=data["body"], scheduled_for=data["scheduled_for"],
+                        scheduled_until=data["scheduled_until"], components=list(data["components"]),
+                        auto_in_progress=data["auto_in_progress"], auto_completed=data["auto_completed"],
+                        remind_prior=data["remind_prior"], author=request.user,
+                        deliver_notifications=data["deliver_notifications"],
+                    )  # fmt: skip
+                except ValidationError as error:
+                    apply_service_errors(form, error)
+                else:
+                    self.log_addition(request, maintenance, [{"added": {}}])
+                    messages.success(request, f"Scheduled “{maintenance.name}”. It is on the public page now.")
+                    return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[maintenance.pk]))
+            return TemplateResponse(
+                request,
+                "admin/incidents/incident/schedule.html",
+                self._context(request, f"Schedule a maintenance on {page.name}", form=form, page=page),
+            )
 
     # -- the incident: timeline and "Post update" ---------------------------------------------------------------
 

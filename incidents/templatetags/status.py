@@ -68,3 +68,8 @@ def describe_day(day, with_related=True) -> str:
 def duration_text(delta) -> str:
     """A timedelta as 3h 20m (empty for None)."""
     return presentation.format_duration(delta) if delta is not None else ""
+
+
+@register.filter
+def window(incident, page) -> str:
+    return presentation.format_window(incident.scheduled_for, incident.scheduled_until, page.tz)

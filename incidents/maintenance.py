@@ -1,0 +1,147 @@
+"""Scheduled maintenance: an incident with a window, stages scheduled → in progress → verifying → completed.
+
+Written through these service functions (and incident_post_update for the updates in between); moved
+along on time by the beat task in incidents/tasks.py when the responder asked for it.
+"""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.choices import ComponentStatus, MaintenanceStatus
+from incidents.models import Component, Incident, Page
+from incidents.services import _clean_component_changes, _post, _require_aware, _require_text, incident_post_update
+
+DEFAULT_MESSAGES = {
+    MaintenanceStatus.IN_PROGRESS: "The scheduled maintenance is in progress. We will post updates as it goes.",
+    MaintenanceStatus.COMPLETED: "The scheduled maintenance has been completed.",
+}
+
+
+def _require_window(scheduled_for, scheduled_until) -> None:
+    for name, value in (("scheduled_for", scheduled_for), ("scheduled_until", scheduled_until)):
+        if not isinstance(value, datetime) or timezone.is_naive(value):
+            raise ValidationError({name: f"The {name} must be a date and time with a time zone."})
+    if scheduled_until <= scheduled_for:
+        raise ValidationError({"scheduled_until": "The maintenance must end after it starts."})
+
+
+@transaction.atomic
+def maintenance_create(
+    *,
+    page: Page,
+    name: str,
+    body: str,
+    scheduled_for: datetime,
+    scheduled_until: datetime,
+    components: list[Component] | None = None,
+    auto_in_progress: bool = True,
+    auto_completed: bool = True,
+    remind_prior: bool = False,
+    author=None,
+    deliver_notifications: bool = True,
+    display_at: datetime | None = None,
+) -> Incident:
+    """Schedule a maintenance: its first update ("Scheduled") is posted now, or at `display_at` (backfill)."""
+    name = _require_text(name, "name", 200)
+    body = _require_text(body, "body")
+    _require_window(scheduled_for, scheduled_until)
+    components = list(components or [])
+    _clean_component_changes(page, dict.fromkeys(components, ComponentStatus.UNDER_MAINTENANCE))
+    now = _require_aware(display_at, "display_at") or timezone.now()
+    incident = Incident.objects.create(
+        page=page,
+        name=name,
+        status=MaintenanceStatus.SCHEDULED,
+        started_at=scheduled_for,
+        last_update_at=now,
+        scheduled_for=scheduled_for,
+        scheduled_until=scheduled_until,
+        scheduled_auto_in_progress=auto_in_progress,
+        scheduled_auto_completed=auto_completed,
+        scheduled_remind_prior=remind_prior,
+    )
+    _post(
+        incident,
+        status=MaintenanceStatus.SCHEDULED,
+        body=body,
+        changes={},
+        affected=components,
+        author=author,
+        display_at=now,
+        deliver_notifications=deliver_notifications,
+    )
+    return incident
+
+
+def maintenance_start(
+    *, maintenance: Incident, body: str | None = None, author=None, deliver_notifications=True, display_at=None
+):
+    """In progress: the affected components go under maintenance."""
+    components = dict.fromkeys(maintenance.components.all(), ComponentStatus.UNDER_MAINTENANCE)
+    return incident_post_update(
+        incident=maintenance,
+        status=MaintenanceStatus.IN_PROGRESS,
+        body=body or DEFAULT_MESSAGES[MaintenanceStatus.IN_PROGRESS],
+        components=components,
+        author=author,
+        deliver_notifications=deliver_notifications,
+        display_at=display_at,
+    )
+
+
+def restored_statuses(maintenance: Incident) -> dict[Component, str]:
+    """What each component goes back to: the status it had before this maintenance put it under
+    maintenance, unless something else (an incident) changed it since."""
+    restore = {}
+    changes = maintenance.status_changes.select_related("component").order_by("changed_at", "id")
+    for change in changes:
+        component = change.component
+        under = component.status == ComponentStatus.UNDER_MAINTENANCE
+        if change.new_status == ComponentStatus.UNDER_MAINTENANCE and under and component not in restore:
+            restore[component] = change.old_status
+    return restore
+
+
+def maintenance_complete(
+    *, maintenance: Incident, body: str | None = None, author=None, deliver_notifications=True, display_at=None
+):
+    """Completed: the components it put under maintenance go back to the status they had."""
+    return incident_post_update(
+        incident=maintenance,
+        status=MaintenanceStatus.COMPLETED,
+        body=body or DEFAULT_MESSAGES[MaintenanceStatus.COMPLETED],
+        components=restored_statuses(maintenance),
+        author=author,
+        deliver_notifications=deliver_notifications,
+        display_at=display_at,
+    )
+
+
+@transaction.atomic
+def advance_due_maintenance(maintenance_id: int, now: datetime | None = None) -> str | None:
+    """Move one maintenance along if its time has come and it asked for it; returns the new stage.
+
+    Locks the row first, so a task run twice (or two beat ticks) moves it once.
+    """
+    now = now or timezone.now()
+    maintenance = Incident.objects.select_for_update().filter(pk=maintenance_id).first()
+    if maintenance is None or not maintenance.is_maintenance:
+        return None
+    if (
+        maintenance.status == MaintenanceStatus.SCHEDULED
+        and maintenance.scheduled_auto_in_progress
+        and maintenance.scheduled_for <= now
+    ):
+        maintenance_start(maintenance=maintenance)
+        maintenance.refresh_from_db()
+    if (
+        maintenance.status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
+        and maintenance.scheduled_auto_completed
+        and maintenance.scheduled_until <= now
+    ):
+        maintenance_complete(maintenance=maintenance)
+        maintenance.refresh_from_db()
+    return maintenance.status
