@@ -103,6 +103,12 @@ class IncidentAdmin(admin.ModelAdmin):
             page = pages[0]
         return page, pages
 
+    def _created(self, request, incident, verb):
+        """Log it, say so, and open its page."""
+        self.log_addition(request, incident, [{"added": {}}])
+        messages.success(request, f"{verb} “{incident.name}”. It is on the public page now.")
+        return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+
     def _choose_page(self, request, pages, what):
         return TemplateResponse(
             request,
@@ -142,9 +148,7 @@ class IncidentAdmin(admin.ModelAdmin):
                 except ValidationError as error:
                     apply_service_errors(form, error)
                 else:
-                    self.log_addition(request, incident, [{"added": {}}])
-                    messages.success(request, f"Declared “{incident.name}”. It is on the public page now.")
-                    return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
+                    return self._created(request, incident, "Declared")
         return TemplateResponse(
             request,
             "admin/incidents/incident/declare.html",
@@ -179,9 +183,7 @@ class IncidentAdmin(admin.ModelAdmin):
                 except ValidationError as error:
                     apply_service_errors(form, error)
                 else:
-                    self.log_addition(request, maintenance, [{"added": {}}])
-                    messages.success(request, f"Scheduled “{maintenance.name}”. It is on the public page now.")
-                    return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[maintenance.pk]))
+                    return self._created(request, maintenance, "Scheduled")
             return TemplateResponse(
                 request,
                 "admin/incidents/incident/schedule.html",
