@@ -19,6 +19,7 @@ from incidents.models import (
     ComponentGroup,
     ComponentStatusChange,
     Incident,
+    IncidentTemplate,
     IncidentUpdate,
     Page,
     validate_time_zone,
@@ -371,3 +372,127 @@ def incident_delete(*, incident: Incident) -> None:
     page_id = incident.page_id
     incident.delete()
     page_changed(page_id)
+
+
+# -- edits and deletions used by the manage API -------------------------------------------------------
+
+UNCHANGED = object()
+
+
+@transaction.atomic
+def incident_edit(*, incident: Incident, name: str | None = None, impact_override: str | None = None) -> Incident:
+    """Rename an incident or change its impact override ("" clears it); its updates are untouched."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if name is not None:
+        incident.name = _require_text(name, "name", 200)
+    if impact_override is not None:
+        if impact_override != "":
+            _require_choice(impact_override, Impact, "impact_override")
+        incident.impact_override = impact_override
+    incident.save()
+    incident_refresh(incident)
+    page_changed(incident.page_id)
+    return incident
+
+
+@transaction.atomic
+def component_update(
+    *,
+    component: Component,
+    name: str | None = None,
+    description: str | None = None,
+    group=UNCHANGED,
+    position: int | None = None,
+    showcase: bool | None = None,
+    only_show_if_degraded: bool | None = None,
+    start_date=UNCHANGED,
+) -> Component:
+    """Change a component's attributes; its status changes only through component_set_status (history)."""
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    if name is not None:
+        component.name = _require_text(name, "name", 100)
+    if description is not None:
+        component.description = description
+    if group is not UNCHANGED:
+        if group is not None and group.page_id != component.page_id:
+            raise ValidationError({"group": f"The group {group} does not belong to the page of {component}."})
+        component.group = group
+    if position is not None:
+        component.position = position
+    if showcase is not None:
+        component.showcase = bool(showcase)
+    if only_show_if_degraded is not None:
+        component.only_show_if_degraded = bool(only_show_if_degraded)
+    if start_date is not UNCHANGED:
+        component.start_date = start_date
+    component.save()
+    page_changed(component.page_id)
+    return component
+
+
+@transaction.atomic
+def component_delete(*, component: Component) -> None:
+    """Delete a component; its incidents stay, without it."""
+    page_id = component.page_id
+    component.delete()
+    page_changed(page_id)
+
+
+@transaction.atomic
+def component_group_update(
+    *,
+    group: ComponentGroup,
+    name: str | None = None,
+    description: str | None = None,
+    components: list[Component] | None = None,
+) -> ComponentGroup:
+    """Rename or describe a group; `components`, when given, becomes its whole membership."""
+    group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
+    if name is not None:
+        group.name = _require_text(name, "name", 100)
+    if description is not None:
+        group.description = description
+    group.save()
+    if components is not None:
+        for component in components:
+            if component.page_id != group.page_id:
+                raise ValidationError({"components": f"Component {component} does not belong to the page."})
+        keep = [c.pk for c in components]
+        Component.objects.filter(group=group).exclude(pk__in=keep).update(group=None, updated_at=timezone.now())
+        Component.objects.filter(pk__in=keep).exclude(group=group).update(group=group, updated_at=timezone.now())
+    page_changed(group.page_id)
+    return group
+
+
+@transaction.atomic
+def component_group_delete(*, group: ComponentGroup) -> None:
+    """Delete a group; its components stay on the page, ungrouped."""
+    page_id = group.page_id
+    group.delete()
+    page_changed(page_id)
+
+
+@transaction.atomic
+def incident_template_create(
+    *,
+    page: Page,
+    name: str,
+    title: str,
+    body: str,
+    update_status: str = IncidentStatus.INVESTIGATING,
+    should_send_notifications: bool = True,
+    components: list[Component] | None = None,
+) -> IncidentTemplate:
+    template = IncidentTemplate(
+        page=page,
+        name=_require_text(name, "name", 100),
+        title=_require_text(title, "title", 200),
+        body=_require_text(body, "body"),
+        update_status=_require_choice(update_status, IncidentStatus, "update_status"),
+        should_send_notifications=bool(should_send_notifications),
+    )
+    components = list(components or [])
+    _clean_component_changes(page, dict.fromkeys(components, ComponentStatus.OPERATIONAL))
+    template.save()
+    template.components.set(components)
+    return template
