@@ -64,3 +64,7 @@ def make_component(page):
         return services.component_create(name=name, **kwargs)
 
     return make
+
+
+# The API tests' fixtures (keys in each role, a second page, a manage API client).
+from tests.api_support import *  # noqa: E402, F403
