@@ -92,7 +92,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         limit, period = parse_rate(settings.API_RATE_LIMIT)
         now = time.time()
         window = int(now // period)
-        key = f"api-rate:{request.auth.pk}:{window}"
+        key = f"api-rate:{request.auth.key_hash[:32]}:{window}"
         cache.add(key, 0, period + 5)
         try:
             count = cache.incr(key)

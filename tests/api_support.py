@@ -10,7 +10,7 @@ from incidents import roles, services
 
 
 def user_with_role(username: str, role: str | None) -> User:
-    user = User.objects.create_user(username, password="x")
+    user = User.objects.create_user(username)
     if role:
         user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
