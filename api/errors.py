@@ -41,4 +41,6 @@ def exception_handler(exc, context):
     else:
         return None
     set_rollback()
+    # A message may quote the input, which may hold lone surrogates that UTF-8 cannot carry.
+    message = message.encode("utf-8", "replace").decode("utf-8")
     return Response({"error": message}, status=code, headers=headers)
