@@ -4,7 +4,9 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -100,4 +102,10 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(fille
 def settings_(settings):
     settings.API_RATE_LIMIT = "100000/minute"
     settings.ALLOWED_HOSTS = ["*"]
-    return settings
+    # Requests go straight to the WSGI app. Like Django's test client, keep the test's connection (and its
+    # transaction) open across them instead of closing it at the end of each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield settings
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
