@@ -112,7 +112,7 @@ class ComponentStatusesField(serializers.DictField):
         return result
 
 
-class IncidentInput(serializers.Serializer):
+class IncidentFields(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True)
     status = serializers.ChoiceField(IncidentStatus.choices, required=False)
     impact_override = serializers.ChoiceField(Impact.choices, required=False, allow_blank=True, allow_null=True)
@@ -124,21 +124,21 @@ class IncidentInput(serializers.Serializer):
     backfill_date = RecentDateTimeField(required=False, allow_null=True)
 
 
-class IncidentRequest(serializers.Serializer):
-    incident = IncidentInput()
+class IncidentBody(serializers.Serializer):
+    incident = IncidentFields()
 
 
-class IncidentUpdateInput(serializers.Serializer):
+class IncidentUpdateFields(serializers.Serializer):
     body = serializers.CharField(required=False, allow_blank=True)
     display_at = RecentDateTimeField(required=False)
     deliver_notifications = serializers.BooleanField(required=False)
 
 
-class IncidentUpdateRequest(serializers.Serializer):
-    incident_update = IncidentUpdateInput()
+class IncidentUpdateBody(serializers.Serializer):
+    incident_update = IncidentUpdateFields()
 
 
-class ComponentInput(serializers.Serializer):
+class ComponentFields(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     status = serializers.ChoiceField(ComponentStatus.choices, required=False)
@@ -148,21 +148,21 @@ class ComponentInput(serializers.Serializer):
     start_date = serializers.DateField(required=False, allow_null=True)
 
 
-class ComponentRequest(serializers.Serializer):
-    component = ComponentInput()
+class ComponentBody(serializers.Serializer):
+    component = ComponentFields()
 
 
-class ComponentGroupInput(serializers.Serializer):
+class ComponentGroupFields(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     components = serializers.ListField(child=CodeField(), required=False)
 
 
-class ComponentGroupRequest(serializers.Serializer):
-    component_group = ComponentGroupInput()
+class ComponentGroupBody(serializers.Serializer):
+    component_group = ComponentGroupFields()
 
 
-class IncidentTemplateInput(serializers.Serializer):
+class IncidentTemplateFields(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True)
     title = serializers.CharField(required=False, allow_blank=True)
     body = serializers.CharField(required=False, allow_blank=True)
@@ -173,5 +173,5 @@ class IncidentTemplateInput(serializers.Serializer):
     component_ids = serializers.ListField(child=CodeField(), required=False)
 
 
-class IncidentTemplateRequest(serializers.Serializer):
-    incident_template = IncidentTemplateInput()
+class IncidentTemplateBody(serializers.Serializer):
+    incident_template = IncidentTemplateFields()

@@ -101,6 +101,8 @@ def _incident_response(page, incident, status=200):
 
 
 class IncidentListBase(ManageView):
+    """The page's incidents, most recent activity first."""
+
     def filter(self, queryset):
         return queryset
 
@@ -117,14 +119,16 @@ class IncidentListBase(ManageView):
 
 
 class IncidentListView(IncidentListBase):
+    """List the page's incidents or declare one."""
+
     @extend_schema(
         tags=["manage: incidents"],
-        request={"application/json": inputs.IncidentRequest},
+        request={"application/json": inputs.IncidentBody},
         responses=responses(201, docs.Incident, errors=(400, 401, 403, 404, 422, 429)),
     )
     def post(self, request, page_code):
         page = self.page(page_code)
-        data = inputs.read_body(request, "incident", inputs.IncidentInput)
+        data = inputs.read_body(request, "incident", inputs.IncidentFields)
         statuses = data.get("components") or {}
         by_code = self.components_by_code(page, [*statuses, *data.get("component_ids", [])], "components")
         backfilled = data.get("backfilled", False)
@@ -144,6 +148,8 @@ class IncidentListView(IncidentListBase):
 
 
 class UnresolvedIncidentsView(IncidentListBase):
+    """The incidents still investigating, identified or monitoring."""
+
     def filter(self, queryset):
         return queryset.filter(status__in=UNRESOLVED_STATUSES)
 
@@ -156,6 +162,8 @@ class NoMaintenancesView(IncidentListBase):
 
 
 class IncidentDetailView(ManageView):
+    """One incident: read it, post an update to it, rename it or delete it."""
+
     def incident(self, page_code, incident_code) -> tuple[Page, Incident]:
         page = self.page(page_code)
         incident = Incident.objects.filter(page=page, code=incident_code).first()
@@ -170,13 +178,13 @@ class IncidentDetailView(ManageView):
 
     @extend_schema(
         tags=["manage: incidents"],
-        request={"application/json": inputs.IncidentRequest},
+        request={"application/json": inputs.IncidentBody},
         responses=responses(200, docs.Incident, errors=(400, 401, 403, 404, 422, 429)),
         description="A new `status` and/or `body` posts an update; `components` changes statuses in the same step.",
     )
     def patch(self, request, page_code, incident_code):
         page, incident = self.incident(page_code, incident_code)
-        data = inputs.read_body(request, "incident", inputs.IncidentInput, partial=True)
+        data = inputs.read_body(request, "incident", inputs.IncidentFields, partial=True)
         statuses = data.get("components") or {}
         by_code = self.components_by_code(page, [*statuses, *data.get("component_ids", [])], "components")
         with transaction.atomic():
@@ -198,7 +206,7 @@ class IncidentDetailView(ManageView):
 
     @extend_schema(
         tags=["manage: incidents"],
-        request={"application/json": inputs.IncidentRequest},
+        request={"application/json": inputs.IncidentBody},
         responses=responses(200, docs.Incident, errors=(400, 401, 403, 404, 422, 429)),
         description="The same as PATCH.",
     )
@@ -214,9 +222,11 @@ class IncidentDetailView(ManageView):
 
 
 class IncidentUpdateView(ManageView):
+    """Edit one update: body, display time (to backfill a timeline), notification flag."""
+
     @extend_schema(
         tags=["manage: incidents"],
-        request={"application/json": inputs.IncidentUpdateRequest},
+        request={"application/json": inputs.IncidentUpdateBody},
         responses=responses(200, docs.IncidentUpdate, errors=(400, 401, 403, 404, 422, 429)),
     )
     def patch(self, request, page_code, incident_code, update_code):
@@ -228,7 +238,7 @@ class IncidentUpdateView(ManageView):
         )
         if update is None:
             raise Http404("No such incident update on this page.")
-        data = inputs.read_body(request, "incident_update", inputs.IncidentUpdateInput, partial=True)
+        data = inputs.read_body(request, "incident_update", inputs.IncidentUpdateFields, partial=True)
         update = services.incident_update_edit(
             update=update,
             body=data.get("body"),

@@ -31,6 +31,8 @@ class ComponentBase(ManageView):
 
 
 class ComponentListView(ComponentBase):
+    """List the page's components or create one (page admins)."""
+
     admin_methods = ADMIN_WRITES
 
     @extend_schema(tags=["manage: components"], responses=responses(200, docs.Component(many=True)))
@@ -41,12 +43,12 @@ class ComponentListView(ComponentBase):
 
     @extend_schema(
         tags=["manage: components"],
-        request={"application/json": inputs.ComponentRequest},
+        request={"application/json": inputs.ComponentBody},
         responses=responses(201, docs.Component, errors=BODY_ERRORS),
     )
     def post(self, request, page_code):
         page = self.page(page_code)
-        data = inputs.read_body(request, "component", inputs.ComponentInput)
+        data = inputs.read_body(request, "component", inputs.ComponentFields)
         component = services.component_create(
             page=page,
             name=data.get("name", ""),
@@ -61,6 +63,8 @@ class ComponentListView(ComponentBase):
 
 
 class ComponentDetailView(ComponentBase):
+    """One component."""
+
     admin_methods = ADMIN_WRITES
 
     @extend_schema(tags=["manage: components"], responses=responses(200, docs.Component))
@@ -70,14 +74,14 @@ class ComponentDetailView(ComponentBase):
 
     @extend_schema(
         tags=["manage: components"],
-        request={"application/json": inputs.ComponentRequest},
+        request={"application/json": inputs.ComponentBody},
         responses=responses(200, docs.Component, errors=BODY_ERRORS),
         description="Responders may change the status only; the other fields need a page admin.",
     )
     def patch(self, request, page_code, component_code):
         page = self.page(page_code)
         component = self.component(page, component_code)
-        data = inputs.read_body(request, "component", inputs.ComponentInput, partial=True)
+        data = inputs.read_body(request, "component", inputs.ComponentFields, partial=True)
         attributes = {k: v for k, v in data.items() if k != "status"}
         if attributes:
             self.require_page_admin()
@@ -97,7 +101,7 @@ class ComponentDetailView(ComponentBase):
 
     @extend_schema(
         tags=["manage: components"],
-        request={"application/json": inputs.ComponentRequest},
+        request={"application/json": inputs.ComponentBody},
         responses=responses(200, docs.Component, errors=BODY_ERRORS),
         description="The same as PATCH.",
     )
@@ -128,6 +132,8 @@ class GroupBase(ManageView):
 
 
 class GroupListView(GroupBase):
+    """List the page's component groups or create one (page admins)."""
+
     @extend_schema(tags=["manage: component groups"], responses=responses(200, docs.Component(many=True)))
     def get(self, request, page_code):
         page = self.page(page_code)
@@ -136,12 +142,12 @@ class GroupListView(GroupBase):
 
     @extend_schema(
         tags=["manage: component groups"],
-        request={"application/json": inputs.ComponentGroupRequest},
+        request={"application/json": inputs.ComponentGroupBody},
         responses=responses(201, docs.Component, errors=BODY_ERRORS),
     )
     def post(self, request, page_code):
         page = self.page(page_code)
-        data = inputs.read_body(request, "component_group", inputs.ComponentGroupInput)
+        data = inputs.read_body(request, "component_group", inputs.ComponentGroupFields)
         members = self.members(page, data)
         with transaction.atomic():
             group = services.component_group_create(
@@ -153,6 +159,8 @@ class GroupListView(GroupBase):
 
 
 class GroupDetailView(GroupBase):
+    """One component group (changes need a page admin)."""
+
     @extend_schema(tags=["manage: component groups"], responses=responses(200, docs.Component))
     def get(self, request, page_code, group_code):
         page = self.page(page_code)
@@ -160,13 +168,13 @@ class GroupDetailView(GroupBase):
 
     @extend_schema(
         tags=["manage: component groups"],
-        request={"application/json": inputs.ComponentGroupRequest},
+        request={"application/json": inputs.ComponentGroupBody},
         responses=responses(200, docs.Component, errors=BODY_ERRORS),
     )
     def patch(self, request, page_code, group_code):
         page = self.page(page_code)
         group = self.group_object(page, group_code)
-        data = inputs.read_body(request, "component_group", inputs.ComponentGroupInput, partial=True)
+        data = inputs.read_body(request, "component_group", inputs.ComponentGroupFields, partial=True)
         description = data.get("description")
         group = services.component_group_update(
             group=group,
@@ -200,6 +208,8 @@ def template_object(template: IncidentTemplate, page) -> dict:
 
 
 class TemplateListView(ManageView):
+    """List the page's incident templates or create one (page admins)."""
+
     admin_methods = ("POST",)
 
     @extend_schema(tags=["manage: incident templates"], responses=responses(200, docs.IncidentTemplate(many=True)))
@@ -211,12 +221,12 @@ class TemplateListView(ManageView):
 
     @extend_schema(
         tags=["manage: incident templates"],
-        request={"application/json": inputs.IncidentTemplateRequest},
+        request={"application/json": inputs.IncidentTemplateBody},
         responses=responses(201, docs.IncidentTemplate, errors=BODY_ERRORS),
     )
     def post(self, request, page_code):
         page = self.page(page_code)
-        data = inputs.read_body(request, "incident_template", inputs.IncidentTemplateInput)
+        data = inputs.read_body(request, "incident_template", inputs.IncidentTemplateFields)
         found = self.components_by_code(page, data.get("component_ids", []), "component_ids")
         template = services.incident_template_create(
             page=page,
