@@ -1,6 +1,7 @@
 """Fixtures and helpers for the API tests: users in the two roles, their keys, and calls with a key."""
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -54,6 +55,12 @@ class Api:
     def send(self, method, path, body):
         return getattr(self.client, method)(
             self.url(path), json.dumps(body), content_type="application/json", headers=self.headers()
+        )
+
+    def send_form(self, method, path, fields: list[tuple[str, str]]):
+        """A form-encoded body: [("incident[name]", "…"), ("incident[components][<id>]", "major_outage"), …]."""
+        return getattr(self.client, method)(
+            self.url(path), urlencode(fields), content_type="application/x-www-form-urlencoded", headers=self.headers()
         )
 
     def post(self, path, body):
