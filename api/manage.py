@@ -86,6 +86,23 @@ class ManageView(APIView):
         return found
 
 
+# What Statuspage posts when a status changes with no message (automation often sends the status alone).
+DEFAULT_BODIES = {
+    IncidentStatus.INVESTIGATING: "We are currently investigating this issue.",
+    IncidentStatus.IDENTIFIED: "The issue has been identified and a fix is being implemented.",
+    IncidentStatus.MONITORING: "A fix has been implemented and we are monitoring the results.",
+    IncidentStatus.RESOLVED: "This incident has been resolved.",
+}
+
+
+def _body(data: dict, status: str | None) -> str:
+    """The update's body, or the default one for a status given without a message."""
+    body = data.get("body", "")
+    if not body.strip() and status in DEFAULT_BODIES:
+        return DEFAULT_BODIES[status]
+    return body
+
+
 def _search(request, queryset):
     query = (request.query_params.get("q") or "").strip()
     if "\x00" in query:
@@ -132,11 +149,12 @@ class IncidentListView(IncidentListBase):
         statuses = data.get("components") or {}
         by_code = self.components_by_code(page, [*statuses, *data.get("component_ids", [])], "components")
         backfilled = data.get("backfilled", False)
+        status = IncidentStatus.RESOLVED if backfilled else data.get("status", IncidentStatus.INVESTIGATING)
         incident = services.incident_create(
             page=page,
             name=data.get("name", ""),
-            body=data.get("body", ""),
-            status=IncidentStatus.RESOLVED if backfilled else data.get("status", IncidentStatus.INVESTIGATING),
+            body=_body(data, status),
+            status=status,
             components={by_code[code]: status for code, status in statuses.items()},
             affected=[by_code[code] for code in data.get("component_ids", [])],
             impact_override=data.get("impact_override") or None,
@@ -195,7 +213,7 @@ class IncidentDetailView(ManageView):
             if {"status", "body", "components", "component_ids"} & data.keys():
                 services.incident_post_update(
                     incident=incident,
-                    body=data.get("body", ""),
+                    body=_body(data, data.get("status")),
                     status=data.get("status"),
                     components={by_code[code]: status for code, status in statuses.items()},
                     affected=[by_code[code] for code in data.get("component_ids", [])],

@@ -65,6 +65,17 @@ def test_patching_status_and_body_posts_an_update_with_component_changes(respond
     assert ComponentStatusChange.objects.filter(update__incident=incident).count() == 2
 
 
+def test_a_status_without_a_message_posts_statuspages_default_message(responder_api, page):
+    created = responder_api.post("incidents", {"incident": {"name": "Paging"}})
+    assert created.status_code == 201
+    assert created.json()["incident_updates"][0]["body"] == "We are currently investigating this issue."
+    resolved = responder_api.patch(f"incidents/{created.json()['id']}", {"incident": {"status": "resolved"}})
+    assert resolved.status_code == 200
+    assert resolved.json()["incident_updates"][0]["body"] == "This incident has been resolved."
+    postmortem = responder_api.patch(f"incidents/{created.json()['id']}", {"incident": {"status": "postmortem"}})
+    assert postmortem.status_code == 422
+
+
 def test_put_behaves_as_patch_and_a_name_alone_posts_no_update(responder_api, page):
     incident = services.incident_create(page=page, name="Slow", body="a")
     response = responder_api.put(f"incidents/{incident.code}", {"incident": {"name": "Slow logins"}})
@@ -201,7 +212,7 @@ def test_a_malformed_body_is_400(client, page, admin_key, data):
     [
         {"name": "x", "body": "y", "status": "exploded"},
         {"name": "", "body": "y"},
-        {"name": "x", "body": ""},
+        {"name": "x", "body": "", "status": "postmortem"},
         {"name": "x" * 201, "body": "y"},
         {"name": ["x"], "body": "y"},
         {"name": "x", "body": "y", "components": {"aaaaaaaaaaaa": "major_outage"}},
