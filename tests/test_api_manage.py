@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from incidents import services
 from incidents.choices import ComponentStatus as S
@@ -289,3 +291,23 @@ def test_a_json_body_that_is_too_deep_or_odd_never_gives_500(client, page, admin
         assert response.status_code < 500, (data, response.content)
         assert response.status_code in (201, 400, 422), (data, response.content)
     assert json.loads(raw(client, page, admin_key, "post", "incidents", "{").content)["error"]
+
+
+def test_manage_lists_cost_the_same_queries_however_many_objects(responder_api, page, make_component):
+    def grow(n):
+        parts = [make_component(f"C{n}-{k}") for k in range(3)]
+        incident = services.incident_create(page=page, name=f"I{n}", body="x", components={parts[0]: S.MAJOR_OUTAGE})
+        services.incident_post_update(incident=incident, body="y", components={parts[1]: S.PARTIAL_OUTAGE})
+        services.incident_template_create(page=page, name=f"T{n}", title="t", body="b", components=parts)
+
+    def count(path):
+        with CaptureQueriesContext(connection) as ctx:
+            assert responder_api.get(path).status_code == 200
+        return len(ctx.captured_queries)
+
+    grow(0)
+    responder_api.get("incidents")  # the key's first use of the minute records last_used_at
+    before = {path: count(path) for path in ("incidents", "components", "component-groups", "incident_templates")}
+    for n in range(1, 4):
+        grow(n)
+    assert {path: count(path) for path in before} == before
