@@ -1,5 +1,6 @@
 """The OpenAPI schema describes the API truthfully: schemathesis finds no 500 and no response off the schema."""
 
+import contextlib
 from collections import Counter
 
 import pytest
@@ -8,6 +9,8 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -96,6 +99,36 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(fille
     labels = {op.label for op in operations}
     assert {label for label in labels if label.startswith("GET ")} <= succeeded
     assert len(labels - succeeded) <= 4, sorted(labels - succeeded)
+
+
+@pytest.mark.fuzz
+def test_schemathesis_invalid_bodies_and_parameters_never_give_a_server_error(filled_page, admin_key, settings_):
+    schema = schemathesis.openapi.from_wsgi("/api/schema?format=json", get_wsgi_application())
+    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [op for op in operations if op.method.upper() in ("GET", "POST", "PATCH", "PUT")]
+    headers = {"Authorization": f"OAuth {admin_key}"}
+    seen = Counter()
+    for operation in operations:
+
+        @given(case=operation.as_strategy(GenerationMode.NEGATIVE))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION // 3,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case):
+            for name in case.path_parameters or {}:
+                case.path_parameters[name] = filled_page[name]
+            response = case.call(headers=headers)
+            seen[response.status_code // 100] += 1
+            case.validate_response(response, checks=[not_a_server_error, content_type_conformance])
+
+        # Some operations have nothing that can be made invalid (e.g. a public GET without parameters).
+        with contextlib.suppress(Unsatisfiable):
+            run()
+    assert seen[4] > len(operations), seen
 
 
 @pytest.fixture
