@@ -36,11 +36,14 @@ def public_etag(page: Page, request, now) -> str:
     return '"' + hashlib.sha256(material.encode()).hexdigest()[:32] + '"'
 
 
-def public_view(view):
+def public_view(view=None, *, max_age: int | None = None):
     """Resolve the page, answer 304 or a cached body when it can, and call the view only on a miss.
 
-    The view is called as view(request, page, now, **kwargs) and returns an HttpResponse.
+    The view is called as view(request, page, now, **kwargs) and returns an HttpResponse (a DRF Response
+    or a TemplateResponse is rendered first). `max_age` overrides settings.PUBLIC_CACHE_MAX_AGE.
     """
+    if view is None:
+        return lambda view: public_view(view, max_age=max_age)
 
     @gzip_page  # public pages hold no secret, so compressing them is safe (no BREACH)
     @wraps(view)
@@ -57,10 +60,15 @@ def public_view(view):
                 response = HttpResponse(content, content_type=content_type)
             else:
                 response = view(request, page, now, **kwargs)
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()
                 if response.status_code == 200 and not response.streaming:
                     cache.set(key, (response.content, response["Content-Type"]), CACHE_TIMEOUT)
+        if response.status_code not in (200, 304):
+            return response  # an error from the view (e.g. an API's 404): not ETagged, not cached
         response["ETag"] = etag
-        patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_MAX_AGE, must_revalidate=True)
+        seconds = settings.PUBLIC_CACHE_MAX_AGE if max_age is None else max_age
+        patch_cache_control(response, public=True, max_age=seconds, must_revalidate=True)
         patch_vary_headers(response, ["Accept-Encoding"])
         return response
 

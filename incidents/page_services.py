@@ -6,9 +6,13 @@ and the manage API make. Same rules: one transaction, validate first, bump the p
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from incidents.models import Component, ComponentGroup, Page, validate_time_zone
-from incidents.services import _require_text, page_changed
+from incidents.choices import ComponentStatus, IncidentStatus
+from incidents.models import Component, ComponentGroup, IncidentTemplate, Page, validate_time_zone
+from incidents.services import _clean_component_changes, _require_choice, _require_text, page_changed
+
+UNCHANGED = object()
 
 PAGE_FIELDS = {"name", "time_zone", "url", "support_url", "accent_colour"}
 GROUP_FIELDS = {"name", "description", "position"}
@@ -41,11 +45,73 @@ def page_update(*, page: Page, **fields) -> Page:
     return page
 
 
+def component_update(
+    *,
+    component: Component,
+    name: str | None = None,
+    description: str | None = None,
+    group=UNCHANGED,
+    position: int | None = None,
+    showcase: bool | None = None,
+    only_show_if_degraded: bool | None = None,
+    start_date=UNCHANGED,
+) -> Component:
+    """Change a component's attributes; its status changes only through component_set_status (history)."""
+    component = Component.objects.select_for_update().get(pk=component.pk)
+    if name is not None:
+        component.name = _require_text(name, "name", 100)
+    if description is not None:
+        component.description = description
+    if group is not UNCHANGED:
+        if group is not None and group.page_id != component.page_id:
+            raise ValidationError({"group": f"The group {group} does not belong to the page of {component}."})
+        component.group = group
+    if position is not None:
+        component.position = position
+    if showcase is not None:
+        component.showcase = bool(showcase)
+    if only_show_if_degraded is not None:
+        component.only_show_if_degraded = bool(only_show_if_degraded)
+    if start_date is not UNCHANGED:
+        component.start_date = start_date
+    component.save()
+    page_changed(component.page_id)
+    return component
+
+
 @transaction.atomic
-def component_group_update(*, group: ComponentGroup, **fields) -> ComponentGroup:
+def component_delete(*, component: Component) -> None:
+    """Delete a component; its incidents stay, without it."""
+    page_id = component.page_id
+    component.delete()
+    page_changed(page_id)
+
+
+@transaction.atomic
+def component_group_update(
+    *,
+    group: ComponentGroup,
+    name: str | None = None,
+    description: str | None = None,
+    position: int | None = None,
+    components: list[Component] | None = None,
+) -> ComponentGroup:
+    """Rename, describe or move a group; `components`, when given, becomes its whole membership."""
     group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
-    _assign(group, fields, GROUP_FIELDS)
+    if name is not None:
+        group.name = _require_text(name, "name", 100)
+    if description is not None:
+        group.description = description
+    if position is not None:
+        group.position = position
     group.save()
+    if components is not None:
+        for component in components:
+            if component.page_id != group.page_id:
+                raise ValidationError({"components": f"Component {component} does not belong to the page."})
+        keep = [c.pk for c in components]
+        Component.objects.filter(group=group).exclude(pk__in=keep).update(group=None, updated_at=timezone.now())
+        Component.objects.filter(pk__in=keep).exclude(group=group).update(group=group, updated_at=timezone.now())
     page_changed(group.page_id)
     return group
 
@@ -59,23 +125,29 @@ def component_group_delete(*, group: ComponentGroup) -> None:
 
 
 @transaction.atomic
-def component_update(*, component: Component, **fields) -> Component:
-    """Change a component's description, group, position or display flags (its status: component_set_status)."""
-    group = fields.get("group")
-    if group is not None and group.page_id != component.page_id:
-        raise ValidationError({"group": f"The group {group} does not belong to this component's page."})
-    component = Component.objects.select_for_update().get(pk=component.pk)
-    _assign(component, fields, COMPONENT_FIELDS)
-    component.save()
-    page_changed(component.page_id)
-    return component
-
-
-@transaction.atomic
-def component_delete(*, component: Component) -> None:
-    page_id = component.page_id
-    component.delete()
-    page_changed(page_id)
+def incident_template_create(
+    *,
+    page: Page,
+    name: str,
+    title: str,
+    body: str,
+    update_status: str = IncidentStatus.INVESTIGATING,
+    should_send_notifications: bool = True,
+    components: list[Component] | None = None,
+) -> IncidentTemplate:
+    template = IncidentTemplate(
+        page=page,
+        name=_require_text(name, "name", 100),
+        title=_require_text(title, "title", 200),
+        body=_require_text(body, "body"),
+        update_status=_require_choice(update_status, IncidentStatus, "update_status"),
+        should_send_notifications=bool(should_send_notifications),
+    )
+    components = list(components or [])
+    _clean_component_changes(page, dict.fromkeys(components, ComponentStatus.OPERATIONAL))
+    template.save()
+    template.components.set(components)
+    return template
 
 
 LOGO_MAX_BYTES = 200 * 1024

@@ -4,6 +4,7 @@ With nothing set, the project runs embedded: SQLite, tasks in-process, a local-m
 printed to the console. DATABASE_URL and REDIS_URL switch on PostgreSQL and Redis.
 """
 
+import re
 import secrets
 from pathlib import Path
 
@@ -46,8 +47,12 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "incidents",
     "notifications",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -192,3 +197,43 @@ UPTIME_PARTIAL_WEIGHT = 0.3
 
 # The public pages: how long a visitor's browser or a CDN may reuse a response without asking again.
 PUBLIC_CACHE_MAX_AGE = env_int("PUBLIC_CACHE_MAX_AGE", 0, minimum=0, maximum=3600)
+
+# The APIs (api/): public v2 responses may be reused this long; the manage API's limit per key.
+API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 10, minimum=0, maximum=3600)
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1000/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_RATE_LIMIT):
+    raise ImproperlyConfigured("API_RATE_LIMIT must look like 1000/minute (per second, minute, hour or day)")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.IsResponder"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.ApiKeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Status page API",
+    "DESCRIPTION": "Statuspage-compatible public API v2 (no authentication) and manage API v1 "
+    "(header `Authorization: OAuth <api key>`).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ComponentStatusEnum": "incidents.choices.ComponentStatus",
+        "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "ImpactEnum": "incidents.choices.Impact",
+        "IndicatorEnum": "incidents.choices.Indicator",
+    },
+}

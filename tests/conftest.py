@@ -113,3 +113,7 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
+
+
+# The API tests' fixtures (keys in each role, a second page, a manage API client).
+from tests.api_support import *  # noqa: E402, F403

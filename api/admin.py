@@ -1,0 +1,51 @@
+"""API keys in the admin: create one (the key is shown once, in a message) and revoke them."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from api.models import ApiKey
+from incidents.roles import is_page_admin
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username"]
+    fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_module_permission(self, request):
+        return is_page_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_page_admin(request.user)
+
+    def has_add_permission(self, request):
+        return is_page_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        # Only the name of an existing key can change; the key itself never.
+        return is_page_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead, so the key's history stays
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return [*self.readonly_fields, "user"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        key = None if change else obj.set_new_key()
+        super().save_model(request, obj, form, change)
+        if key:
+            messages.warning(
+                request, f"The new API key is {key} (copy it now: it is stored hashed and cannot be shown again)."
+            )
+
+    @admin.action(description="Revoke the selected API keys")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)

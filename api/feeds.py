@@ -1,0 +1,133 @@
+"""/history.atom and /history.rss: the incident history as Statuspage's feeds, cached by page version."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models import Prefetch
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+
+from incidents.caching import public_view
+from incidents.markup import render_markdown
+from incidents.models import Incident, IncidentUpdate
+from incidents.presentation import label_updates, local
+
+FEED_ITEMS = 25
+
+
+def host() -> str:
+    return urlsplit(settings.SITE_URL).netloc
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def update_html(update, page) -> str:
+    """<p><small>Oct <var data-var='date'> 3</var>, <var data-var='time'>03:47</var> UTC</small><br>
+    <strong>Resolved</strong> - body</p>, the body rendered from Markdown and sanitised."""
+    at = local(update.display_at, page.tz)
+    stamp = (
+        f"<small>{at:%b} <var data-var='date'>{at.day:2d}</var>, "
+        f"<var data-var='time'>{at:%H:%M}</var> {at.tzname()}</small>"
+    )
+    body = render_markdown(update.body)
+    head = f"<p>{stamp}<br><strong>{update.label}</strong> - "
+    if body.startswith("<p>") and body.endswith("</p>") and body.count("<p>") == 1:
+        return f"{head}{body[3:-4]}</p>"
+    return f"{head}</p>{body}"
+
+
+def incident_html(incident, page) -> str:
+    return "".join(update_html(update, page) for update in incident.newest_first)
+
+
+class AtomWithContent(Atom1Feed):
+    """Atom 1.0 with the updates in <content type="html">, as Statuspage's feed has them."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+class HistoryFeed(Feed):
+    language = "en-US"
+
+    def get_object(self, request, page, now):
+        return page
+
+    def title(self, page):
+        return f"{page.name} Status - Incident History"
+
+    def link(self, page):
+        return absolute(page.get_absolute_url())
+
+    def description(self, page):
+        return f"Incidents and updates of {page.name}."
+
+    def author_name(self, page):
+        return page.name
+
+    def items(self, page):
+        timeline = Prefetch("updates", queryset=IncidentUpdate.objects.order_by("display_at", "id"), to_attr="timeline")
+        incidents = list(
+            Incident.objects.filter(page=page).order_by("-started_at", "-id").prefetch_related(timeline)[:FEED_ITEMS]
+        )
+        for incident in incidents:
+            incident.page = page
+            label_updates(incident.timeline)
+            incident.newest_first = list(reversed(incident.timeline))
+        return incidents
+
+    def item_title(self, incident):
+        return incident.name
+
+    def item_link(self, incident):
+        return absolute(incident.page.public_url("incident", code=incident.code))
+
+    def item_pubdate(self, incident):
+        return incident.started_at
+
+    def item_updateddate(self, incident):
+        return incident.resolved_at or incident.last_update_at
+
+
+class AtomHistoryFeed(HistoryFeed):
+    feed_type = AtomWithContent
+
+    def feed_url(self, page):
+        return absolute(page.public_url("history-atom"))
+
+    def feed_guid(self, page):
+        return f"tag:{host()},2005:/history"
+
+    def item_guid(self, incident):
+        # Statuspage numbers its incidents here; ours are known by their public code (pks stay internal).
+        return f"tag:{host()},2005:Incident/{incident.code}"
+
+    item_guid_is_permalink = False
+
+    def item_description(self, incident):
+        return None
+
+    def item_extra_kwargs(self, incident):
+        return {"content": incident_html(incident, incident.page)}
+
+
+class RssHistoryFeed(HistoryFeed):
+    feed_type = Rss201rev2Feed
+
+    def feed_url(self, page):
+        return absolute(page.public_url("history-rss"))
+
+    def item_description(self, incident):
+        return incident_html(incident, incident.page)
+
+    def item_guid(self, incident):
+        return self.item_link(incident)
+
+    item_guid_is_permalink = True
+
+
+history_atom = public_view(AtomHistoryFeed())
+history_rss = public_view(RssHistoryFeed())

@@ -1,0 +1,177 @@
+"""Request bodies of the manage API: JSON or form-encoded, wrapped in the resource name, then validated.
+
+A body that is not an object wrapped in its resource name is malformed (400); a value of the wrong type or
+outside its choices is invalid (422). Unknown fields are ignored.
+"""
+
+import re
+
+from django.http import QueryDict
+from rest_framework import exceptions, serializers, status
+
+from incidents.choices import ComponentStatus, Impact, IncidentStatus
+from incidents.codes import CODE_RE
+
+_FORM_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "Invalid values."
+    default_code = "invalid"
+
+
+def _malformed(message: str):
+    return exceptions.ParseError(message)
+
+
+def unflatten(form: QueryDict) -> dict:
+    """incident[name]=x&incident[components][abc]=major_outage&incident[component_ids][]=abc → nested dicts."""
+    result: dict = {}
+    for key, values in form.lists():
+        match = _FORM_KEY.match(key)
+        if not match:
+            raise _malformed(f"Malformed form field name {key!r}.")
+        parts = [match.group(1)] + re.findall(r"\[([^\[\]]*)\]", match.group(2))
+        node = result
+        for part, following in zip(parts, parts[1:] + [None], strict=True):
+            if following is None:
+                if part == "":
+                    raise _malformed(f"Malformed form field name {key!r}.")
+                node[part] = values[-1]
+            elif following == "" and part != "":
+                if isinstance(node.get(part), dict):
+                    raise _malformed(f"Conflicting form fields for {key!r}.")
+                node[part] = list(values)
+                break
+            else:
+                if part == "":
+                    raise _malformed(f"Malformed form field name {key!r}.")
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    raise _malformed(f"Conflicting form fields for {key!r}.")
+                node = child
+    return result
+
+
+def _messages(errors, prefix="") -> list[str]:
+    if isinstance(errors, dict):
+        out = []
+        for field, value in errors.items():
+            out += _messages(value, f"{prefix}{field}: " if field != "non_field_errors" else prefix)
+        return out
+    if isinstance(errors, list):
+        out = []
+        for value in errors:
+            out += _messages(value, prefix)
+        return out
+    return [f"{prefix}{errors}"]
+
+
+def read_body(request, wrapper: str, serializer_class, *, partial: bool = False) -> dict:
+    """The validated fields of the body `{"<wrapper>": {...}}` (JSON) or `<wrapper>[field]=...` (form)."""
+    data = request.data
+    if isinstance(data, QueryDict):
+        data = unflatten(data)
+    if not isinstance(data, dict) or not isinstance(data.get(wrapper), dict):
+        raise _malformed(f'The body must be an object wrapped in its resource name: {{"{wrapper}": {{…}}}}.')
+    serializer = serializer_class(data=data[wrapper], partial=partial)
+    if not serializer.is_valid():
+        raise Unprocessable("; ".join(_messages(serializer.errors)))
+    return dict(serializer.validated_data)
+
+
+class RecentDateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value):
+        result = super().to_internal_value(value)
+        if result.year < 1990:
+            self.fail("invalid", format="a date and time after 1990")
+        return result
+
+
+class CodeField(serializers.CharField):
+    """A public id: 12 lowercase letters or digits."""
+
+    def to_internal_value(self, value):
+        value = super().to_internal_value(value)
+        if not CODE_RE.match(value):
+            raise serializers.ValidationError(f"{value!r} is not an id (12 lowercase letters or digits).")
+        return value
+
+
+class ComponentStatusesField(serializers.DictField):
+    """{component id: new status}."""
+
+    child = serializers.ChoiceField(ComponentStatus.choices)
+
+    def to_internal_value(self, data):
+        result = super().to_internal_value(data)
+        for key in result:
+            if not CODE_RE.match(key):
+                raise serializers.ValidationError(f"{key!r} is not a component id.")
+        return result
+
+
+class IncidentFields(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.ChoiceField(IncidentStatus.choices, required=False)
+    impact_override = serializers.ChoiceField(Impact.choices, required=False, allow_blank=True, allow_null=True)
+    body = serializers.CharField(required=False, allow_blank=True)
+    components = ComponentStatusesField(required=False)
+    component_ids = serializers.ListField(child=CodeField(), required=False)
+    deliver_notifications = serializers.BooleanField(required=False)
+    backfilled = serializers.BooleanField(required=False)
+    backfill_date = RecentDateTimeField(required=False, allow_null=True)
+
+
+class IncidentBody(serializers.Serializer):
+    incident = IncidentFields()
+
+
+class IncidentUpdateFields(serializers.Serializer):
+    body = serializers.CharField(required=False, allow_blank=True)
+    display_at = RecentDateTimeField(required=False)
+    deliver_notifications = serializers.BooleanField(required=False)
+
+
+class IncidentUpdateBody(serializers.Serializer):
+    incident_update = IncidentUpdateFields()
+
+
+class ComponentFields(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    status = serializers.ChoiceField(ComponentStatus.choices, required=False)
+    group_id = CodeField(required=False, allow_null=True, allow_blank=True)
+    showcase = serializers.BooleanField(required=False)
+    only_show_if_degraded = serializers.BooleanField(required=False)
+    start_date = serializers.DateField(required=False, allow_null=True)
+
+
+class ComponentBody(serializers.Serializer):
+    component = ComponentFields()
+
+
+class ComponentGroupFields(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    components = serializers.ListField(child=CodeField(), required=False)
+
+
+class ComponentGroupBody(serializers.Serializer):
+    component_group = ComponentGroupFields()
+
+
+class IncidentTemplateFields(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    title = serializers.CharField(required=False, allow_blank=True)
+    body = serializers.CharField(required=False, allow_blank=True)
+    group_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    update_status = serializers.ChoiceField(IncidentStatus.choices, required=False)
+    should_tweet = serializers.BooleanField(required=False)
+    should_send_notifications = serializers.BooleanField(required=False)
+    component_ids = serializers.ListField(child=CodeField(), required=False)
+
+
+class IncidentTemplateBody(serializers.Serializer):
+    incident_template = IncidentTemplateFields()

@@ -1,0 +1,266 @@
+"""Manage API v1 (/api/v1/pages/<page id>/…): the base view, lookups and incident endpoints.
+
+Every write goes through incidents/services.py; responses are the objects in the public v2 shape.
+"""
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import docs, inputs, shapes
+from api.auth import ApiKeyAuthentication, ApiKeyRateThrottle, IsPageAdmin, IsResponder
+from incidents import services
+from incidents.choices import UNRESOLVED_STATUSES, IncidentStatus
+from incidents.models import Component, Incident, IncidentUpdate, Page
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 100_000
+
+ERRORS = {
+    400: OpenApiResponse(docs.Error, description="Malformed body"),
+    401: OpenApiResponse(docs.Error, description="No key, or a bad or revoked key"),
+    403: OpenApiResponse(docs.Error, description="The key's user lacks the role"),
+    404: OpenApiResponse(docs.Error, description="Unknown page or object"),
+    422: OpenApiResponse(docs.Error, description="Invalid values"),
+    429: OpenApiResponse(docs.Error, description="Over the rate limit (see Retry-After)"),
+}
+LIST_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1"),
+    OpenApiParameter("per_page", OpenApiTypes.INT, description=f"Items per page, at most {MAX_PER_PAGE}"),
+]
+
+
+def responses(ok_status: int, serializer, *, errors=(401, 403, 404, 422, 429)) -> dict:
+    return {ok_status: serializer, **{code: ERRORS[code] for code in errors}}
+
+
+class ManageView(APIView):
+    """A view of one page's resources; `admin_methods` need a page admin, the rest a responder."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    throttle_classes = [ApiKeyRateThrottle]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    renderer_classes = [JSONRenderer]
+    admin_methods: tuple[str, ...] = ()
+
+    def get_permissions(self):
+        if self.request.method in self.admin_methods:
+            return [IsPageAdmin()]
+        return [IsResponder()]
+
+    def require_page_admin(self):
+        IsPageAdmin().has_permission(self.request, self)
+
+    def page(self, page_code: str) -> Page:
+        page = Page.objects.filter(code=page_code).first()
+        if page is None:
+            raise Http404("No such page.")
+        return page
+
+    def paginate(self, queryset):
+        numbers = {}
+        for name, default, maximum in (("page", 1, MAX_PAGE), ("per_page", MAX_PER_PAGE, MAX_PER_PAGE)):
+            raw = self.request.query_params.get(name)
+            try:
+                value = default if raw in (None, "") else int(raw)
+            except ValueError:
+                raise inputs.Unprocessable(f"{name}: must be a whole number.") from None
+            if not 1 <= value <= maximum:
+                raise inputs.Unprocessable(f"{name}: must be between 1 and {maximum}.")
+            numbers[name] = value
+        start = (numbers["page"] - 1) * numbers["per_page"]
+        return queryset[start : start + numbers["per_page"]]
+
+    def components_by_code(self, page: Page, codes, field: str) -> dict[str, Component]:
+        codes = list(codes)
+        found = {c.code: c for c in Component.objects.filter(page=page, code__in=codes).select_related("group")}
+        missing = [code for code in codes if code not in found]
+        if missing:
+            raise inputs.Unprocessable(f"{field}: no component {', '.join(missing)} on this page.")
+        return found
+
+
+# What Statuspage posts when a status changes with no message (automation often sends the status alone).
+DEFAULT_BODIES = {
+    IncidentStatus.INVESTIGATING: "We are currently investigating this issue.",
+    IncidentStatus.IDENTIFIED: "The issue has been identified and a fix is being implemented.",
+    IncidentStatus.MONITORING: "A fix has been implemented and we are monitoring the results.",
+    IncidentStatus.RESOLVED: "This incident has been resolved.",
+}
+
+
+def _body(data: dict, status: str | None) -> str:
+    """The update's body, or the default one for a status given without a message."""
+    body = data.get("body", "")
+    if not body.strip() and status in DEFAULT_BODIES:
+        return DEFAULT_BODIES[status]
+    return body
+
+
+def _search(request, queryset):
+    query = (request.query_params.get("q") or "").strip()
+    if "\x00" in query:
+        raise inputs.Unprocessable("q: must not contain NUL characters.")
+    if query:
+        matching = IncidentUpdate.objects.filter(body__icontains=query).values("incident_id")
+        queryset = queryset.filter(Q(name__icontains=query) | Q(pk__in=matching))
+    return queryset
+
+
+def _incident_response(page, incident, status=200):
+    return Response(shapes.incident_object(shapes.load_incident(incident), page), status=status)
+
+
+class IncidentListBase(ManageView):
+    """The page's incidents, most recent activity first."""
+
+    def filter(self, queryset):
+        return queryset
+
+    @extend_schema(
+        tags=["manage: incidents"],
+        parameters=[*LIST_PARAMETERS, OpenApiParameter("q", OpenApiTypes.STR, description="Search names and bodies")],
+        responses=responses(200, docs.Incident(many=True)),
+    )
+    def get(self, request, page_code):
+        page = self.page(page_code)
+        queryset = self.filter(Incident.objects.filter(page=page)).order_by("-last_update_at", "-id")
+        queryset = self.paginate(_search(request, queryset))
+        return Response([shapes.incident_object(i, page) for i in shapes.with_details(queryset)])
+
+
+class IncidentListView(IncidentListBase):
+    """List the page's incidents or declare one."""
+
+    @extend_schema(
+        tags=["manage: incidents"],
+        request={"application/json": inputs.IncidentBody},
+        responses=responses(201, docs.Incident, errors=(400, 401, 403, 404, 422, 429)),
+    )
+    def post(self, request, page_code):
+        page = self.page(page_code)
+        data = inputs.read_body(request, "incident", inputs.IncidentFields)
+        statuses = data.get("components") or {}
+        by_code = self.components_by_code(page, [*statuses, *data.get("component_ids", [])], "components")
+        backfilled = data.get("backfilled", False)
+        status = IncidentStatus.RESOLVED if backfilled else data.get("status", IncidentStatus.INVESTIGATING)
+        incident = services.incident_create(
+            page=page,
+            name=data.get("name", ""),
+            body=_body(data, status),
+            status=status,
+            components={by_code[code]: status for code, status in statuses.items()},
+            affected=[by_code[code] for code in data.get("component_ids", [])],
+            impact_override=data.get("impact_override") or None,
+            author=request.user,
+            display_at=data.get("backfill_date") if backfilled else None,
+            deliver_notifications=data.get("deliver_notifications", True),
+        )
+        return _incident_response(page, incident, status=201)
+
+
+class UnresolvedIncidentsView(IncidentListBase):
+    """The incidents still investigating, identified or monitoring."""
+
+    def filter(self, queryset):
+        return queryset.filter(status__in=UNRESOLVED_STATUSES)
+
+
+class NoMaintenancesView(IncidentListBase):
+    """Scheduled maintenance arrives in a later release: these lists are empty until then."""
+
+    def filter(self, queryset):
+        return queryset.none()
+
+
+class IncidentDetailView(ManageView):
+    """One incident: read it, post an update to it, rename it or delete it."""
+
+    def incident(self, page_code, incident_code) -> tuple[Page, Incident]:
+        page = self.page(page_code)
+        incident = Incident.objects.filter(page=page, code=incident_code).first()
+        if incident is None:
+            raise Http404("No such incident on this page.")
+        return page, incident
+
+    @extend_schema(tags=["manage: incidents"], responses=responses(200, docs.Incident))
+    def get(self, request, page_code, incident_code):
+        page, incident = self.incident(page_code, incident_code)
+        return _incident_response(page, incident)
+
+    @extend_schema(
+        tags=["manage: incidents"],
+        request={"application/json": inputs.IncidentBody},
+        responses=responses(200, docs.Incident, errors=(400, 401, 403, 404, 422, 429)),
+        description="A new `status` and/or `body` posts an update; `components` changes statuses in the same step.",
+    )
+    def patch(self, request, page_code, incident_code):
+        page, incident = self.incident(page_code, incident_code)
+        data = inputs.read_body(request, "incident", inputs.IncidentFields, partial=True)
+        statuses = data.get("components") or {}
+        by_code = self.components_by_code(page, [*statuses, *data.get("component_ids", [])], "components")
+        with transaction.atomic():
+            if "name" in data or data.get("impact_override") is not None:
+                services.incident_edit(
+                    incident=incident, name=data.get("name"), impact_override=data.get("impact_override")
+                )
+            if {"status", "body", "components", "component_ids"} & data.keys():
+                services.incident_post_update(
+                    incident=incident,
+                    body=_body(data, data.get("status")),
+                    status=data.get("status"),
+                    components={by_code[code]: status for code, status in statuses.items()},
+                    affected=[by_code[code] for code in data.get("component_ids", [])],
+                    author=request.user,
+                    deliver_notifications=data.get("deliver_notifications", True),
+                )
+        return _incident_response(page, incident)
+
+    @extend_schema(
+        tags=["manage: incidents"],
+        request={"application/json": inputs.IncidentBody},
+        responses=responses(200, docs.Incident, errors=(400, 401, 403, 404, 422, 429)),
+        description="The same as PATCH.",
+    )
+    def put(self, request, page_code, incident_code):
+        return self.patch(request, page_code, incident_code)
+
+    @extend_schema(tags=["manage: incidents"], responses=responses(200, docs.Incident))
+    def delete(self, request, page_code, incident_code):
+        page, incident = self.incident(page_code, incident_code)
+        gone = shapes.incident_object(shapes.load_incident(incident), page)
+        services.incident_delete(incident=incident)
+        return Response(gone)
+
+
+class IncidentUpdateView(ManageView):
+    """Edit one update: body, display time (to backfill a timeline), notification flag."""
+
+    @extend_schema(
+        tags=["manage: incidents"],
+        request={"application/json": inputs.IncidentUpdateBody},
+        responses=responses(200, docs.IncidentUpdate, errors=(400, 401, 403, 404, 422, 429)),
+    )
+    def patch(self, request, page_code, incident_code, update_code):
+        page = self.page(page_code)
+        update = (
+            IncidentUpdate.objects.filter(incident__page=page, incident__code=incident_code, code=update_code)
+            .select_related("incident")
+            .first()
+        )
+        if update is None:
+            raise Http404("No such incident update on this page.")
+        data = inputs.read_body(request, "incident_update", inputs.IncidentUpdateFields, partial=True)
+        update = services.incident_update_edit(
+            update=update,
+            body=data.get("body"),
+            display_at=data.get("display_at"),
+            deliver_notifications=data.get("deliver_notifications"),
+        )
+        return Response(shapes.update_object(update, update.incident, page))

@@ -1,0 +1,144 @@
+"""Public API v2: read-only, no authentication, open to every origin, cached and ETagged by page version."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import docs, shapes
+from incidents.caching import public_view
+from incidents.choices import UNRESOLVED_STATUSES
+from incidents.models import Incident
+
+RECENT_INCIDENTS = 50
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "If-None-Match, If-Modified-Since",
+    "Access-Control-Expose-Headers": "ETag",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def public_api(view_class):
+    """The view behind its URL: only safe methods, CORS headers, JSON 404s, and incidents.caching's cache."""
+    cached = public_view(view_class.as_view(), max_age=settings.API_CACHE_MAX_AGE)
+
+    @wraps(cached)
+    def view(request, *args, **kwargs):
+        if request.method == "OPTIONS":
+            response = HttpResponse(status=204)
+        elif request.method not in ("GET", "HEAD"):
+            response = JsonResponse({"error": f"Method {request.method} not allowed."}, status=405)
+            response["Allow"] = "GET, HEAD, OPTIONS"
+        else:
+            try:
+                response = cached(request, *args, **kwargs)
+            except Http404:
+                response = JsonResponse({"error": "No such status page."}, status=404)
+        for name, value in CORS_HEADERS.items():
+            response[name] = value
+        return response
+
+    return view
+
+
+class PublicView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+    throttle_classes = []
+
+
+def _incidents(page, queryset) -> list[dict]:
+    return [shapes.incident_object(i, page) for i in shapes.with_details(queryset)]
+
+
+def _recent(page):
+    return Incident.objects.filter(page=page).order_by("-last_update_at", "-id")[:RECENT_INCIDENTS]
+
+
+def _unresolved(page):
+    return Incident.objects.filter(page=page, status__in=UNRESOLVED_STATUSES).order_by("-last_update_at", "-id")
+
+
+@extend_schema(tags=["public"], responses=docs.Summary, summary="Page, components, open incidents and status")
+class SummaryView(PublicView):
+    def get(self, request, page, now):
+        components, rows = shapes.load_components(page)
+        return Response(
+            {
+                "page": shapes.page_object(page),
+                "components": components,
+                "incidents": _incidents(page, _unresolved(page)),
+                "scheduled_maintenances": [],
+                "status": shapes.status_object(shapes.status_of(page, rows)),
+            }
+        )
+
+
+@extend_schema(tags=["public"], responses=docs.StatusDocument, summary="The page's status indicator")
+class StatusView(PublicView):
+    def get(self, request, page, now):
+        _, rows = shapes.load_components(page)
+        return Response(
+            {"page": shapes.page_object(page), "status": shapes.status_object(shapes.status_of(page, rows))}
+        )
+
+
+@extend_schema(tags=["public"], responses=docs.ComponentsDocument, summary="Every component, groups included")
+class ComponentsView(PublicView):
+    def get(self, request, page, now):
+        components, _ = shapes.load_components(page)
+        return Response({"page": shapes.page_object(page), "components": components})
+
+
+@extend_schema(tags=["public"], responses=docs.IncidentsDocument, summary="The 50 most recent incidents")
+class IncidentsView(PublicView):
+    def get(self, request, page, now):
+        return Response({"page": shapes.page_object(page), "incidents": _incidents(page, _recent(page))})
+
+
+@extend_schema(tags=["public"], responses=docs.IncidentsDocument, summary="Unresolved incidents")
+class UnresolvedIncidentsView(PublicView):
+    def get(self, request, page, now):
+        return Response({"page": shapes.page_object(page), "incidents": _incidents(page, _unresolved(page))})
+
+
+@extend_schema(
+    tags=["public"],
+    responses={200: docs.IncidentDocument, 404: OpenApiResponse(docs.Error)},
+    summary="One incident",
+)
+class IncidentView(PublicView):
+    def get(self, request, page, now, code):
+        found = _incidents(page, Incident.objects.filter(page=page, code=code))
+        if not found:
+            raise Http404("No such incident.")
+        return Response({"page": shapes.page_object(page), "incident": found[0]})
+
+
+@extend_schema(tags=["public"], responses=docs.MaintenancesDocument, summary="Scheduled maintenances")
+class MaintenancesView(PublicView):
+    """Scheduled maintenance arrives in a later release: the documented shape, with an empty list."""
+
+    def get(self, request, page, now):
+        return Response({"page": shapes.page_object(page), "scheduled_maintenances": []})
+
+
+public_views = [
+    ("summary.json", SummaryView, "summary"),
+    ("status.json", StatusView, "status"),
+    ("components.json", ComponentsView, "components"),
+    ("incidents.json", IncidentsView, "incidents"),
+    ("incidents/unresolved.json", UnresolvedIncidentsView, "incidents-unresolved"),
+    ("incidents/<slug:code>.json", IncidentView, "incident"),
+    ("scheduled-maintenances.json", MaintenancesView, "maintenances"),
+    ("scheduled-maintenances/upcoming.json", MaintenancesView, "maintenances-upcoming"),
+    ("scheduled-maintenances/active.json", MaintenancesView, "maintenances-active"),
+]

@@ -1,0 +1,38 @@
+"""The API's addresses: public v2 and feeds for every page (at / and under /p/<page id>/), manage v1, schema."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api import feeds, manage, manage_components
+from api.public import public_api, public_views
+
+public_paths = [(f"api/v2/{route}", public_api(view), f"api-v2-{name}") for route, view, name in public_views] + [
+    ("history.atom", feeds.history_atom, "history-atom"),
+    ("history.rss", feeds.history_rss, "history-rss"),
+]
+
+v1 = "api/v1/pages/<slug:page_code>/"
+manage_paths = [
+    ("incidents", manage.IncidentListView, "incidents"),
+    ("incidents/unresolved", manage.UnresolvedIncidentsView, "incidents-unresolved"),
+    ("incidents/scheduled", manage.NoMaintenancesView, "incidents-scheduled"),
+    ("incidents/upcoming", manage.NoMaintenancesView, "incidents-upcoming"),
+    ("incidents/active_maintenance", manage.NoMaintenancesView, "incidents-active-maintenance"),
+    ("incidents/<slug:incident_code>", manage.IncidentDetailView, "incident"),
+    ("incidents/<slug:incident_code>/incident_updates/<slug:update_code>", manage.IncidentUpdateView, "update"),
+    ("components", manage_components.ComponentListView, "components"),
+    ("components/<slug:component_code>", manage_components.ComponentDetailView, "component"),
+    ("component-groups", manage_components.GroupListView, "component-groups"),
+    ("component-groups/<slug:group_code>", manage_components.GroupDetailView, "component-group"),
+    ("incident_templates", manage_components.TemplateListView, "incident-templates"),
+]
+
+urlpatterns = (
+    [path(route, view, name=name) for route, view, name in public_paths]
+    + [path(f"p/<slug:page_code>/{route}", view, name=f"page-{name}") for route, view, name in public_paths]
+    + [path(v1 + route, view.as_view(), name=f"api-v1-{name}") for route, view, name in manage_paths]
+    + [
+        path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
+        path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    ]
+)
