@@ -5,7 +5,7 @@ Schemathesis checks every response against these, so they cannot drift from what
 
 from rest_framework import serializers
 
-from incidents.choices import ComponentStatus, Impact, IncidentStatus, Indicator
+from incidents.choices import ALL_STATUSES, ComponentStatus, Impact, IncidentStatus, Indicator
 
 
 class Error(serializers.Serializer):
@@ -53,7 +53,7 @@ class AffectedComponent(serializers.Serializer):
 
 class IncidentUpdate(serializers.Serializer):
     id = serializers.CharField()
-    status = serializers.ChoiceField(IncidentStatus.choices)
+    status = serializers.ChoiceField(ALL_STATUSES)
     body = serializers.CharField()
     incident_id = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -68,7 +68,7 @@ class IncidentUpdate(serializers.Serializer):
 class Incident(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
-    status = serializers.ChoiceField(IncidentStatus.choices)
+    status = serializers.ChoiceField(ALL_STATUSES)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     monitoring_at = serializers.DateTimeField(allow_null=True)
@@ -80,6 +80,7 @@ class Incident(serializers.Serializer):
     incident_updates = IncidentUpdate(many=True)
     components = Component(many=True)
     reminder_intervals = serializers.CharField(allow_null=True)
+    next_update_at = serializers.DateTimeField(allow_null=True, help_text="Ours: the promised next update.")
 
 
 class Maintenance(Incident):

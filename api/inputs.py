@@ -9,7 +9,7 @@ import re
 from django.http import QueryDict
 from rest_framework import exceptions, serializers, status
 
-from incidents.choices import ComponentStatus, Impact, IncidentStatus
+from incidents.choices import ALL_STATUSES, ComponentStatus, Impact, IncidentStatus
 from incidents.codes import CODE_RE
 
 _FORM_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
@@ -114,7 +114,7 @@ class ComponentStatusesField(serializers.DictField):
 
 class IncidentFields(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True)
-    status = serializers.ChoiceField(IncidentStatus.choices, required=False)
+    status = serializers.ChoiceField(ALL_STATUSES, required=False)
     impact_override = serializers.ChoiceField(Impact.choices, required=False, allow_blank=True, allow_null=True)
     body = serializers.CharField(required=False, allow_blank=True)
     components = ComponentStatusesField(required=False)
@@ -122,6 +122,15 @@ class IncidentFields(serializers.Serializer):
     deliver_notifications = serializers.BooleanField(required=False)
     backfilled = serializers.BooleanField(required=False)
     backfill_date = RecentDateTimeField(required=False, allow_null=True)
+    scheduled_for = RecentDateTimeField(required=False, allow_null=True)
+    scheduled_until = RecentDateTimeField(required=False, allow_null=True)
+    scheduled_remind_prior = serializers.BooleanField(required=False)
+    scheduled_auto_in_progress = serializers.BooleanField(required=False)
+    scheduled_auto_completed = serializers.BooleanField(required=False)
+    next_update_in = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=7 * 24 * 60,
+        help_text="Ours: minutes until the next update is promised (shown while the incident is open).",
+    )  # fmt: skip
 
 
 class IncidentBody(serializers.Serializer):

@@ -3,9 +3,12 @@
 Every write goes through incidents/services.py; responses are the objects in the public v2 shape.
 """
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -16,7 +19,10 @@ from rest_framework.views import APIView
 from api import docs, inputs, shapes
 from api.auth import ApiKeyAuthentication, ApiKeyRateThrottle, IsPageAdmin, IsResponder
 from incidents import services
-from incidents.choices import UNRESOLVED_STATUSES, IncidentStatus
+from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, IncidentStatus, MaintenanceStatus
+from incidents.maintenance import DEFAULT_MESSAGES as MAINTENANCE_MESSAGES
+from incidents.maintenance import maintenance_create, stage_presets
+from incidents.metrics import incident_metrics
 from incidents.models import Component, Incident, IncidentUpdate, Page
 
 MAX_PER_PAGE = 100
@@ -92,6 +98,7 @@ DEFAULT_BODIES = {
     IncidentStatus.IDENTIFIED: "The issue has been identified and a fix is being implemented.",
     IncidentStatus.MONITORING: "A fix has been implemented and we are monitoring the results.",
     IncidentStatus.RESOLVED: "This incident has been resolved.",
+    **MAINTENANCE_MESSAGES,
 }
 
 
@@ -114,7 +121,16 @@ def _search(request, queryset):
 
 
 def _incident_response(page, incident, status=200):
-    return Response(shapes.incident_object(shapes.load_incident(incident), page), status=status)
+    """The incident in the v2 shape, plus its metrics (a management field)."""
+    incident = shapes.load_incident(incident)
+    updates = sorted(incident.timeline, key=lambda u: (u.display_at, u.id))
+    metrics = incident_metrics(incident, updates, timezone.now()).as_dict()
+    return Response({**shapes.any_object(incident, page), "metrics": metrics}, status=status)
+
+
+def _promise(data: dict) -> timedelta | None:
+    minutes = data.get("next_update_in")
+    return None if minutes is None else timedelta(minutes=minutes)
 
 
 class IncidentListBase(ManageView):
@@ -132,7 +148,7 @@ class IncidentListBase(ManageView):
         page = self.page(page_code)
         queryset = self.filter(Incident.objects.filter(page=page)).order_by("-last_update_at", "-id")
         queryset = self.paginate(_search(request, queryset))
-        return Response([shapes.incident_object(i, page) for i in shapes.with_details(queryset)])
+        return Response([shapes.any_object(i, page) for i in shapes.with_details(queryset)])
 
 
 class IncidentListView(IncidentListBase):
@@ -148,6 +164,21 @@ class IncidentListView(IncidentListBase):
         data = inputs.read_body(request, "incident", inputs.IncidentFields)
         statuses = data.get("components") or {}
         by_code = self.components_by_code(page, [*statuses, *data.get("component_ids", [])], "components")
+        if data.get("scheduled_for") or data.get("scheduled_until"):
+            maintenance = maintenance_create(
+                page=page,
+                name=data.get("name", ""),
+                body=data.get("body", ""),
+                scheduled_for=data.get("scheduled_for"),
+                scheduled_until=data.get("scheduled_until"),
+                components=[by_code[code] for code in [*statuses, *data.get("component_ids", [])]],
+                auto_in_progress=data.get("scheduled_auto_in_progress", False),
+                auto_completed=data.get("scheduled_auto_completed", False),
+                remind_prior=data.get("scheduled_remind_prior", False),
+                author=request.user,
+                deliver_notifications=data.get("deliver_notifications", True),
+            )
+            return _incident_response(page, maintenance, status=201)
         backfilled = data.get("backfilled", False)
         status = IncidentStatus.RESOLVED if backfilled else data.get("status", IncidentStatus.INVESTIGATING)
         incident = services.incident_create(
@@ -161,6 +192,7 @@ class IncidentListView(IncidentListBase):
             author=request.user,
             display_at=data.get("backfill_date") if backfilled else None,
             deliver_notifications=data.get("deliver_notifications", True),
+            next_update_in=_promise(data),
         )
         return _incident_response(page, incident, status=201)
 
@@ -172,11 +204,18 @@ class UnresolvedIncidentsView(IncidentListBase):
         return queryset.filter(status__in=UNRESOLVED_STATUSES)
 
 
-class NoMaintenancesView(IncidentListBase):
-    """Scheduled maintenance arrives in a later release: these lists are empty until then."""
+class ScheduledMaintenancesView(IncidentListBase):
+    """Maintenances still to come (Statuspage's "scheduled" and "upcoming" lists)."""
 
     def filter(self, queryset):
-        return queryset.none()
+        return queryset.filter(scheduled_for__isnull=False, status=MaintenanceStatus.SCHEDULED)
+
+
+class ActiveMaintenancesView(IncidentListBase):
+    """Maintenances in progress or being verified."""
+
+    def filter(self, queryset):
+        return queryset.filter(scheduled_for__isnull=False, status__in=ACTIVE_MAINTENANCE_STATUSES)
 
 
 class IncidentDetailView(ManageView):
@@ -211,14 +250,18 @@ class IncidentDetailView(ManageView):
                     incident=incident, name=data.get("name"), impact_override=data.get("impact_override")
                 )
             if {"status", "body", "components", "component_ids"} & data.keys():
+                chosen = {by_code[code]: status for code, status in statuses.items()}
+                if incident.is_maintenance and data.get("status"):
+                    chosen = {**stage_presets(incident, data["status"]), **chosen}
                 services.incident_post_update(
                     incident=incident,
                     body=_body(data, data.get("status")),
                     status=data.get("status"),
-                    components={by_code[code]: status for code, status in statuses.items()},
+                    components=chosen,
                     affected=[by_code[code] for code in data.get("component_ids", [])],
                     author=request.user,
                     deliver_notifications=data.get("deliver_notifications", True),
+                    next_update_in=_promise(data),
                 )
         return _incident_response(page, incident)
 

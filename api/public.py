@@ -12,10 +12,11 @@ from rest_framework.views import APIView
 
 from api import docs, shapes
 from incidents.caching import public_view
-from incidents.choices import UNRESOLVED_STATUSES
+from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, MaintenanceStatus
 from incidents.models import Incident
 
 RECENT_INCIDENTS = 50
+CURRENT_MAINTENANCE = (MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES)  # summary.json: upcoming and active
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
@@ -60,11 +61,22 @@ def _incidents(page, queryset) -> list[dict]:
 
 
 def _recent(page):
-    return Incident.objects.filter(page=page).order_by("-last_update_at", "-id")[:RECENT_INCIDENTS]
+    incidents = Incident.objects.filter(page=page, scheduled_for__isnull=True)
+    return incidents.order_by("-last_update_at", "-id")[:RECENT_INCIDENTS]
 
 
 def _unresolved(page):
     return Incident.objects.filter(page=page, status__in=UNRESOLVED_STATUSES).order_by("-last_update_at", "-id")
+
+
+def _maintenances(page, statuses=None):
+    """The page's maintenances, latest window first: 50 of any status, or all those in `statuses`."""
+    maintenances = Incident.objects.filter(page=page, scheduled_for__isnull=False).order_by("-scheduled_for", "-id")
+    if statuses is None:
+        maintenances = maintenances[:RECENT_INCIDENTS]
+    else:
+        maintenances = maintenances.filter(status__in=statuses)
+    return [shapes.maintenance_object(m, page) for m in shapes.with_details(maintenances)]
 
 
 @extend_schema(tags=["public"], responses=docs.Summary, summary="Page, components, open incidents and status")
@@ -76,7 +88,9 @@ class SummaryView(PublicView):
                 "page": shapes.page_object(page),
                 "components": components,
                 "incidents": _incidents(page, _unresolved(page)),
-                "scheduled_maintenances": [],
+                "scheduled_maintenances": _maintenances(
+                    page, (MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES)
+                ),
                 "status": shapes.status_object(shapes.status_of(page, rows)),
             }
         )
@@ -123,12 +137,28 @@ class IncidentView(PublicView):
         return Response({"page": shapes.page_object(page), "incident": found[0]})
 
 
-@extend_schema(tags=["public"], responses=docs.MaintenancesDocument, summary="Scheduled maintenances")
-class MaintenancesView(PublicView):
-    """Scheduled maintenance arrives in a later release: the documented shape, with an empty list."""
+class MaintenancesBase(PublicView):
+    statuses: tuple | None = None
 
     def get(self, request, page, now):
-        return Response({"page": shapes.page_object(page), "scheduled_maintenances": []})
+        return Response(
+            {"page": shapes.page_object(page), "scheduled_maintenances": _maintenances(page, self.statuses)}
+        )
+
+
+@extend_schema(tags=["public"], responses=docs.MaintenancesDocument, summary="The 50 most recent maintenances")
+class MaintenancesView(MaintenancesBase):
+    pass
+
+
+@extend_schema(tags=["public"], responses=docs.MaintenancesDocument, summary="Maintenances still to come")
+class UpcomingMaintenancesView(MaintenancesBase):
+    statuses = (MaintenanceStatus.SCHEDULED,)
+
+
+@extend_schema(tags=["public"], responses=docs.MaintenancesDocument, summary="Maintenances in progress")
+class ActiveMaintenancesView(MaintenancesBase):
+    statuses = ACTIVE_MAINTENANCE_STATUSES
 
 
 public_views = [
@@ -139,6 +169,6 @@ public_views = [
     ("incidents/unresolved.json", UnresolvedIncidentsView, "incidents-unresolved"),
     ("incidents/<slug:code>.json", IncidentView, "incident"),
     ("scheduled-maintenances.json", MaintenancesView, "maintenances"),
-    ("scheduled-maintenances/upcoming.json", MaintenancesView, "maintenances-upcoming"),
-    ("scheduled-maintenances/active.json", MaintenancesView, "maintenances-active"),
+    ("scheduled-maintenances/upcoming.json", UpcomingMaintenancesView, "maintenances-upcoming"),
+    ("scheduled-maintenances/active.json", ActiveMaintenancesView, "maintenances-active"),
 ]

@@ -156,7 +156,22 @@ def incident_object(incident: Incident, page: Page) -> dict:
         "incident_updates": [update_object(u, incident, page) for u in incident.timeline],
         "components": [component_object(c, page) for c in incident.component_list],
         "reminder_intervals": None,
+        # Ours: the promised time of the next update while the incident is open (Statuspage has no such field).
+        "next_update_at": timestamp(incident.next_update_at, page) if incident.is_open else None,
     }
+
+
+def maintenance_object(maintenance: Incident, page: Page) -> dict:
+    """A scheduled maintenance: the incident's fields, then its window."""
+    return {
+        **incident_object(maintenance, page),
+        "scheduled_for": timestamp(maintenance.scheduled_for, page),
+        "scheduled_until": timestamp(maintenance.scheduled_until, page),
+    }
+
+
+def any_object(incident: Incident, page: Page) -> dict:
+    return maintenance_object(incident, page) if incident.is_maintenance else incident_object(incident, page)
 
 
 def with_details(incidents):

@@ -15,9 +15,9 @@ v1 = "api/v1/pages/<slug:page_code>/"
 manage_paths = [
     ("incidents", manage.IncidentListView, "incidents"),
     ("incidents/unresolved", manage.UnresolvedIncidentsView, "incidents-unresolved"),
-    ("incidents/scheduled", manage.NoMaintenancesView, "incidents-scheduled"),
-    ("incidents/upcoming", manage.NoMaintenancesView, "incidents-upcoming"),
-    ("incidents/active_maintenance", manage.NoMaintenancesView, "incidents-active-maintenance"),
+    ("incidents/scheduled", manage.ScheduledMaintenancesView, "incidents-scheduled"),
+    ("incidents/upcoming", manage.ScheduledMaintenancesView, "incidents-upcoming"),
+    ("incidents/active_maintenance", manage.ActiveMaintenancesView, "incidents-active-maintenance"),
     ("incidents/<slug:incident_code>", manage.IncidentDetailView, "incident"),
     ("incidents/<slug:incident_code>/incident_updates/<slug:update_code>", manage.IncidentUpdateView, "update"),
     ("components", manage_components.ComponentListView, "components"),

@@ -105,6 +105,15 @@ def restored_statuses(maintenance: Incident) -> dict[Component, str]:
     return restore
 
 
+def stage_presets(maintenance: Incident, status: str) -> dict[Component, str]:
+    """The component statuses a stage implies: in progress puts them under maintenance, completed restores."""
+    if status == MaintenanceStatus.IN_PROGRESS:
+        return dict.fromkeys(maintenance.components.all(), ComponentStatus.UNDER_MAINTENANCE)
+    if status == MaintenanceStatus.COMPLETED:
+        return restored_statuses(maintenance)
+    return {}
+
+
 def maintenance_complete(
     *, maintenance: Incident, body: str | None = None, author=None, deliver_notifications=True, display_at=None
 ):
@@ -113,7 +122,7 @@ def maintenance_complete(
         incident=maintenance,
         status=MaintenanceStatus.COMPLETED,
         body=body or DEFAULT_MESSAGES[MaintenanceStatus.COMPLETED],
-        components=restored_statuses(maintenance),
+        components=stage_presets(maintenance, MaintenanceStatus.COMPLETED),
         author=author,
         deliver_notifications=deliver_notifications,
         display_at=display_at,

@@ -21,7 +21,9 @@ COMPONENT_KEYS = [
 INCIDENT_KEYS = [
     "id", "name", "status", "created_at", "updated_at", "monitoring_at", "resolved_at", "impact", "shortlink",
     "started_at", "page_id", "incident_updates", "components", "reminder_intervals",
+    "next_update_at",  # ours, after Statuspage's keys: the promised next update
 ]  # fmt: skip
+MAINTENANCE_KEYS = [*INCIDENT_KEYS, "scheduled_for", "scheduled_until"]
 UPDATE_KEYS = [
     "id", "status", "body", "incident_id", "created_at", "updated_at", "display_at", "affected_components",
     "deliver_notifications", "custom_tweet", "tweet_id",

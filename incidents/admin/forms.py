@@ -111,18 +111,12 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
         For a maintenance, "In progress" puts its components under maintenance and "Completed" gives
         them back the status they had, unless the responder chose otherwise.
         """
-        from incidents.maintenance import restored_statuses
+        from incidents.maintenance import stage_presets
 
         changes = super().component_changes()
         status = self.cleaned_data.get("status")
         if self.incident.is_maintenance:
-            if status == MaintenanceStatus.IN_PROGRESS:
-                preset = dict.fromkeys(self.incident.components.all(), ComponentStatus.UNDER_MAINTENANCE)
-            elif status == MaintenanceStatus.COMPLETED:
-                preset = restored_statuses(self.incident)
-            else:
-                preset = {}
-            return {**preset, **changes}
+            return {**stage_presets(self.incident, status), **changes}
         if status == IncidentStatus.RESOLVED:
             affected = {c.pk for c in self.incident.components.all()}
             for component in self.components:
