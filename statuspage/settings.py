@@ -133,6 +133,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat: the outbox sweeper re-enqueues what a broker outage or a dead worker left behind.
+CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 60.0},
+}
+
+# Notifications: outbound emails per second, shared by all workers through Redis (0: no limit).
+NOTIFICATIONS_RATE_LIMIT = env_int("NOTIFICATIONS_RATE_LIMIT", 10, minimum=0)
 
 # Email: the console without EMAIL_HOST, SMTP with it; EMAIL_BACKEND overrides both.
 EMAIL_HOST = env_str("EMAIL_HOST", "")

@@ -6,5 +6,6 @@ admin.site.site_title = "Status page admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("notifications.urls")),
     path("", include("incidents.urls")),
 ]
