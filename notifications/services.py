@@ -155,3 +155,23 @@ def subscriber_quarantine(subscriber_id: int, reason: str) -> None:
     Subscriber.objects.filter(pk=subscriber_id).update(
         state=SubscriberState.QUARANTINED, quarantined_at=timezone.now(), quarantine_reason=reason[:500]
     )
+
+
+def retry_failed(notification_ids: Iterable[int]) -> int:
+    """The admin's "retry failed": failed deliveries to subscribers still confirmed go back to the queue."""
+    from notifications.models import Delivery, DeliveryStatus
+    from notifications.tasks import enqueue_send
+
+    rows = Delivery.objects.filter(
+        notification_id__in=list(notification_ids),
+        status=DeliveryStatus.FAILED,
+        subscriber__state=SubscriberState.CONFIRMED,
+    )
+    ids = list(rows.values_list("pk", flat=True))
+    Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.FAILED).update(
+        status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=None, enqueued_at=timezone.now(), last_error=""
+    )
+    size = conf.chunk_size()
+    for start in range(0, len(ids), size):
+        enqueue_send(ids[start : start + size])
+    return len(ids)
