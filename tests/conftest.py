@@ -32,6 +32,13 @@ def _fresh_local_cache(settings):
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_notification_limits():
+    # The rate-limit counters live in the cache; a Redis cache outlives each test.
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("notifications:*")
+
+
 @pytest.fixture
 def postgres(settings):
     """The test needs PostgreSQL (DATABASE_URL)."""
