@@ -89,3 +89,29 @@ def test_the_rate_limit_holds_senders_to_the_configured_messages_per_second(sett
 def test_no_rate_limit_means_no_waiting(settings):
     settings.NOTIFICATIONS_RATE_LIMIT = 0
     ratelimit.acquire(now=lambda: 0.0, sleep=lambda s: pytest.fail("should not wait"))
+
+
+def test_an_unreachable_smtp_server_is_retried_a_bounded_number_of_times(page, quiet_update, settings):
+    from tests.smtp_sink import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
+    reader = confirmed(page, "reader@example.com")
+    delivery = Delivery.objects.create(notification=quiet_update, subscriber=reader)
+    send_deliveries([delivery.pk])
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 1)
+    assert delivery.last_error.startswith("connection")
+    first_wait = delivery.next_attempt_at - timezone.now()
+    assert timedelta(seconds=10) < first_wait <= timedelta(seconds=31)
+
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        send_deliveries([delivery.pk])
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 2)
+    with time_machine.travel(timezone.now() + timedelta(hours=6)):
+        send_deliveries([delivery.pk])
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
+    assert delivery.last_error.startswith("gave up after 3 attempts")
