@@ -1,7 +1,7 @@
 """Write paths for subscribers and the outbox. Network I/O never happens here: emails go through tasks."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from django.db import transaction
@@ -50,8 +50,8 @@ def enqueue_fanout(notification_id: int) -> None:
         log.warning("Could not enqueue the fan-out of notification %s; the sweeper will retry", notification_id)
 
 
-def recipients(notification: Notification) -> QuerySet[Subscriber]:
-    """The confirmed subscribers who should get this notification (each once)."""
+def _recipient_sets(notification: Notification) -> tuple[QuerySet[Subscriber], QuerySet[Subscriber] | None]:
+    """The page's confirmed subscribers whose scope matches, and (while it is open) the incident's own."""
     incident = notification.update.incident
     component_ids = list(incident.components.values_list("id", flat=True))
     group_ids = set(
@@ -59,10 +59,33 @@ def recipients(notification: Notification) -> QuerySet[Subscriber]:
     )
     by_component = Subscriber.components.through.objects.filter(component_id__in=component_ids).values("subscriber_id")
     by_group = Subscriber.groups.through.objects.filter(componentgroup_id__in=group_ids).values("subscriber_id")
-    wanted = Q(incident__isnull=True) & (Q(all_components=True) | Q(pk__in=by_component) | Q(pk__in=by_group))
-    if notification.include_incident_subscribers:
-        wanted |= Q(incident_id=incident.pk)
-    return Subscriber.objects.filter(page_id=notification.page_id, state=SubscriberState.CONFIRMED).filter(wanted)
+    confirmed = Subscriber.objects.filter(page_id=notification.page_id, state=SubscriberState.CONFIRMED)
+    page_level = confirmed.filter(incident__isnull=True).filter(
+        Q(all_components=True) | Q(pk__in=by_component) | Q(pk__in=by_group)
+    )
+    incident_level = confirmed.filter(incident_id=incident.pk) if notification.include_incident_subscribers else None
+    return page_level, incident_level
+
+
+def recipient_chunks(notification: Notification, size: int) -> Iterator[list[int]]:
+    """The recipients' ids in chunks of at most `size`, each address once; memory stays flat.
+
+    Keyset pages over the page's subscribers, then the incident's own subscribers (few), leaving out
+    addresses that already get the update through the page.
+    """
+    page_level, incident_level = _recipient_sets(notification)
+    last = 0
+    while ids := list(page_level.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size]):
+        last = ids[-1]
+        yield ids
+    if incident_level is None:
+        return
+    last = 0
+    while rows := list(incident_level.filter(pk__gt=last).order_by("pk").values_list("pk", "email")[:size]):
+        last = rows[-1][0]
+        covered = set(page_level.filter(email__in=[email for _, email in rows]).values_list("email", flat=True))
+        if ids := [pk for pk, email in rows if email not in covered]:
+            yield ids
 
 
 # -- subscribers -----------------------------------------------------------------------------------------

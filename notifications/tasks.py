@@ -21,7 +21,7 @@ from django.utils import timezone
 from notifications import conf, ratelimit
 from notifications.emails import NotificationEmail, confirmation_email
 from notifications.models import Delivery, DeliveryStatus, Notification, Subscriber, SubscriberState
-from notifications.services import enqueue_fanout, recipients, subscriber_quarantine
+from notifications.services import enqueue_fanout, recipient_chunks, subscriber_quarantine
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +41,7 @@ def fanout(notification_id: int) -> None:
     notification = Notification.objects.select_related("update__incident").filter(pk=notification_id).first()
     if notification is None or notification.fanned_out_at is not None:
         return
-    subscriber_ids = recipients(notification).order_by("pk").values_list("pk", flat=True)
-    last = 0
-    while True:
-        chunk = list(subscriber_ids.filter(pk__gt=last)[: conf.chunk_size()])
-        if not chunk:
-            break
-        last = chunk[-1]
+    for chunk in recipient_chunks(notification, conf.chunk_size()):
         now = timezone.now()
         Delivery.objects.bulk_create(
             [Delivery(notification_id=notification_id, subscriber_id=s, enqueued_at=now) for s in chunk],

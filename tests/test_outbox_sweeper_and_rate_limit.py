@@ -115,3 +115,18 @@ def test_an_unreachable_smtp_server_is_retried_a_bounded_number_of_times(page, q
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
     assert delivery.last_error.startswith("gave up after 3 attempts")
+
+
+def test_the_fan_out_streams_recipients_in_chunks_with_one_send_task_each(page, quiet_update, settings, monkeypatch):
+    settings.NOTIFICATIONS_CHUNK_SIZE = 2
+    for n in range(5):
+        confirmed(page, f"r{n}@example.com")
+    chunks = []
+    monkeypatch.setattr(send_deliveries, "apply_async", lambda args, **kw: chunks.append(args[0]))
+    from notifications.tasks import fanout
+
+    fanout(quiet_update.pk)
+    assert [len(chunk) for chunk in chunks] == [2, 2, 1]
+    assert sorted(pk for chunk in chunks for pk in chunk) == sorted(Delivery.objects.values_list("pk", flat=True))
+    fanout(quiet_update.pk)  # already fanned out: nothing more
+    assert len(chunks) == 3

@@ -202,3 +202,13 @@ def test_the_email_shows_stage_body_components_times_in_the_page_zone_and_why_it
     assert_email_contains(message, "Investigating", "10:05 CET", "API", "Degraded Performance",
                           "you subscribed to all Beacon status updates", "Unsubscribe")  # fmt: skip
     assert "<strong>looking</strong>" in message.alternatives[0][0]
+
+
+def test_an_address_subscribed_to_the_page_and_to_the_incident_gets_each_update_once(client, page, make_component):
+    api = make_component("API")
+    incident = services.incident_create(page=page, name="Down", body="Looking.", components={api: S.MAJOR_OUTAGE})
+    confirmed(page, "both@example.com")
+    confirmed(page, "both@example.com", incident=incident)
+    mail.outbox.clear()
+    services.incident_post_update(incident=incident, body="Found it.", status=IncidentStatus.IDENTIFIED)
+    assert recipients_of(mail.outbox) == ["both@example.com"]
