@@ -11,7 +11,7 @@ from incidents import services
 from incidents.choices import ComponentStatus as S
 from notifications import ratelimit
 from notifications.models import Delivery, DeliveryStatus, Notification
-from notifications.tasks import send_deliveries, sweep
+from notifications.tasks import fanout, send_deliveries, sweep
 from tests.notify_helpers import confirmed, recipients_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,8 +123,6 @@ def test_the_fan_out_streams_recipients_in_chunks_with_one_send_task_each(page, 
         confirmed(page, f"r{n}@example.com")
     chunks = []
     monkeypatch.setattr(send_deliveries, "apply_async", lambda args, **kw: chunks.append(args[0]))
-    from notifications.tasks import fanout
-
     fanout(quiet_update.pk)
     assert [len(chunk) for chunk in chunks] == [2, 2, 1]
     assert sorted(pk for chunk in chunks for pk in chunk) == sorted(Delivery.objects.values_list("pk", flat=True))
