@@ -7,6 +7,7 @@ pending or subscribed. Link pages are not cached: GET shows a button, POST acts 
 
 import contextlib
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
@@ -32,6 +33,16 @@ def _message(request, page, title, text, status=200):
     return _page_response(request, "notifications/message.html", {"page": page, "title": title, "text": text}, status)
 
 
+def client_ip(request) -> str:
+    """REMOTE_ADDR, or the header a trusted reverse proxy sets (CLIENT_IP_HEADER), for the per-IP limit."""
+    header = settings.CLIENT_IP_HEADER
+    if header:
+        forwarded = request.headers.get(header, "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
 @csrf_exempt
 @require_POST
 def subscribe(request, page_code: str | None = None):
@@ -43,7 +54,7 @@ def subscribe(request, page_code: str | None = None):
         return _message(request, page, "Check the address", "That does not look like an email address.", status=400)
 
     (ip_limit, ip_seconds), (address_limit, address_seconds) = conf.subscribe_limits()
-    ip = request.META.get("REMOTE_ADDR", "unknown")
+    ip = client_ip(request)
     if not ratelimit.allow(f"ip:{ip}", ip_limit, ip_seconds) or not ratelimit.allow(
         f"address:{email}", address_limit, address_seconds
     ):

@@ -142,6 +142,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Notifications: outbound emails per second, shared by all workers through Redis (0: no limit).
 NOTIFICATIONS_RATE_LIMIT = env_int("NOTIFICATIONS_RATE_LIMIT", 10, minimum=0)
+# Behind a reverse proxy, the request header that carries the client address (e.g. X-Real-IP), for rate limits.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 
 # Email: the console without EMAIL_HOST, SMTP with it; EMAIL_BACKEND overrides both.
 EMAIL_HOST = env_str("EMAIL_HOST", "")

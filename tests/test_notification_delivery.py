@@ -15,7 +15,7 @@ from notifications import services as notify
 from notifications.models import Delivery, DeliveryStatus, Notification, Subscriber, SubscriberState
 from notifications.tasks import fanout, send_deliveries, sweep
 from tests.notify_helpers import assert_email_contains, confirmed
-from tests.smtp_sink import wait_until
+from tests.smtp_sink import free_port, wait_until
 
 pytestmark = pytest.mark.usefixtures("outbox_worker")
 
@@ -125,7 +125,7 @@ def test_with_the_broker_unreachable_the_post_succeeds_and_the_sweeper_delivers_
     group, rest = api
     readers = [confirmed(page, f"later{n}@example.com") for n in range(3)]
     app = outbox_worker
-    app.conf.broker_write_url = "redis://127.0.0.1:9/0"  # nothing listens there
+    app.conf.broker_write_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     app._pool = None
     app.amqp._producer_pool = None
     try:

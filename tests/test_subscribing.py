@@ -25,8 +25,9 @@ def link_in(message, purpose: str) -> str:
     return re.search(rf"http://127\.0\.0\.1:8000(/subscriptions/{purpose}/\S+)", message.body).group(1)
 
 
-def subscribe(client, email="ann@example.com", path="/subscribe", **fields):
-    return client.post(path, {"email": email, **fields})
+def subscribe(client, email="ann@example.com", path="/subscribe", real_ip=None, **fields):
+    headers = {"HTTP_X_REAL_IP": real_ip} if real_ip else {}
+    return client.post(path, {"email": email, **fields}, **headers)
 
 
 def test_every_public_page_has_a_subscribe_form_without_csrf_token_or_cookie(client, page, make_component):
@@ -118,6 +119,14 @@ def test_subscribe_requests_are_rate_limited_per_ip(client, page, settings):
     assert subscribe(client, "a@example.com").status_code == 200
     assert subscribe(client, "b@example.com").status_code == 200
     assert subscribe(client, "c@example.com").status_code == 429
+
+
+def test_behind_a_proxy_the_per_ip_limit_counts_the_client_address_from_the_configured_header(client, page, settings):
+    settings.NOTIFICATIONS_SUBSCRIBE_LIMIT_PER_IP = (1, 3600)
+    settings.CLIENT_IP_HEADER = "X-Real-IP"
+    assert subscribe(client, "a@example.com", real_ip="203.0.113.1").status_code == 200
+    assert subscribe(client, "b@example.com", real_ip="203.0.113.2").status_code == 200
+    assert subscribe(client, "c@example.com", real_ip="203.0.113.1").status_code == 429
 
 
 def test_choosing_a_group_means_all_its_components_including_ones_added_later(client, page):
