@@ -199,7 +199,10 @@ def main():
             raise SystemExit(f"Only {count.value} of {n} messages arrived within {args.timeout} s")
         pipeline_seconds = last_at.value - started
         worker_mb = peak_rss_mb(worker.pid)
-        sent = Delivery.objects.filter(status="sent").count()
+        # The sink accepts a message a moment before the worker records it as sent.
+        deadline = time.monotonic() + 10
+        while (sent := Delivery.objects.filter(status="sent").count()) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
         notification = Notification.objects.get(update__incident=incident)
         sample = NotificationEmail(notification).build(Subscriber.objects.first())
         sample_text, sample_html = sample.body, sample.alternatives[0][0]
