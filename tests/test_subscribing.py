@@ -39,6 +39,16 @@ def test_every_public_page_has_a_subscribe_form_without_csrf_token_or_cookie(cli
     assert not response.cookies
 
 
+def test_a_second_page_posts_its_form_to_its_own_address_and_the_answer_sets_no_cookie(client, page):
+    other = services.page_create(name="Beacon")
+    assert f'action="/p/{other.code}/subscribe"' in client.get(f"/p/{other.code}/").content.decode()
+    response = subscribe(client, path=f"/p/{other.code}/subscribe")
+    assert response.status_code == 200
+    assert not response.cookies
+    assert "no-cache" in response["Cache-Control"]
+    assert Subscriber.objects.get().page == other
+
+
 def test_an_open_incident_page_offers_to_subscribe_to_that_incident_only_until_resolved(client, page, make_component):
     api = make_component("API")
     incident = services.incident_create(page=page, name="Down", body="Looking.", components={api: S.MAJOR_OUTAGE})
