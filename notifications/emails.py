@@ -62,8 +62,9 @@ class NotificationEmail:
         self.first_notification_id = (
             Notification.objects.filter(update__incident_id=incident.pk).order_by("id").values_list("id", flat=True)
         ).first()
-        self.subject = f"[{page.name}] {incident.name}: {label}"
-        self.list_id = f"{page.name} <{page.code}.{site_domain()}>"
+        # Header values must be one line, whatever a name contains.
+        self.subject = " ".join(f"[{page.name}] {incident.name}: {label}".split())
+        self.list_id = " ".join(f"{page.name} <{page.code}.{site_domain()}>".split())
         self.context = {
             "page": page,
             "incident": incident,
@@ -137,7 +138,7 @@ def confirmation_email(subscriber: Subscriber) -> EmailMultiAlternatives:
         "confirm_url": link(subscriber, "confirm"),
         "page_url": absolute(page.get_absolute_url()),
     }
-    subject = f"[{page.name}] Confirm your subscription"
+    subject = " ".join(f"[{page.name}] Confirm your subscription".split())
     message = EmailMultiAlternatives(
         subject,
         render_to_string("notifications/confirm.txt", context),
