@@ -93,6 +93,22 @@ def _configure_celery_for_tests():
 celery_app = _configure_celery_for_tests()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _forget_this_runs_broker_keys():
+    """Leave nothing of this run in a shared Redis."""
+    yield
+    url = os.environ.get("REDIS_URL")
+    if url:
+        import redis
+
+        try:
+            client = redis.Redis.from_url(url, socket_connect_timeout=2)
+            for key in client.scan_iter(match=f"{_RUN}*"):
+                client.delete(key)
+        except redis.RedisError:
+            pass
+
+
 @pytest.fixture(autouse=True)
 def _tasks_in_process():
     """Tasks run in-process after commit, unless the test starts a real worker (`outbox_worker`)."""
