@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint fmt check worker beat migrate demo bench clean
+.PHONY: install run test lint fmt check worker beat migrate demo bench bench-fanout clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A statuspage beat --loglevel=INFO
+
+# Needs REDIS_URL and DATABASE_URL (PostgreSQL); see the README, section Notifications.
+bench-fanout: install
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -31,6 +31,7 @@ from incidents.models import (
     validate_time_zone,
 )
 from incidents.status import impact_of
+from notifications.services import notification_for_update
 
 # How far in the future a display time may lie (clock skew between a responder's machine and ours).
 FUTURE_TOLERANCE = timedelta(minutes=1)
@@ -363,6 +364,7 @@ def _post(
         incident.components.add(*touched)
     incident_refresh(incident)
     page_changed(incident.page_id)
+    notification_for_update(update)
     return update
 
 

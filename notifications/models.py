@@ -1,1 +1,124 @@
-"""Subscribers, confirmations, deliveries and channels: see the subscriber issue."""
+"""Subscribers and the email outbox: one Notification per update, one Delivery per recipient.
+
+The database is the source of truth; the broker only carries ids. Writes go through
+notifications/services.py (subscribers) and notifications/tasks.py (deliveries).
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page, code_field
+
+
+class SubscriberState(models.TextChoices):
+    PENDING = "pending", "Pending confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    QUARANTINED = "quarantined", "Quarantined"
+
+
+class Subscriber(models.Model):
+    """An email address subscribed to a page (all or chosen components) or to one incident."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="subscribers")
+    code = code_field()
+    email = models.EmailField(max_length=254)
+    # Set for "subscribe to this incident": that incident's updates only, until it is resolved.
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="subscribers")
+    all_components = models.BooleanField(default=True)
+    components = models.ManyToManyField(Component, blank=True, related_name="subscribers")
+    # A chosen group means all its components, including ones added later.
+    groups = models.ManyToManyField(ComponentGroup, blank=True, related_name="subscribers")
+    state = models.CharField(max_length=16, choices=SubscriberState.choices, default=SubscriberState.PENDING)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    quarantined_at = models.DateTimeField(null=True, blank=True)
+    quarantine_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["email", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "email"], condition=Q(incident__isnull=True), name="one_page_subscription"
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "email"], condition=Q(incident__isnull=False), name="one_incident_subscription"
+            ),
+        ]
+        indexes = [
+            # The fan-out: WHERE page_id = ? AND state = 'confirmed' ORDER BY id (keyset pages).
+            models.Index(fields=["page", "state", "id"], name="subscriber_page_state"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.state == SubscriberState.CONFIRMED
+
+
+class Notification(models.Model):
+    """The outbox row: created with its update, in the same transaction; fanned out after commit."""
+
+    update = models.OneToOneField(IncidentUpdate, on_delete=models.CASCADE, related_name="notification")
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="notifications")
+    # Incident subscribers get the updates of an open incident, and the one that resolves it.
+    include_incident_subscribers = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweeper: WHERE fanned_out_at IS NULL AND created_at < deadline.
+            models.Index(fields=["created_at"], condition=Q(fanned_out_at__isnull=True), name="notification_pending"),
+        ]
+
+    def __str__(self):
+        return f"Notification of update {self.update_id}"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One email to one subscriber for one notification; claimed with a conditional UPDATE."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    claim = models.CharField(max_length=32, blank=True, default="")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Not before this time (retry backoff); the sweeper re-enqueues queued rows past it.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "subscriber"], name="one_delivery_per_subscriber"),
+        ]
+        indexes = [
+            # The sweeper: WHERE status IN ('queued', 'sending') AND enqueued_at / claimed_at < deadline.
+            models.Index(
+                fields=["status", "enqueued_at"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="delivery_unfinished",
+            ),
+            # The send task reads back its claim: WHERE claim = ?.
+            models.Index(fields=["claim"], condition=~Q(claim=""), name="delivery_claim"),
+        ]
+
+    def __str__(self):
+        return f"Delivery {self.pk} ({self.status})"

@@ -138,10 +138,19 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The queue name: installations (or benchmarks) sharing one Redis each use their own.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# Beat: the outbox sweeper re-enqueues what a broker outage or a dead worker left behind.
 CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 60.0},
     "watch-update-promises": {"task": "incidents.tasks.watch_update_promises", "schedule": 60.0},
     "advance-maintenances": {"task": "incidents.tasks.advance_maintenances", "schedule": 60.0},
 }
+
+# Notifications: outbound emails per second, shared by all workers through Redis (0: no limit).
+NOTIFICATIONS_RATE_LIMIT = env_int("NOTIFICATIONS_RATE_LIMIT", 10, minimum=0)
+# Behind a reverse proxy, the request header that carries the client address (e.g. X-Real-IP), for rate limits.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 
 # Email: the console without EMAIL_HOST, SMTP with it; EMAIL_BACKEND overrides both.
 EMAIL_HOST = env_str("EMAIL_HOST", "")

@@ -7,5 +7,6 @@ admin.site.site_title = "Status page admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("api.urls")),
+    path("", include("notifications.urls")),
     path("", include("incidents.urls")),
 ]

@@ -1,8 +1,10 @@
 import os
 import shutil
+import uuid
 
 import pytest
 from django.core.cache import cache
+from django.db import connections as db_connections
 
 from incidents import services
 
@@ -34,6 +36,13 @@ def _fast_passwords(settings):
 def _fresh_local_cache(settings):
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_notification_limits():
+    # The rate-limit counters live in the cache; a Redis cache outlives each test.
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("notifications:*")
 
 
 @pytest.fixture
@@ -70,6 +79,87 @@ def make_component(page):
         return services.component_create(name=name, **kwargs)
 
     return make
+
+
+# -- Celery and SMTP for the notification tests ------------------------------------------------------------
+# One queue and one Redis key prefix per test run, so that runs sharing a Redis never see each other's tasks.
+_RUN = f"statuspage-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _configure_celery_for_tests():
+    from statuspage.celery import app
+
+    app.conf.task_default_queue = _RUN
+    app.conf.task_default_exchange = _RUN
+    app.conf.task_default_routing_key = _RUN
+    app.conf.broker_transport_options = {"global_keyprefix": f"{_RUN}:"}
+    return app
+
+
+celery_app = _configure_celery_for_tests()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _forget_this_runs_broker_keys():
+    """Leave nothing of this run in a shared Redis."""
+    yield
+    url = os.environ.get("REDIS_URL")
+    if url:
+        import redis
+
+        try:
+            client = redis.Redis.from_url(url, socket_connect_timeout=2)
+            for key in client.scan_iter(match=f"{_RUN}*"):
+                client.delete(key)
+        except redis.RedisError:
+            pass
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """Tasks run in-process after commit, unless the test starts a real worker (`outbox_worker`)."""
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = saved
+
+
+def _close_worker_connections(**kwargs):
+    # The worker runs in its own thread with its own connections: close them so the test database can go.
+    db_connections.close_all()
+
+
+@pytest.fixture
+def outbox_worker(redis_url, transactional_db, settings):
+    """A real Celery worker (solo pool, in a thread) on the Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = redis_url
+    task_postrun.connect(_close_worker_connections, weak=False)
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=20):
+            yield celery_app
+    finally:
+        task_postrun.disconnect(_close_worker_connections)
+        celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; Django sends to it over SMTP."""
+    from tests.smtp_sink import SmtpSink
+
+    sink = SmtpSink()
+    sink.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,239 @@
+"""Fan-out benchmark: one update to N confirmed subscribers through the real pipeline, against plain smtplib.
+
+    REDIS_URL=redis://127.0.0.1:6379/0 DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/fanout.py [--subscribers 10000]
+
+(or `make bench-fanout`). It creates a throwaway PostgreSQL database beside DATABASE_URL's, starts a local
+SMTP sink (aiosmtpd, in its own process) and one Celery worker process (`celery -A statuspage worker`,
+solo pool) on a queue of its own, posts an incident update with "notify", and measures the time from the
+post to the last message accepted by the sink, and the worker's peak memory (VmHWM). Then, in the same
+run, a plain smtplib loop sends the same number of similar messages to the same sink over one connection.
+"""
+
+import argparse
+import multiprocessing
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+# -- the SMTP sink, in its own process ---------------------------------------------------------------------
+
+
+def run_sink(port, count, last_at, ready, stop):
+    import logging
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            with count.get_lock():
+                count.value += 1
+            last_at.value = time.time()
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- the throwaway database --------------------------------------------------------------------------------
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def admin_execute(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(with_database(url, "postgres").replace("postgresql://", "postgres://"), autocommit=True) as c:
+        c.execute(sql)
+
+
+# -- the worker process ------------------------------------------------------------------------------------
+
+
+def start_worker(env: dict) -> subprocess.Popen:
+    worker = subprocess.Popen(
+        [str(ROOT / ".venv/bin/celery"), "-A", "statuspage", "worker", "--pool=solo", "--loglevel=INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    ready = threading.Event()
+
+    def read():
+        for line in worker.stdout:
+            if "ready." in line:
+                ready.set()
+            if "ERROR" in line or "Traceback" in line:
+                sys.stderr.write("worker: " + line)
+
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(60):
+        worker.kill()
+        raise SystemExit("The Celery worker did not start within 60 s")
+    return worker
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# -- the plain smtplib loop --------------------------------------------------------------------------------
+
+
+def plain_loop(port: int, n: int, sample_text: str, sample_html: str) -> None:
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for i in range(n):
+            message = EmailMessage()
+            message["Subject"] = "[Bench Cloud] Search is slow: Investigating"
+            message["From"] = "status@localhost"
+            message["To"] = f"plain{i}@example.com"
+            message["Message-ID"] = f"<plain.{i}@localhost>"
+            message.set_content(sample_text)
+            message.add_alternative(sample_html, subtype="html")
+            smtp.send_message(message)
+
+
+def wait_for(count, target: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if count.value >= target:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+    n = args.subscribers
+
+    redis_url, database_url = os.environ.get("REDIS_URL"), os.environ.get("DATABASE_URL")
+    if not redis_url or not (database_url or "").startswith(("postgres://", "postgresql://")):
+        raise SystemExit("Set REDIS_URL and DATABASE_URL (PostgreSQL): see the README, section Notifications.")
+
+    run = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    bench_db = with_database(database_url, f"statuspage_{run}")
+    admin_execute(database_url, f'CREATE DATABASE "statuspage_{run}"')
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_db,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", f"bench-only-{run}"),
+        "CACHE_KEY_PREFIX": run,
+        "CELERY_QUEUE": run,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(port),
+        "NOTIFICATIONS_RATE_LIMIT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+
+    count, last_at = multiprocessing.Value("i", 0), multiprocessing.Value("d", 0.0)
+    ready, stop = multiprocessing.Event(), multiprocessing.Event()
+    sink = multiprocessing.Process(target=run_sink, args=(port, count, last_at, ready, stop), daemon=True)
+    sink.start()
+    ready.wait(10)
+    worker = None
+    try:
+        import django
+
+        os.environ["DJANGO_SETTINGS_MODULE"] = "statuspage.settings"
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from incidents import services
+        from incidents.choices import ComponentStatus
+        from notifications.emails import NotificationEmail
+        from notifications.models import Delivery, Notification, Subscriber, SubscriberState
+
+        page = services.page_create(name="Bench Cloud")
+        search = services.component_create(page=page, name="Search")
+        Subscriber.objects.bulk_create(
+            [Subscriber(page=page, email=f"reader{i}@example.com", state=SubscriberState.CONFIRMED) for i in range(n)],
+            batch_size=2000,
+        )
+        print(f"{n} confirmed subscribers; SMTP sink on 127.0.0.1:{port}; starting the worker…", flush=True)
+        worker = start_worker(env)
+
+        started = time.time()
+        incident = services.incident_create(
+            page=page,
+            name="Search is slow",
+            body="We are investigating **slow searches** in the EU region.\n\n- queries time out\n- retries help",
+            components={search: ComponentStatus.DEGRADED_PERFORMANCE},
+        )
+        if not wait_for(count, n, args.timeout):
+            raise SystemExit(f"Only {count.value} of {n} messages arrived within {args.timeout} s")
+        pipeline_seconds = last_at.value - started
+        worker_mb = peak_rss_mb(worker.pid)
+        # The sink accepts a message a moment before the worker records it as sent.
+        deadline = time.monotonic() + 10
+        while (sent := Delivery.objects.filter(status="sent").count()) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        notification = Notification.objects.get(update__incident=incident)
+        sample = NotificationEmail(notification).build(Subscriber.objects.first())
+        sample_text, sample_html = sample.body, sample.alternatives[0][0]
+
+        count.value = 0
+        plain_started = time.time()
+        plain_loop(port, n, sample_text, sample_html)
+        if not wait_for(count, n, 60):
+            raise SystemExit("The plain loop's messages did not all arrive")
+        plain_seconds = last_at.value - plain_started
+
+        pipeline_rate, plain_rate = n / pipeline_seconds, n / plain_seconds
+        print(f"subscribers                   {n}")
+        print(f"pipeline: post → last accepted {pipeline_seconds:8.2f} s  {pipeline_rate:8.0f} msg/s  ({sent} sent)")
+        print(f"plain smtplib loop            {plain_seconds:8.2f} s  {plain_rate:8.0f} msg/s")
+        print(f"ratio pipeline / plain        {pipeline_rate / plain_rate:8.2f}   (target ≥ 0.8)")
+        print(f"worker peak memory (VmHWM)    {worker_mb:8.1f} MB  (target < 300 MB)")
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        stop.set()
+        sink.join(10)
+        from django.db import connections
+
+        connections.close_all()
+        admin_execute(database_url, f'DROP DATABASE IF EXISTS "statuspage_{run}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Admin: subscribers by page (search, filters, CSV import and export, delete) and delivery progress."""
+
+import csv
+import io
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from incidents.models import Page
+from notifications import services
+from notifications.models import Delivery, DeliveryStatus, Notification, Subscriber
+
+CSV_FIELDS = ["email", "page", "state", "scope", "components", "groups", "created_at", "confirmed_at", "quarantined_at"]
+
+
+def scope_of(subscriber: Subscriber) -> str:
+    if subscriber.incident_id:
+        return f"incident {subscriber.incident.code}"
+    return "all components" if subscriber.all_components else "chosen components"
+
+
+class CsvImportForm(forms.Form):
+    page = forms.ModelChoiceField(queryset=Page.objects.all())
+    file = forms.FileField(help_text="A CSV file with one address per line, or a column named 'email'.")
+    active_at_once = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Active at once",
+        help_text="They already agreed to hear from you: no confirmation email. "
+        "Untick to send each address a confirmation link instead.",
+    )
+
+
+def read_addresses(data: bytes) -> tuple[list[str], list[str]]:
+    """(valid addresses, invalid lines) from a CSV upload."""
+    text = data.decode("utf-8-sig", errors="replace")
+    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
+    column = 0
+    if rows and "email" in [cell.strip().lower() for cell in rows[0]]:
+        column = [cell.strip().lower() for cell in rows[0]].index("email")
+        rows = rows[1:]
+    valid, invalid = [], []
+    for row in rows:
+        value = row[column].strip() if len(row) > column else ""
+        try:
+            validate_email(value)
+            valid.append(value.lower())
+        except ValidationError:
+            invalid.append(",".join(row))
+    return list(dict.fromkeys(valid)), invalid
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    list_display = ["email", "page", "scope", "state", "created_at", "confirmed_at", "quarantined_at"]
+    list_filter = ["state", "page", "all_components"]
+    search_fields = ["email"]
+    list_select_related = ["page", "incident"]
+    readonly_fields = ["code", "confirmed_at", "confirmation_sent_at", "quarantined_at", "quarantine_reason"]
+    filter_horizontal = ["components", "groups"]
+    raw_id_fields = ["incident"]
+    actions = ["export_csv", "release_from_quarantine"]
+    change_list_template = "admin/notifications/subscriber/change_list.html"
+
+    @admin.display(description="Scope")
+    def scope(self, obj):
+        return scope_of(obj)
+
+    @admin.action(description="Export selected subscribers as CSV")
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="subscribers.csv"'
+        writer = csv.writer(response)
+        writer.writerow(CSV_FIELDS)
+        rows = queryset.select_related("page", "incident").prefetch_related("components", "groups")
+        for s in rows.iterator(chunk_size=1000):
+            writer.writerow(
+                [
+                    s.email,
+                    s.page.code,
+                    s.state,
+                    scope_of(s),
+                    " ".join(c.code for c in s.components.all()),
+                    " ".join(g.code for g in s.groups.all()),
+                    s.created_at.isoformat(),
+                    s.confirmed_at.isoformat() if s.confirmed_at else "",
+                    s.quarantined_at.isoformat() if s.quarantined_at else "",
+                ]
+            )
+        return response
+
+    @admin.action(description="Release from quarantine (send again)")
+    def release_from_quarantine(self, request, queryset):
+        count = queryset.filter(state="quarantined").update(
+            state="confirmed", quarantined_at=None, quarantine_reason=""
+        )
+        self.message_user(request, f"{count} subscriber(s) released from quarantine.")
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_csv), name="notifications_subscriber_import"),
+            *super().get_urls(),
+        ]
+
+    def import_csv(self, request):
+        if not self.has_add_permission(request):
+            return redirect("admin:notifications_subscriber_changelist")
+        form = CsvImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            valid, invalid = read_addresses(form.cleaned_data["file"].read())
+            page, at_once = form.cleaned_data["page"], form.cleaned_data["active_at_once"]
+            for address in valid:
+                services.subscribe(page=page, email=address, confirmed=at_once)
+            verb = "subscribed" if at_once else "sent a confirmation link (unless already subscribed)"
+            self.message_user(request, f"{len(valid)} address(es) {verb} on {page}.")
+            if invalid:
+                shown = "; ".join(invalid[:10])
+                self.message_user(request, f"{len(invalid)} line(s) skipped, not an address: {shown}", messages.WARNING)
+            return redirect("admin:notifications_subscriber_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": "Import subscribers from CSV",
+        }
+        return render(request, "admin/notifications/subscriber/import.html", context)
+
+
+def _progress(status):
+    return Count("deliveries", filter=Q(deliveries__status=status))
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """One row per update sent with "notify": its delivery progress, and "retry failed"."""
+
+    list_display = ["update_title", "page", "created_at", "fanned_out_at", "queued", "sending", "sent", "failed"]
+    list_filter = ["page"]
+    search_fields = ["update__incident__name"]
+    list_select_related = ["update__incident", "page"]
+    actions = ["retry_failed"]
+    readonly_fields = ["update", "page", "include_incident_subscribers", "created_at", "enqueued_at", "fanned_out_at"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_queued=_progress(DeliveryStatus.QUEUED),
+                n_sending=_progress(DeliveryStatus.SENDING),
+                n_sent=_progress(DeliveryStatus.SENT),
+                n_failed=_progress(DeliveryStatus.FAILED),
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Update")
+    def update_title(self, obj):
+        return f"{obj.update.incident.name}: {obj.update.get_status_display()} ({obj.update.display_at:%Y-%m-%d %H:%M})"
+
+    @admin.display(description="Queued", ordering="n_queued")
+    def queued(self, obj):
+        return obj.n_queued
+
+    @admin.display(description="Sending", ordering="n_sending")
+    def sending(self, obj):
+        return obj.n_sending
+
+    @admin.display(description="Sent", ordering="n_sent")
+    def sent(self, obj):
+        return obj.n_sent
+
+    @admin.display(description="Failed", ordering="n_failed")
+    def failed(self, obj):
+        if not obj.n_failed:
+            return 0
+        url = reverse("admin:notifications_delivery_changelist")
+        return format_html(
+            '<a href="{}?notification__id__exact={}&status__exact=failed">{}</a>', url, obj.pk, obj.n_failed
+        )
+
+    @admin.action(description="Retry failed deliveries")
+    def retry_failed(self, request, queryset):
+        count = services.retry_failed(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} failed deliveries queued again (quarantined subscribers excluded).")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["subscriber", "notification", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "notification"]
+    search_fields = ["subscriber__email"]
+    list_select_related = ["subscriber", "notification"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,59 @@
+"""Notification knobs, with defaults; statuspage/settings.py sets the ones an operator may change."""
+
+from django.conf import settings
+
+
+def get(name: str, default):
+    return getattr(settings, f"NOTIFICATIONS_{name}", default)
+
+
+def chunk_size() -> int:
+    """Recipients per send task (one SMTP connection each)."""
+    return get("CHUNK_SIZE", 200)
+
+
+def rate_limit() -> int:
+    """Outbound messages per second across all workers; 0 means no limit."""
+    return get("RATE_LIMIT", 0)
+
+
+def max_attempts() -> int:
+    return get("MAX_ATTEMPTS", 5)
+
+
+def retry_base_seconds() -> float:
+    """First retry delay; doubled each attempt, with jitter."""
+    return get("RETRY_BASE_SECONDS", 30.0)
+
+
+def retry_max_seconds() -> float:
+    return get("RETRY_MAX_SECONDS", 3600.0)
+
+
+def sweep_after_seconds() -> float:
+    """A notification not fanned out, or a delivery still queued, this long after enqueueing is re-enqueued."""
+    return get("SWEEP_AFTER_SECONDS", 120.0)
+
+
+def stuck_after_seconds() -> float:
+    """A delivery claimed ("sending") this long ago belongs to a dead worker: it goes back to the queue."""
+    return get("STUCK_AFTER_SECONDS", 600.0)
+
+
+def confirm_max_age() -> int:
+    return get("CONFIRM_MAX_AGE", 3 * 24 * 3600)
+
+
+def link_max_age() -> int:
+    """Manage and unsubscribe links in emails."""
+    return get("LINK_MAX_AGE", 365 * 24 * 3600)
+
+
+def confirmation_interval() -> int:
+    """A pending address asking again gets at most one new confirmation email per this many seconds."""
+    return get("CONFIRMATION_INTERVAL", 600)
+
+
+def subscribe_limits() -> tuple[tuple[int, int], tuple[int, int]]:
+    """(requests, seconds) per IP and per address."""
+    return get("SUBSCRIBE_LIMIT_PER_IP", (20, 3600)), get("SUBSCRIBE_LIMIT_PER_ADDRESS", (5, 3600))

@@ -1,0 +1,200 @@
+"""Write paths for subscribers and the outbox. Network I/O never happens here: emails go through tasks."""
+
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from incidents.choices import UNRESOLVED_STATUSES
+from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
+from notifications import conf
+from notifications.models import Notification, Subscriber, SubscriberState
+
+log = logging.getLogger(__name__)
+
+
+# -- the outbox ------------------------------------------------------------------------------------------
+
+
+def notification_for_update(update: IncidentUpdate) -> Notification | None:
+    """Called by incidents.services._post inside its transaction: the outbox row, fanned out after commit."""
+    if not update.deliver_notifications:
+        return None
+    incident = update.incident
+    previous = (
+        IncidentUpdate.objects.filter(incident_id=incident.pk)
+        .exclude(pk=update.pk)
+        .order_by("-display_at", "-id")
+        .values_list("status", flat=True)
+        .first()
+    )
+    # Incident subscribers follow an open incident, up to and including the update that closes it.
+    include_incident = previous is None or previous in UNRESOLVED_STATUSES
+    notification = Notification.objects.create(
+        update=update, page_id=incident.page_id, include_incident_subscribers=include_incident
+    )
+    transaction.on_commit(lambda: enqueue_fanout(notification.pk))
+    return notification
+
+
+def enqueue_fanout(notification_id: int) -> None:
+    """Hand the notification to the broker; if the broker is down, the sweeper will do it later."""
+    from notifications.tasks import fanout
+
+    try:
+        fanout.apply_async((notification_id,), retry=True, retry_policy={"max_retries": 1, "interval_start": 0.2})
+    except Exception:  # the post has committed: never fail it because the broker is away
+        log.warning("Could not enqueue the fan-out of notification %s; the sweeper will retry", notification_id)
+
+
+def _recipient_sets(notification: Notification) -> tuple[QuerySet[Subscriber], QuerySet[Subscriber] | None]:
+    """The page's confirmed subscribers whose scope matches, and (while it is open) the incident's own."""
+    incident = notification.update.incident
+    component_ids = list(incident.components.values_list("id", flat=True))
+    group_ids = set(
+        Component.objects.filter(pk__in=component_ids, group__isnull=False).values_list("group_id", flat=True)
+    )
+    by_component = Subscriber.components.through.objects.filter(component_id__in=component_ids).values("subscriber_id")
+    by_group = Subscriber.groups.through.objects.filter(componentgroup_id__in=group_ids).values("subscriber_id")
+    confirmed = Subscriber.objects.filter(page_id=notification.page_id, state=SubscriberState.CONFIRMED)
+    page_level = confirmed.filter(incident__isnull=True).filter(
+        Q(all_components=True) | Q(pk__in=by_component) | Q(pk__in=by_group)
+    )
+    incident_level = confirmed.filter(incident_id=incident.pk) if notification.include_incident_subscribers else None
+    return page_level, incident_level
+
+
+def recipient_chunks(notification: Notification, size: int) -> Iterator[list[int]]:
+    """The recipients' ids in chunks of at most `size`, each address once; memory stays flat.
+
+    Keyset pages over the page's subscribers, then the incident's own subscribers (few), leaving out
+    addresses that already get the update through the page.
+    """
+    page_level, incident_level = _recipient_sets(notification)
+    last = 0
+    while ids := list(page_level.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size]):
+        last = ids[-1]
+        yield ids
+    if incident_level is None:
+        return
+    last = 0
+    while rows := list(incident_level.filter(pk__gt=last).order_by("pk").values_list("pk", "email")[:size]):
+        last = rows[-1][0]
+        covered = set(page_level.filter(email__in=[email for _, email in rows]).values_list("email", flat=True))
+        if ids := [pk for pk, email in rows if email not in covered]:
+            yield ids
+
+
+# -- subscribers -----------------------------------------------------------------------------------------
+
+
+def _set_scope(subscriber: Subscriber, components: Iterable[Component], groups: Iterable[ComponentGroup]) -> None:
+    components, groups = list(components), list(groups)
+    if subscriber.incident_id is None:
+        subscriber.all_components = not components and not groups
+    subscriber.save()
+    subscriber.components.set(components)
+    subscriber.groups.set(groups)
+
+
+@transaction.atomic
+def subscribe(
+    *,
+    page: Page,
+    email: str,
+    components: Iterable[Component] = (),
+    groups: Iterable[ComponentGroup] = (),
+    incident: Incident | None = None,
+    confirmed: bool = False,
+) -> Subscriber | None:
+    """Subscribe an address. The caller answers the same whatever happens here (no enumeration).
+
+    A new or pending address gets a confirmation email, at most one per CONFIRMATION_INTERVAL; an address
+    already confirmed gets nothing. `confirmed=True` (the operator's CSV import) skips the opt-in.
+    """
+    email = email.strip().lower()
+    if incident is not None and (incident.page_id != page.pk or not incident.is_open):
+        return None
+    lookup = {"page": page, "email": email, "incident": incident}
+    subscriber = Subscriber.objects.select_for_update().filter(**lookup).first()
+    created = subscriber is None
+    if created:
+        subscriber = Subscriber(page=page, email=email, incident=incident)
+    if subscriber.state == SubscriberState.PENDING:
+        _set_scope(subscriber, components, groups)
+    if confirmed and subscriber.state == SubscriberState.PENDING:
+        subscriber_confirm(subscriber)
+        return subscriber
+    if subscriber.state != SubscriberState.PENDING:
+        return subscriber
+    now = timezone.now()
+    recent = now - timedelta(seconds=conf.confirmation_interval())
+    if subscriber.confirmation_sent_at is None or subscriber.confirmation_sent_at <= recent:
+        Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=now)
+        subscriber.confirmation_sent_at = now
+        transaction.on_commit(lambda: enqueue_confirmation(subscriber.pk))
+    return subscriber
+
+
+def enqueue_confirmation(subscriber_id: int) -> None:
+    from notifications.tasks import send_confirmation
+
+    try:
+        send_confirmation.apply_async((subscriber_id,), retry=True, retry_policy={"max_retries": 1})
+    except Exception:
+        log.warning("Could not enqueue the confirmation email of subscriber %s", subscriber_id)
+
+
+def subscriber_confirm(subscriber: Subscriber) -> Subscriber:
+    if subscriber.state == SubscriberState.PENDING:
+        subscriber.state = SubscriberState.CONFIRMED
+        subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["state", "confirmed_at", "updated_at"])
+    return subscriber
+
+
+@transaction.atomic
+def subscriber_set_components(
+    *, subscriber: Subscriber, components: Iterable[Component], groups: Iterable[ComponentGroup]
+) -> Subscriber:
+    """Change a page subscriber's scope: none chosen means all components."""
+    components, groups = list(components), list(groups)
+    for item in components + groups:
+        if item.page_id != subscriber.page_id:
+            raise ValueError(f"{item} does not belong to the page of {subscriber}")
+    _set_scope(subscriber, components, groups)
+    return subscriber
+
+
+def subscriber_unsubscribe(subscriber: Subscriber) -> None:
+    """Unsubscribing deletes the row (and its pending deliveries): nothing more is ever sent to it."""
+    Subscriber.objects.filter(pk=subscriber.pk).delete()
+
+
+def subscriber_quarantine(subscriber_id: int, reason: str) -> None:
+    Subscriber.objects.filter(pk=subscriber_id).update(
+        state=SubscriberState.QUARANTINED, quarantined_at=timezone.now(), quarantine_reason=reason[:500]
+    )
+
+
+def retry_failed(notification_ids: Iterable[int]) -> int:
+    """The admin's "retry failed": failed deliveries to subscribers still confirmed go back to the queue."""
+    from notifications.models import Delivery, DeliveryStatus
+    from notifications.tasks import enqueue_send
+
+    rows = Delivery.objects.filter(
+        notification_id__in=list(notification_ids),
+        status=DeliveryStatus.FAILED,
+        subscriber__state=SubscriberState.CONFIRMED,
+    )
+    ids = list(rows.values_list("pk", flat=True))
+    Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.FAILED).update(
+        status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=None, enqueued_at=timezone.now(), last_error=""
+    )
+    size = conf.chunk_size()
+    for start in range(0, len(ids), size):
+        enqueue_send(ids[start : start + size])
+    return len(ids)

@@ -1,0 +1,130 @@
+"""The beat sweeper (nothing lost, nothing twice) and the outbound rate limit shared through the cache."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from incidents import services
+from incidents.choices import ComponentStatus as S
+from notifications import ratelimit
+from notifications.models import Delivery, DeliveryStatus, Notification
+from notifications.tasks import fanout, send_deliveries, sweep
+from tests.notify_helpers import confirmed, recipients_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def quiet_update(page, make_component):
+    """An update with a Notification row whose fan-out never ran (as if the broker had lost it)."""
+    api = make_component("API")
+    incident = services.incident_create(
+        page=page, name="Down", body="Looking.", components={api: S.MAJOR_OUTAGE}, deliver_notifications=False
+    )
+    update = incident.updates.get()
+    return Notification.objects.create(update=update, page=page)
+
+
+def test_the_sweeper_fans_out_a_notification_the_broker_lost(page, quiet_update):
+    confirmed(page, "a@example.com")
+    confirmed(page, "b@example.com")
+    assert sweep() == {"notifications": 0, "stuck": 0, "deliveries": 0}  # not late yet
+    with time_machine.travel(timezone.now() + timedelta(minutes=3)):
+        sweep()
+        sweep()
+    assert recipients_of(mail.outbox) == ["a@example.com", "b@example.com"]
+
+
+def test_the_sweeper_requeues_deliveries_stuck_in_sending_and_never_resends_what_was_sent(page, quiet_update):
+    done, stuck, waiting = (confirmed(page, f"{name}@example.com") for name in ("done", "stuck", "waiting"))
+    now = timezone.now()
+    Delivery.objects.create(notification=quiet_update, subscriber=done, status=DeliveryStatus.SENT, sent_at=now)
+    Delivery.objects.create(
+        notification=quiet_update, subscriber=stuck, status=DeliveryStatus.SENDING, claimed_at=now, attempts=1
+    )  # its worker died mid-chunk
+    Delivery.objects.create(notification=quiet_update, subscriber=waiting, enqueued_at=now)  # its task was lost
+    Notification.objects.filter(pk=quiet_update.pk).update(fanned_out_at=now)
+
+    with time_machine.travel(now + timedelta(minutes=3)):
+        assert sweep()["deliveries"] == 1
+    assert recipients_of(mail.outbox) == ["waiting@example.com"]
+    with time_machine.travel(now + timedelta(minutes=11)):
+        assert sweep()["stuck"] == 1
+    assert recipients_of(mail.outbox) == ["stuck@example.com", "waiting@example.com"]
+
+    send_deliveries(list(Delivery.objects.values_list("pk", flat=True)))
+    assert len(mail.outbox) == 2
+
+
+def test_a_retry_waits_for_its_backoff_before_it_can_be_claimed(page, quiet_update):
+    reader = confirmed(page, "reader@example.com")
+    later = timezone.now() + timedelta(minutes=5)
+    delivery = Delivery.objects.create(notification=quiet_update, subscriber=reader, next_attempt_at=later)
+    send_deliveries([delivery.pk])
+    assert mail.outbox == []
+    with time_machine.travel(later + timedelta(seconds=1)):
+        send_deliveries([delivery.pk])
+    assert len(mail.outbox) == 1
+
+
+def test_the_rate_limit_holds_senders_to_the_configured_messages_per_second(settings):
+    settings.NOTIFICATIONS_RATE_LIMIT = 3
+    clock = {"now": 1000.0}
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock["now"] += seconds
+
+    for _ in range(7):
+        ratelimit.acquire(now=lambda: clock["now"], sleep=sleep)
+    # 3 in the first second, 3 in the next, the 7th waits for the third.
+    assert len(slept) == 2
+    assert int(clock["now"]) == 1002
+
+
+def test_no_rate_limit_means_no_waiting(settings):
+    settings.NOTIFICATIONS_RATE_LIMIT = 0
+    ratelimit.acquire(now=lambda: 0.0, sleep=lambda s: pytest.fail("should not wait"))
+
+
+def test_an_unreachable_smtp_server_is_retried_a_bounded_number_of_times(page, quiet_update, settings):
+    from tests.smtp_sink import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
+    reader = confirmed(page, "reader@example.com")
+    delivery = Delivery.objects.create(notification=quiet_update, subscriber=reader)
+    send_deliveries([delivery.pk])
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 1)
+    assert delivery.last_error.startswith("connection")
+    first_wait = delivery.next_attempt_at - timezone.now()
+    assert timedelta(seconds=10) < first_wait <= timedelta(seconds=31)
+
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        send_deliveries([delivery.pk])
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 2)
+    with time_machine.travel(timezone.now() + timedelta(hours=6)):
+        send_deliveries([delivery.pk])
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
+    assert delivery.last_error.startswith("gave up after 3 attempts")
+
+
+def test_the_fan_out_streams_recipients_in_chunks_with_one_send_task_each(page, quiet_update, settings, monkeypatch):
+    settings.NOTIFICATIONS_CHUNK_SIZE = 2
+    for n in range(5):
+        confirmed(page, f"r{n}@example.com")
+    chunks = []
+    monkeypatch.setattr(send_deliveries, "apply_async", lambda args, **kw: chunks.append(args[0]))
+    fanout(quiet_update.pk)
+    assert [len(chunk) for chunk in chunks] == [2, 2, 1]
+    assert sorted(pk for chunk in chunks for pk in chunk) == sorted(Delivery.objects.values_list("pk", flat=True))
+    fanout(quiet_update.pk)  # already fanned out: nothing more
+    assert len(chunks) == 3
