@@ -30,10 +30,30 @@ def get_public_page(page_code: str | None) -> Page:
         raise Http404("No such status page.") from None
 
 
+def cache_path(request) -> str:
+    """The address as the views read it: the path and the only query parameters they use, normalised.
+
+    Anything else in the query string is ignored by the views, so it must not make a new cache entry
+    (otherwise `/?x=1`, `/?x=2`, … would each cost a full render and a cache slot).
+    """
+    params = []
+    number = request.GET.get("page", "")
+    if number.isdigit() and int(number) > 1:
+        params.append(f"page={int(number)}")
+    query = " ".join(request.GET.get("q", "").split())[:100]
+    if query:
+        params.append(f"q={query}")
+    return request.path + ("?" + "&".join(params) if params else "")
+
+
 def public_etag(page: Page, request, now) -> str:
     # updated_at guards against a version number seen before (a database restored from a backup).
-    material = f"{page.code}:{page.version}:{page.updated_at.isoformat()}:{request.get_full_path()}:{now:%Y%m%d%H%M}"
+    material = f"{page.code}:{page.version}:{page.updated_at.isoformat()}:{cache_path(request)}:{now:%Y%m%d%H%M}"
     return '"' + hashlib.sha256(material.encode()).hexdigest()[:32] + '"'
+
+
+# Headers a cached response keeps besides its body (Content-Type, Content-Disposition, …); the rest is per request.
+NOT_CACHED_HEADERS = {"set-cookie", "vary", "etag", "cache-control", "content-length", "expires", "last-modified"}
 
 
 def public_view(view=None, *, max_age: int | None = None):
@@ -56,14 +76,17 @@ def public_view(view=None, *, max_age: int | None = None):
             key = f"public:{etag}"
             cached = cache.get(key)
             if cached is not None:
-                content, content_type = cached
-                response = HttpResponse(content, content_type=content_type)
+                content, headers = cached
+                response = HttpResponse(content)
+                for name, value in headers:
+                    response[name] = value
             else:
                 response = view(request, page, now, **kwargs)
                 if hasattr(response, "render") and not response.is_rendered:
                     response.render()
                 if response.status_code == 200 and not response.streaming:
-                    cache.set(key, (response.content, response["Content-Type"]), CACHE_TIMEOUT)
+                    headers = [(n, v) for n, v in response.items() if n.lower() not in NOT_CACHED_HEADERS]
+                    cache.set(key, (response.content, headers), CACHE_TIMEOUT)
         if response.status_code not in (200, 304):
             return response  # an error from the view (e.g. an API's 404): not ETagged, not cached
         response["ETag"] = etag

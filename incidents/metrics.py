@@ -69,10 +69,11 @@ def incident_metrics(incident: Incident, updates_oldest_first, now: datetime) ->
 
 
 def mean_time_to_resolve_by_component(page, now: datetime, days: int = 90) -> list[tuple[str, timedelta, int]]:
-    """[(component name, mean time to resolve, incidents)] for incidents resolved in the last `days` days."""
-    resolved = Incident.objects.filter(page=page, resolved_at__gte=now - timedelta(days=days)).prefetch_related(
-        "components"
-    )
+    """[(component name, mean time to resolve, incidents)] for incidents (not maintenances) resolved in the
+    last `days` days."""
+    resolved = Incident.objects.filter(
+        page=page, resolved_at__gte=now - timedelta(days=days), scheduled_for__isnull=True
+    ).prefetch_related("components")
     durations = defaultdict(list)
     names = {}
     for incident in resolved:

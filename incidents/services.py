@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from incidents.choices import (
@@ -47,11 +47,16 @@ def _require_choice(value, choices, field: str) -> str:
 
 
 def _require_text(value, field: str, max_length: int | None = None) -> str:
+    """Non-blank text; with a max_length it is a one-line name or title: no line breaks or control characters
+    (they would break email subjects and headers)."""
     text = (value or "").strip()
     if not text:
         raise ValidationError({field: f"The {field} must not be empty."})
-    if max_length and len(text) > max_length:
-        raise ValidationError({field: f"The {field} must be at most {max_length} characters."})
+    if max_length:
+        if len(text) > max_length:
+            raise ValidationError({field: f"The {field} must be at most {max_length} characters."})
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            raise ValidationError({field: f"The {field} must be one line, without control characters."})
     return text
 
 
@@ -176,6 +181,11 @@ def _apply_component_status(
     if current.status == status:
         component.status = status
         return None
+    # A component's history must stay in time order (uptime replays it): a back-dated change cannot land
+    # before the component's latest recorded change.
+    latest = current.status_changes.aggregate(m=Max("changed_at"))["m"]
+    if latest is not None and at < latest:
+        at = latest
     change = ComponentStatusChange.objects.create(
         component=current,
         old_status=current.status,
@@ -229,8 +239,14 @@ def incident_refresh(incident: Incident) -> Incident:
     else:
         caused = incident.status_changes.values_list("new_status", flat=True)
         incident.impact = incident.impact_override or impact_of(caused)
-    incident.save()
+    incident.save(update_fields=DERIVED_FIELDS)
     return incident
+
+
+# What incident_refresh writes: a concurrent edit of other fields (the postmortem draft) is never overwritten.
+DERIVED_FIELDS = [
+    "status", "impact", "started_at", "monitoring_at", "resolved_at", "last_update_at", "next_update_at", "updated_at",
+]  # fmt: skip
 
 
 @transaction.atomic
@@ -257,6 +273,8 @@ def incident_create(
     name = _require_text(name, "name", 200)
     body = _require_text(body, "body")
     _require_choice(status, IncidentStatus, "status")
+    if status == IncidentStatus.POSTMORTEM:
+        raise ValidationError({"status": "An incident starts in another stage; a postmortem follows its resolution."})
     if impact_override not in (None, ""):
         _require_choice(impact_override, Impact, "impact_override")
     changes = _clean_component_changes(page, components)
@@ -303,8 +321,12 @@ def incident_post_update(
     display_at: datetime | None = None,
     deliver_notifications: bool = True,
     next_update_in: timedelta | None = None,
+    refuse_duplicate: bool = False,
 ) -> IncidentUpdate:
     """Post an update: a stage change and/or a message, and component statuses, in one step.
+
+    With `refuse_duplicate`, a message identical to the latest one within 10 minutes is refused (the
+    admin asks the responder to confirm, then posts again without it).
 
     `next_update_in` makes a promise shown while the incident is open: "Next update expected by …".
     """
@@ -312,12 +334,20 @@ def incident_post_update(
     body = _require_text(body, "body")
     status = status or incident.status
     _require_choice(status, MaintenanceStatus if incident.is_maintenance else IncidentStatus, "status")
+    if status == IncidentStatus.POSTMORTEM and incident.status not in (
+        IncidentStatus.RESOLVED,
+        IncidentStatus.POSTMORTEM,
+    ):
+        raise ValidationError({"status": "Resolve the incident before posting its postmortem."})
     changes = _clean_component_changes(incident.page, components)
     affected = list(affected or [])
     _clean_component_changes(incident.page, dict.fromkeys(affected, ComponentStatus.OPERATIONAL))
     display_at = _require_aware(display_at, "display_at") or timezone.now()
     if display_at < incident.last_update_at:
         raise ValidationError({"display_at": "A new update cannot be shown before the incident's latest update."})
+    if refuse_duplicate and is_probable_duplicate(incident, body):
+        # Checked with the incident locked, so two clicks at once cannot both get through.
+        raise ValidationError({"body": ValidationError(DUPLICATE_MESSAGE, code="duplicate")})
     return _post(
         incident,
         status=status,
@@ -380,6 +410,7 @@ def incident_update_edit(
 
     A display time must keep the updates in the order they were posted.
     """
+    Incident.objects.select_for_update().filter(pk=update.incident_id).first()  # one writer per incident
     update = IncidentUpdate.objects.select_for_update().select_related("incident").get(pk=update.pk)
     if body is not None:
         update.body = _require_text(body, "body")
@@ -398,11 +429,23 @@ def incident_update_edit(
         if incident.start_override and display_at < incident.start_override and before is None:
             raise ValidationError({"display_at": "The first update cannot be shown before the incident started."})
         update.display_at = display_at
-        update.component_changes.update(changed_at=display_at)
+        _move_changes(update, display_at)
     update.save()
     incident_refresh(update.incident)
     page_changed(update.incident.page_id)
     return update
+
+
+def _move_changes(update: IncidentUpdate, when: datetime) -> None:
+    """Move the update's component changes to its new time, each kept between its neighbours in its
+    component's history (which must stay in time order)."""
+    for change in update.component_changes.all():
+        history = ComponentStatusChange.objects.filter(component_id=change.component_id).exclude(pk=change.pk)
+        before = history.filter(id__lt=change.id).aggregate(m=Max("changed_at"))["m"]
+        after = history.filter(id__gt=change.id).aggregate(m=Min("changed_at"))["m"]
+        moved = max(when, before) if before else when
+        moved = min(moved, after) if after else moved
+        ComponentStatusChange.objects.filter(pk=change.pk).update(changed_at=moved)
 
 
 @transaction.atomic
@@ -415,6 +458,7 @@ def incident_delete(*, incident: Incident) -> None:
 # -- the responder's edits -------------------------------------------------------------------------------
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
+DUPLICATE_MESSAGE = "This message is the same as the latest update, posted less than 10 minutes ago."
 
 
 def _normalised(text: str) -> str:
@@ -440,7 +484,7 @@ def incident_edit(*, incident: Incident, name: str | None = None, impact_overrid
         if impact_override:
             _require_choice(impact_override, Impact, "impact_override")
         incident.impact_override = impact_override
-    incident.save()
+    incident.save(update_fields=["name", "impact_override", "updated_at"])
     incident_refresh(incident)
     page_changed(incident.page_id)
     return incident
@@ -449,6 +493,7 @@ def incident_edit(*, incident: Incident, name: str | None = None, impact_overrid
 @transaction.atomic
 def incident_update_delete(*, update: IncidentUpdate) -> None:
     """Delete one update; an incident keeps at least one. Component history stays (detached)."""
+    Incident.objects.select_for_update().filter(pk=update.incident_id).first()  # one writer per incident
     update = IncidentUpdate.objects.select_for_update().select_related("incident").get(pk=update.pk)
     incident = update.incident
     if incident.updates.count() <= 1:

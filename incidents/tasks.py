@@ -72,7 +72,13 @@ def watch_update_promises() -> int:
             subject = f"[{incident.page.name}] Update due at {when}: “{incident.name}”"
             opening = f"The next update of “{incident.name}” is promised for {when}."
         link = f"{settings.SITE_URL}/admin/incidents/incident/{incident.pk}/change/"
-        send_mail(subject, f"{opening}\n\nPost it here: {link}\n", None, recipients)
+        try:
+            send_mail(subject, f"{opening}\n\nPost it here: {link}\n", None, recipients)
+        except Exception:
+            # Give the claim back so that the next run tries again: a reminder is never lost to an SMTP hiccup.
+            IncidentUpdate.objects.filter(pk=update.pk).update(**{field: None})
+            log.exception("Could not send the promise reminder for incident %s; will retry", incident.code)
+            continue
         sent += 1
     return sent
 

@@ -3,6 +3,7 @@
 from collections import OrderedDict
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
@@ -138,7 +139,8 @@ def incident_detail(request, page, now, code: str):
 
 @public_view
 def history(request, page, now):
-    incidents = Incident.objects.filter(page=page).order_by("-started_at", "-id")
+    # Past and current only: a maintenance still to come is on the status page and in its calendar.
+    incidents = Incident.objects.filter(page=page, started_at__lte=now).order_by("-started_at", "-id")
     query = (request.GET.get("q") or "").strip()
     if query:
         incidents = incidents.filter(Q(name__icontains=query))
@@ -181,7 +183,8 @@ def maintenance_calendar(request, page, now):
     maintenances = _with_updates(
         Incident.objects.filter(page=page, scheduled_for__isnull=False).order_by("-scheduled_for")[:200]
     )
-    body = calendar_of(page, maintenances, request.build_absolute_uri("/").rstrip("/"), now)
+    # Links come from SITE_URL, never from the request's Host: the response is cached for every visitor.
+    body = calendar_of(page, maintenances, settings.SITE_URL, now)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="maintenance.ics"'
     return response

@@ -234,3 +234,46 @@ def test_an_update_can_promise_the_next_one(logged_in, components):
     logged_in.post(incident_url(incident), {"status": "identified", "body": "Found it.", "next_update_in": "60"})
     incident.refresh_from_db()
     assert incident.next_update_at == incident.last_update_at + timedelta(hours=1)
+
+
+def test_editing_only_the_message_keeps_the_exact_time(logged_in, components, page):
+    with time_machine.travel(timezone.now().replace(second=37, microsecond=120000), tick=False):
+        declare(logged_in, components)
+    incident = Incident.objects.get()
+    update = incident.updates.get()
+    original = update.display_at
+    shown = timezone.localtime(original, page.tz).strftime("%Y-%m-%dT%H:%M")
+    response = logged_in.post(
+        f"/admin/incidents/incident/update/{update.pk}/edit/", {"body": "Reworded.", "display_at": shown}
+    )
+    assert response.status_code == 302
+    update.refresh_from_db()
+    assert (update.body, update.display_at) == ("Reworded.", original)
+    assert LogEntry.objects.filter(change_message__endswith=": message.").exists()
+
+
+def test_an_open_incident_offers_no_postmortem_stage(logged_in, components):
+    declare(logged_in, components)
+    incident = Incident.objects.get()
+    html = BeautifulSoup(logged_in.get(incident_url(incident)).content, "html.parser")
+    assert "postmortem" not in [o["value"] for o in html.select("#id_status option")]
+    refused = logged_in.post(incident_url(incident), {"status": "postmortem", "body": "Too early."})
+    assert refused.status_code == 200
+    assert incident.updates.count() == 1
+
+
+def test_the_custom_admin_forms_are_protected_against_csrf(components, responder, page):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(responder)
+    incident = services.incident_create(page=page, name="x", body="a")
+    for url, data in [
+        ("/admin/incidents/incident/add/", {"name": "Forged", "status": "investigating", "body": "x"}),
+        (incident_url(incident), {"status": "resolved", "body": "forged"}),
+        (f"/admin/incidents/incident/{incident.pk}/postmortem/", {"postmortem": "x", "_save": "1"}),
+        (f"/admin/incidents/incident/update/{incident.updates.get().pk}/delete/", {}),
+    ]:
+        assert client.post(url, data).status_code == 403, url
+    assert Incident.objects.count() == 1
+    assert incident.updates.count() == 1

@@ -169,3 +169,57 @@ def test_a_support_link_must_be_a_web_or_mail_address(client, page, page_admin):
     assert response.status_code == 200
     page.refresh_from_db()
     assert page.support_url == ""
+
+
+def test_a_page_admin_cannot_make_anyone_a_superuser(client, page, page_admin, make_user):
+    responder = make_user("rita", "Responders")
+    client.force_login(page_admin)
+    form = client.get(f"/admin/auth/user/{responder.pk}/change/")
+    assert form.status_code == 200
+    assert 'name="is_superuser"' not in form.content.decode()
+    assert 'name="user_permissions"' not in form.content.decode()
+    from django.contrib.auth.models import Group, Permission
+
+    everything = Permission.objects.get(codename="delete_user")
+    secret_group = Group.objects.create(name="Secret powers")
+    response = client.post(f"/admin/auth/user/{page_admin.pk}/change/", {
+        "username": "adam", "is_active": "on", "is_staff": "on", "is_superuser": "on",
+        "user_permissions": [everything.pk], "groups": [Group.objects.get(name="Page admins").pk, secret_group.pk],
+        "last_login_0": "", "last_login_1": "", "date_joined_0": "2025-01-01", "date_joined_1": "00:00:00",
+    })  # fmt: skip
+    page_admin.refresh_from_db()
+    assert not page_admin.is_superuser
+    assert not page_admin.user_permissions.exists()
+    assert secret_group not in page_admin.groups.all()
+    assert response.status_code in (200, 302)
+
+
+def test_a_page_admin_cannot_touch_a_superuser(client, page, page_admin):
+    from django.contrib.auth.models import User
+
+    root = User.objects.create_superuser("root", "root@example.com", "x")
+    client.force_login(page_admin)
+    assert client.get(f"/admin/auth/user/{root.pk}/change/").status_code in (302, 403, 404)
+    assert client.post(f"/admin/auth/user/{root.pk}/delete/", {"post": "yes"}).status_code in (302, 403, 404)
+    assert User.objects.filter(pk=root.pk, is_superuser=True).exists()
+    assert "root" not in client.get("/admin/auth/user/").content.decode()
+
+
+def test_the_default_page_cannot_be_deleted(client, page, page_admin):
+    client.force_login(page_admin)
+    assert client.post(f"/admin/incidents/page/{page.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert type(page).objects.filter(pk=page.pk).exists()
+
+
+def test_a_component_cannot_join_another_pages_group(client, page, page_admin, make_component):
+    other = services.page_create(name="Other")
+    foreign = services.component_group_create(page=other, name="Theirs")
+    api = make_component("API")
+    client.force_login(page_admin)
+    response = client.post(f"/admin/incidents/component/{api.pk}/change/", {
+        "group": foreign.pk, "name": "API", "description": "", "status": "operational", "position": 0, "showcase": "on",
+    })  # fmt: skip
+    assert response.status_code == 200
+    assert "belongs to another page" in response.content.decode()
+    api.refresh_from_db()
+    assert api.group is None

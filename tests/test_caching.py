@@ -1,14 +1,27 @@
 """Public responses carry an ETag from the page's version, answer 304, and change with the page."""
 
+from datetime import timedelta
+
 import pytest
-from django.core.cache import caches
+import time_machine
+from django.core.cache import cache, caches
+from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import timezone
 
 from incidents import services
 from incidents.choices import ComponentStatus as S
+from incidents.models import Incident
 
 
-def test_a_conditional_get_with_the_current_etag_answers_304(client, page, make_component):
+@pytest.fixture
+def frozen():
+    """The ETag carries the current minute: keep the clock still so a test never straddles two minutes."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
+
+
+def test_a_conditional_get_with_the_current_etag_answers_304(client, page, make_component, frozen):
     make_component("API")
     first = client.get("/")
     etag = first["ETag"]
@@ -40,21 +53,36 @@ def test_the_version_moves_with_each_committed_change(page, make_component):
     assert page.version == before + 3  # component, declaration, update
 
 
-def test_a_failed_write_does_not_move_the_version(page):
-    before = page.version
-    with pytest.raises(Exception, match="body"):
-        services.incident_create(page=page, name="x", body="")
+def test_a_write_that_fails_halfway_is_rolled_back_whole(page, make_component):
+    api = make_component("API")
     page.refresh_from_db()
+    before = page.version
+    # The promise is checked after the incident row and its first update exist: everything must go.
+    with pytest.raises(ValidationError, match="between 1 minute and 7 days"):
+        services.incident_create(
+            page=page, name="x", body="a", components={api: "major_outage"}, next_update_in=timedelta(days=30)
+        )
+    page.refresh_from_db()
+    api.refresh_from_db()
     assert page.version == before
+    assert api.status == "operational"
+    assert not Incident.objects.exists()
+    assert not api.status_changes.exists()
 
 
 def test_each_address_has_its_own_etag(client, page):
     assert client.get("/")["ETag"] != client.get("/history")["ETag"]
 
 
-def test_unknown_addresses_are_not_cached(client, page):
-    assert client.get("/incidents/aaaaaaaaaaaa").status_code == 404
-    assert not client.get("/incidents/aaaaaaaaaaaa").has_header("ETag")
+def test_unknown_addresses_are_not_cached(client, page, frozen):
+    from incidents.caching import public_etag
+
+    response = client.get("/incidents/aaaaaaaaaaaa")
+    assert response.status_code == 404
+    assert not response.has_header("ETag")
+    page.refresh_from_db()
+    key = public_etag(page, response.wsgi_request, timezone.now())
+    assert cache.get(f"public:{key}") is None
 
 
 def test_pages_are_cached_in_redis_and_invalidated_by_a_change(client, page, make_component, redis_url):
@@ -78,3 +106,18 @@ def test_pages_are_cached_in_redis_and_invalidated_by_a_change(client, page, mak
         assert "Partial Outage" in second.content.decode()
         assert client.get("/", headers={"if-none-match": second["ETag"]}).status_code == 304
         redis.delete_many([key, f"public:{second['ETag']}"])
+
+
+def test_unknown_query_parameters_share_one_cache_entry(client, page, make_component):
+    make_component("API")
+    etags = {client.get(f"/?utm_source=mail&x={n}")["ETag"] for n in range(5)}
+    assert etags == {client.get("/")["ETag"]}
+    assert client.get("/history?page=2")["ETag"] != client.get("/history")["ETag"]
+    assert client.get("/history?page=junk")["ETag"] == client.get("/history")["ETag"]
+
+
+def test_a_cached_response_keeps_its_headers(client, page):
+    first = client.get("/maintenance.ics")
+    again = client.get("/maintenance.ics")
+    assert first["Content-Disposition"] == again["Content-Disposition"] == 'inline; filename="maintenance.ics"'
+    assert again["Content-Type"] == "text/calendar; charset=utf-8"

@@ -259,3 +259,44 @@ def test_pages_validate_their_time_zone_and_the_first_is_the_default(db):
 )
 def test_durations_read_like_the_seeds(delta, text):
     assert format_duration(delta) == text
+
+
+def test_a_postmortem_follows_the_resolution(page):
+    with pytest.raises(ValidationError, match="postmortem follows"):
+        services.incident_create(page=page, name="x", body="a", status=I.POSTMORTEM, display_at=at(0))
+    incident = services.incident_create(page=page, name="x", body="a", display_at=at(0))
+    with pytest.raises(ValidationError, match="Resolve the incident before"):
+        services.incident_post_update(incident=incident, status=I.POSTMORTEM, body="b", display_at=at(5))
+    services.incident_post_update(incident=incident, status=I.RESOLVED, body="c", display_at=at(10))
+    services.incident_post_update(incident=incident, status=I.POSTMORTEM, body="d", display_at=at(20))
+    incident.refresh_from_db()
+    assert (incident.status, incident.resolved_at) == (I.POSTMORTEM, at(10))
+
+
+@pytest.mark.parametrize("name", ["Line one\nLine two", "Tab\there", "Bell\x07"])
+def test_names_are_one_line_without_control_characters(page, name):
+    with pytest.raises(ValidationError, match="one line"):
+        services.incident_create(page=page, name=name, body="a", display_at=at(0))
+    assert not Incident.objects.exists()
+
+
+def test_the_duplicate_guard_is_checked_with_the_incident_locked(page):
+    incident = services.incident_create(page=page, name="x", body="Same  words.", display_at=at(0))
+    with time_machine.travel(at(5), tick=False):
+        with pytest.raises(ValidationError) as error:
+            services.incident_post_update(incident=incident, body="Same words.\n", refuse_duplicate=True)
+        assert error.value.error_dict["body"][0].code == "duplicate"
+        services.incident_post_update(incident=incident, body="Same words.")  # confirmed: posted
+    assert incident.updates.count() == 2
+
+
+def test_a_back_dated_change_never_lands_before_a_components_latest_change(page, make_component):
+    api = make_component()
+    with time_machine.travel(at(60), tick=False):
+        services.component_set_status(component=api, status=S.DEGRADED_PERFORMANCE)
+        incident = services.incident_create(
+            page=page, name="x", body="a", components={api: S.MAJOR_OUTAGE}, display_at=at(30)
+        )
+    times = list(api.status_changes.order_by("id").values_list("new_status", "changed_at"))
+    assert times == [(S.DEGRADED_PERFORMANCE, at(60)), (S.MAJOR_OUTAGE, at(60))]
+    assert incident.started_at == at(30)  # the timeline still shows the responder's time

@@ -144,3 +144,41 @@ def test_mean_time_to_resolve_by_component_over_ninety_days(page, make_component
     services.incident_post_update(incident=old, status="resolved", body="b", display_at=T0 - timedelta(days=199))
     rows = mean_time_to_resolve_by_component(page, T0)
     assert rows == [("Web", timedelta(minutes=120), 1), ("API", timedelta(minutes=90), 2)]
+
+
+def test_a_reminder_that_could_not_be_sent_is_tried_again(page, clock, make_user, settings):
+    make_user("rita", "Responders")
+    services.incident_create(page=page, name="x", body="a", next_update_in=timedelta(minutes=30))
+    clock.shift(timedelta(minutes=27))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
+    assert watch_update_promises() == 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert watch_update_promises() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_maintenances_do_not_count_in_the_mean_time_to_resolve(page, make_component, clock):
+    from incidents.maintenance import maintenance_complete, maintenance_create, maintenance_start
+
+    api = make_component("API")
+    maintenance = maintenance_create(page=page, name="m", body="b", scheduled_for=T0 - timedelta(days=3),
+                                     scheduled_until=T0 - timedelta(days=2), components=[api],
+                                     display_at=T0 - timedelta(days=4))  # fmt: skip
+    maintenance_start(maintenance=maintenance, display_at=T0 - timedelta(days=3))
+    maintenance_complete(maintenance=maintenance, display_at=T0 - timedelta(days=3, hours=-1))
+    assert mean_time_to_resolve_by_component(page, T0) == []
+
+
+def test_the_page_admin_screen_shows_the_mean_time_to_resolve(client, page, page_admin, make_component, clock):
+    api = make_component("API")
+    incident = services.incident_create(
+        page=page, name="x", body="a", display_at=T0 - timedelta(days=2), affected=[api]
+    )
+    services.incident_post_update(
+        incident=incident, status="resolved", body="b", display_at=T0 - timedelta(days=2) + timedelta(minutes=75)
+    )
+    client.force_login(page_admin)
+    html = client.get(f"/admin/incidents/page/{page.pk}/change/").content.decode()
+    assert "Mean time to resolve, last 90 days" in html
+    assert "API: 1h 15m (1 incidents)" in html

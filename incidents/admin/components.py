@@ -3,10 +3,13 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from incidents import page_services, services
+from incidents.metrics import mean_time_to_resolve_by_component
 from incidents.models import Component, ComponentGroup, ComponentStatusChange, IncidentTemplate, Page
+from incidents.presentation import format_duration
 from incidents.roles import is_page_admin
 
 
@@ -51,8 +54,23 @@ class PageAdmin(admin.ModelAdmin):
         "remove_logo",
         "code",
         "is_default",
+        "mean_time_to_resolve",
     )
-    readonly_fields = ("code", "is_default")
+    readonly_fields = ("code", "is_default", "mean_time_to_resolve")
+
+    @admin.display(description="Mean time to resolve, last 90 days")
+    def mean_time_to_resolve(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        rows = mean_time_to_resolve_by_component(obj, timezone.now())
+        if not rows:
+            return "No incident resolved in the last 90 days."
+        lines = ((name, format_duration(mean), count) for name, mean, count in rows)
+        return format_html_join("", "<div>{}: {} ({} incidents)</div>", lines)
+
+    def has_delete_permission(self, request, obj=None):
+        # The default page is served at /: it stays until another page is made the default.
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_default)
 
     @admin.display(description="Public page")
     def public_link(self, obj):
@@ -100,8 +118,19 @@ class ComponentGroupAdmin(admin.ModelAdmin):
             page_services.component_group_delete(group=group)
 
 
+class ComponentForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        page = data.get("page") or getattr(self.instance, "page", None)
+        group = data.get("group")
+        if group is not None and page is not None and group.page_id != page.pk:
+            self.add_error("group", f"The group {group.name} belongs to another page ({group.page.name}).")
+        return data
+
+
 @admin.register(Component)
 class ComponentAdmin(admin.ModelAdmin):
+    form = ComponentForm
     list_display = ("name", "page", "group", "status", "position")
     list_display_links = ("name",)
     list_editable = ("status",)

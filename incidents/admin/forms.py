@@ -97,6 +97,8 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
         self.incident = incident
         if incident.is_maintenance:
             self.fields["status"].choices = MaintenanceStatus.choices
+        elif incident.is_open:
+            self.fields["status"].choices = OPEN_STAGES  # a postmortem follows the resolution
         self.fields["status"].initial = incident.status
         self.add_component_fields(incident.page)
 
@@ -176,3 +178,8 @@ class MaintenanceForm(forms.Form):
     def __init__(self, page, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["components"].queryset = Component.objects.filter(page=page).order_by("group__position", "position")
+
+
+def is_duplicate(error) -> bool:
+    """Is this the service's duplicate-guard refusal (to be confirmed rather than corrected)?"""
+    return any(e.code == "duplicate" for e in getattr(error, "error_dict", {}).get("body", []))

@@ -19,6 +19,7 @@ from incidents.admin.forms import (
     PostmortemForm,
     PostUpdateForm,
     apply_service_errors,
+    is_duplicate,
 )
 from incidents.choices import UNRESOLVED_STATUSES
 from incidents.maintenance import maintenance_create
@@ -209,10 +210,6 @@ class IncidentAdmin(admin.ModelAdmin):
                 body = form.cleaned_data["body"]
                 if "_preview" in request.POST:
                     preview = render_markdown(body)
-                elif not form.cleaned_data["confirm_duplicate"] and services.is_probable_duplicate(incident, body):
-                    duplicate = True
-                    form.data = form.data.copy()
-                    form.data["confirm_duplicate"] = "on"
                 else:
                     try:
                         update = services.incident_post_update(
@@ -223,9 +220,15 @@ class IncidentAdmin(admin.ModelAdmin):
                             author=request.user,
                             deliver_notifications=form.cleaned_data["deliver_notifications"],
                             next_update_in=form.cleaned_data["next_update_in"],
+                            refuse_duplicate=not form.cleaned_data["confirm_duplicate"],
                         )
                     except ValidationError as error:
-                        apply_service_errors(form, error)
+                        if is_duplicate(error):
+                            duplicate = True  # ask; the form now carries the confirmation
+                            form.data = form.data.copy()
+                            form.data["confirm_duplicate"] = "on"
+                        else:
+                            apply_service_errors(form, error)
                     else:
                         self.log_change(request, incident, f"Posted a {update.get_status_display()} update.")
                         messages.success(request, "Update posted. It is on the public page now.")
@@ -320,10 +323,16 @@ class IncidentAdmin(admin.ModelAdmin):
                 initial={"body": update.body, "display_at": timezone.localtime(update.display_at, tz)},
             )
             if request.method == "POST" and form.is_valid():
-                changed = [name for name in form.changed_data if name in ("body", "display_at")]
+                # The form shows minutes: an unchanged minute keeps the exact time (and the components' history).
+                shown = timezone.localtime(update.display_at, tz).replace(second=0, microsecond=0)
+                new_time = form.cleaned_data["display_at"]
+                moved = new_time is not None and new_time != shown
+                changed = (["body"] if form.cleaned_data["body"] != update.body else []) + (
+                    ["display_at"] if moved else []
+                )
                 try:
                     services.incident_update_edit(
-                        update=update, body=form.cleaned_data["body"], display_at=form.cleaned_data["display_at"]
+                        update=update, body=form.cleaned_data["body"], display_at=new_time if moved else None
                     )
                 except ValidationError as error:
                     apply_service_errors(form, error)
