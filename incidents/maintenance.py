@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.choices import ComponentStatus, MaintenanceStatus
+from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, ComponentStatus, MaintenanceStatus
 from incidents.models import Component, Incident, Page
 from incidents.services import _clean_component_changes, _post, _require_aware, _require_text, incident_post_update
 
@@ -93,15 +93,24 @@ def maintenance_start(
 
 
 def restored_statuses(maintenance: Incident) -> dict[Component, str]:
-    """What each component goes back to: the status it had before this maintenance put it under
-    maintenance, unless something else (an incident) changed it since."""
+    """What each of its components goes back to: the status it had before it went under maintenance,
+    unless something else (an incident) changed it since, or another maintenance still holds it."""
+    held = set(
+        Incident.objects.filter(status__in=ACTIVE_MAINTENANCE_STATUSES, scheduled_for__isnull=False)
+        .exclude(pk=maintenance.pk)
+        .values_list("components", flat=True)
+    )
     restore = {}
-    changes = maintenance.status_changes.select_related("component").order_by("changed_at", "id")
-    for change in changes:
-        component = change.component
-        under = component.status == ComponentStatus.UNDER_MAINTENANCE
-        if change.new_status == ComponentStatus.UNDER_MAINTENANCE and under and component not in restore:
-            restore[component] = change.old_status
+    for component in maintenance.components.all():
+        if component.pk in held or component.status != ComponentStatus.UNDER_MAINTENANCE:
+            continue
+        entered = (
+            component.status_changes.filter(new_status=ComponentStatus.UNDER_MAINTENANCE)
+            .order_by("-changed_at", "-id")
+            .first()
+        )
+        if entered is not None:
+            restore[component] = entered.old_status
     return restore
 
 

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -102,3 +103,33 @@ def advance_maintenances() -> int:
         if advance_due_maintenance(pk, now) != status:
             moved += 1
     return moved
+
+
+REMIND_SUBSCRIBERS_BEFORE = timedelta(minutes=60)
+
+
+@shared_task(ignore_result=True)
+def remind_maintenance_subscribers() -> int:
+    """60 minutes before a maintenance that asked for it, remind its subscribers (beat, every minute).
+
+    The reminder is claimed on the maintenance row (a conditional UPDATE) in the same transaction that
+    creates its outbox row, so it goes out once, and is lost neither to a crash nor to a broker outage.
+    """
+    from notifications.services import maintenance_reminder
+
+    now = timezone.now()
+    due = Incident.objects.filter(
+        status=MaintenanceStatus.SCHEDULED,
+        scheduled_remind_prior=True,
+        reminder_sent_at__isnull=True,
+        scheduled_for__lte=now + REMIND_SUBSCRIBERS_BEFORE,
+        scheduled_for__gt=now,
+    ).values_list("pk", flat=True)
+    sent = 0
+    for pk in list(due):
+        with transaction.atomic():
+            if Incident.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(reminder_sent_at=now) != 1:
+                continue
+            maintenance_reminder(Incident.objects.get(pk=pk))
+            sent += 1
+    return sent

@@ -23,7 +23,7 @@ from incidents.presentation import (
     maintenance_summary,
 )
 from incidents.status import page_status, worst_component_status
-from incidents.uptime import DEFAULT_DAYS, component_uptimes
+from incidents.uptime import DEFAULT_DAYS, component_uptimes, partial_weight
 
 # What the home page shows above the components: open incidents, and maintenances not yet completed.
 CURRENT_STATUSES = (
@@ -174,7 +174,14 @@ def uptime(request, page, now):
     uptimes = component_uptimes(components, tz, now)
     for item in uptimes:
         item.months = calendar_months(item.days)
-    return render(request, "status/uptime.html", {"page": page, "uptimes": uptimes, "now": now, "days": DEFAULT_DAYS})
+    context = {
+        "page": page,
+        "uptimes": uptimes,
+        "now": now,
+        "days": DEFAULT_DAYS,
+        "partial": round(partial_weight() * 100),
+    }
+    return render(request, "status/uptime.html", context)
 
 
 @public_view

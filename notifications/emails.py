@@ -14,8 +14,8 @@ from django.urls import reverse
 from incidents.choices import ComponentStatus
 from incidents.markup import render_markdown
 from incidents.models import ComponentStatusChange, IncidentUpdate
-from incidents.presentation import format_posted, label_updates
-from notifications.models import Notification, Subscriber
+from incidents.presentation import format_posted, format_time, format_window, label_updates
+from notifications.models import Notification, NotificationKind, Subscriber
 from notifications.tokens import make_token
 
 MANAGE = "__STATUSPAGE_MANAGE_URL__"
@@ -57,6 +57,8 @@ class NotificationEmail:
         timeline = list(incident.updates.order_by("display_at", "id").only("id", "status", "display_at"))
         label_updates(timeline)
         label = next((u.label for u in timeline if u.pk == update.pk), update.get_status_display())
+        if notification.kind == NotificationKind.REMINDER:
+            label = "Reminder"
         self.notification = notification
         self.incident_code = incident.code
         self.first_notification_id = (
@@ -73,6 +75,13 @@ class NotificationEmail:
             "body_html": render_markdown(update.body),
             "posted": format_posted(update.display_at, page.tz),
             "components": self._components(incident, update),
+            "window": format_window(incident.scheduled_for, incident.scheduled_until, page.tz)
+            if incident.is_maintenance
+            else "",
+            # The promise, while the incident is open and this update made one.
+            "next_update": format_time(update.next_update_at, page.tz)
+            if update.next_update_at and incident.is_open
+            else "",
             "incident_url": absolute(page.public_url("incident", code=incident.code)),
             "page_url": absolute(page.get_absolute_url()),
             "manage_url": MANAGE,

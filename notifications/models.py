@@ -59,10 +59,17 @@ class Subscriber(models.Model):
         return self.state == SubscriberState.CONFIRMED
 
 
+class NotificationKind(models.TextChoices):
+    UPDATE = "update", "Update"
+    REMINDER = "reminder", "Maintenance reminder"
+
+
 class Notification(models.Model):
     """The outbox row: created with its update, in the same transaction; fanned out after commit."""
 
-    update = models.OneToOneField(IncidentUpdate, on_delete=models.CASCADE, related_name="notification")
+    update = models.ForeignKey(IncidentUpdate, on_delete=models.CASCADE, related_name="notifications")
+    # "update": the update itself; "reminder": a maintenance starts in an hour (its latest update, again).
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices, default=NotificationKind.UPDATE)
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="notifications")
     # Incident subscribers get the updates of an open incident, and the one that resolves it.
     include_incident_subscribers = models.BooleanField(default=True)
@@ -75,6 +82,9 @@ class Notification(models.Model):
         indexes = [
             # The sweeper: WHERE fanned_out_at IS NULL AND created_at < deadline.
             models.Index(fields=["created_at"], condition=Q(fanned_out_at__isnull=True), name="notification_pending"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["update", "kind"], name="one_notification_per_update_and_kind"),
         ]
 
     def __str__(self):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from incidents.choices import UNRESOLVED_STATUSES
 from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
 from notifications import conf
-from notifications.models import Notification, Subscriber, SubscriberState
+from notifications.models import Notification, NotificationKind, Subscriber, SubscriberState
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,19 @@ def notification_for_update(update: IncidentUpdate) -> Notification | None:
     include_incident = previous is None or previous in UNRESOLVED_STATUSES
     notification = Notification.objects.create(
         update=update, page_id=incident.page_id, include_incident_subscribers=include_incident
+    )
+    transaction.on_commit(lambda: enqueue_fanout(notification.pk))
+    return notification
+
+
+def maintenance_reminder(maintenance: Incident) -> Notification:
+    """Remind subscribers that a maintenance starts soon: its latest update again, as a reminder.
+
+    Call it inside the transaction that claimed the reminder; the fan-out follows the commit.
+    """
+    latest = maintenance.updates.order_by("-display_at", "-id").first()
+    notification = Notification.objects.create(
+        update=latest, kind=NotificationKind.REMINDER, page_id=maintenance.page_id, include_incident_subscribers=True
     )
     transaction.on_commit(lambda: enqueue_fanout(notification.pk))
     return notification

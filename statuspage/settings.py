@@ -145,6 +145,7 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 60.0},
     "watch-update-promises": {"task": "incidents.tasks.watch_update_promises", "schedule": 60.0},
     "advance-maintenances": {"task": "incidents.tasks.advance_maintenances", "schedule": 60.0},
+    "remind-maintenance-subscribers": {"task": "incidents.tasks.remind_maintenance_subscribers", "schedule": 60.0},
 }
 
 # Notifications: outbound emails per second, shared by all workers through Redis (0: no limit).

@@ -161,3 +161,59 @@ def test_a_responder_schedules_a_maintenance_from_the_admin(client, paris, respo
         "verifying",
         "completed",
     ]
+
+
+def test_subscribers_are_reminded_once_an_hour_before(paris, clock, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from incidents.tasks import remind_maintenance_subscribers
+    from tests.notify_helpers import assert_email_contains, confirmed
+
+    confirmed(paris, "ops@customer.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        maintenance_create(page=paris, name="Database upgrade", body="Upgrading.", scheduled_for=START,
+                           scheduled_until=END, remind_prior=True)  # fmt: skip
+    mail.outbox.clear()  # the "Scheduled" notification
+    clock.move_to(START - timedelta(minutes=61))
+    assert remind_maintenance_subscribers() == 0
+    clock.move_to(START - timedelta(minutes=59))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert remind_maintenance_subscribers() == 1
+        assert remind_maintenance_subscribers() == 0
+    (reminder,) = mail.outbox
+    assert reminder.subject == "[Acme] Database upgrade: Reminder"
+    assert reminder.to == ["ops@customer.example"]
+    assert_email_contains(reminder, "This scheduled maintenance starts soon.", "Mar 12, 2025 02:00 - 04:00 CET")
+
+
+def test_an_update_email_carries_the_next_update_promise(paris, clock, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from tests.notify_helpers import assert_email_contains, confirmed
+
+    confirmed(paris, "ops@customer.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_create(page=paris, name="Slow API", body="Looking.", next_update_in=timedelta(minutes=30))
+    (message,) = mail.outbox
+    assert_email_contains(message, "Next update expected by 13:30 CET.")
+
+
+def test_a_component_held_by_two_maintenances_waits_for_the_last_one(paris, clock):
+    from incidents.maintenance import maintenance_complete, maintenance_start
+
+    database = services.component_create(page=paris, name="Database")
+    first = maintenance_create(
+        page=paris, name="A", body="a", scheduled_for=START, scheduled_until=END, components=[database]
+    )
+    second = maintenance_create(page=paris, name="B", body="b", scheduled_for=START, scheduled_until=END + timedelta(hours=2), components=[database])  # fmt: skip
+    clock.move_to(START)
+    maintenance_start(maintenance=first)
+    maintenance_start(maintenance=second)
+    clock.move_to(END)
+    maintenance_complete(maintenance=first)
+    database.refresh_from_db()
+    assert database.status == S.UNDER_MAINTENANCE
+    clock.move_to(END + timedelta(hours=2))
+    maintenance_complete(maintenance=second)
+    database.refresh_from_db()
+    assert database.status == S.OPERATIONAL
