@@ -131,3 +131,16 @@ class Summary(serializers.Serializer):
     incidents = Incident(many=True)
     scheduled_maintenances = Maintenance(many=True)
     status = Status()
+
+
+class Subscriber(serializers.Serializer):
+    id = serializers.CharField()
+    mode = serializers.CharField()
+    email = serializers.EmailField()
+    endpoint = serializers.CharField(allow_null=True)
+    components = serializers.ListField(child=serializers.CharField())
+    incident_id = serializers.CharField(allow_null=True)
+    state = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    quarantined_at = serializers.DateTimeField(allow_null=True)

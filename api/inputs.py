@@ -184,3 +184,14 @@ class IncidentTemplateFields(serializers.Serializer):
 
 class IncidentTemplateBody(serializers.Serializer):
     incident_template = IncidentTemplateFields()
+
+
+class SubscriberFields(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True)
+    endpoint = serializers.URLField(required=False, allow_blank=True)
+    component_ids = serializers.ListField(child=CodeField(), required=False)
+    skip_confirmation_notification = serializers.BooleanField(required=False)
+
+
+class SubscriberBody(serializers.Serializer):
+    subscriber = SubscriberFields()

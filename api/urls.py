@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import feeds, manage, manage_components
+from api import feeds, manage, manage_components, manage_subscribers
 from api.public import public_api, public_views
 
 public_paths = [(f"api/v2/{route}", public_api(view), f"api-v2-{name}") for route, view, name in public_views] + [
@@ -25,6 +25,8 @@ manage_paths = [
     ("component-groups", manage_components.GroupListView, "component-groups"),
     ("component-groups/<slug:group_code>", manage_components.GroupDetailView, "component-group"),
     ("incident_templates", manage_components.TemplateListView, "incident-templates"),
+    ("subscribers", manage_subscribers.SubscriberListView, "subscribers"),
+    ("subscribers/<slug:subscriber_code>", manage_subscribers.SubscriberDetailView, "subscriber"),
 ]
 
 urlpatterns = (

@@ -7,7 +7,7 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -20,6 +20,7 @@ from schemathesis.checks import (
 
 from incidents import page_services, services
 from incidents.choices import ComponentStatus as S
+from notifications.services import subscribe
 
 EXAMPLES_PER_OPERATION = 12
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -56,6 +57,8 @@ def filled_page(page, make_component, admin_key):
     page_services.incident_template_create(
         page=page, name="Failover", title="DB failover", body="We fail over.", components=[api]
     )
+    with transaction.atomic():
+        subscriber = subscribe(page=page, email="ops@customer.example", components=[api], confirmed=True)
     return {
         "page_code": page.code,
         "code": incident.code,
@@ -63,6 +66,7 @@ def filled_page(page, make_component, admin_key):
         "update_code": incident.updates.first().code,
         "component_code": push.code,
         "group_code": group.code,
+        "subscriber_code": subscriber.code,
     }
 
 
