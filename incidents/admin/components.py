@@ -131,7 +131,7 @@ class ComponentForm(forms.ModelForm):
 @admin.register(Component)
 class ComponentAdmin(admin.ModelAdmin):
     form = ComponentForm
-    list_display = ("name", "page", "group", "status", "position")
+    list_display = ("name", "status", "group", "page", "position")  # the status first: one tap on a phone
     list_display_links = ("name",)
     list_editable = ("status",)
     list_filter = ("page", "group", "status")
