@@ -50,6 +50,12 @@ def populate(components: int, changes: int):
             old = new
         Component.objects.filter(pk=component.pk).update(status=old)
     ComponentStatusChange.objects.bulk_create(batch, batch_size=5000)
+    # A bulk import bypasses the services: build the rollups from the history, as an import must.
+    from incidents.uptime import rebuild_component_days
+
+    started = time.perf_counter()
+    rebuild_component_days(list(Component.objects.filter(page=page).select_related("page")))
+    print(f"rollups rebuilt from the history in {time.perf_counter() - started:.1f} s (once, at import)")
     return page
 
 
@@ -73,7 +79,7 @@ def main():
         for _ in range(args.repeat):
             started = time.perf_counter()
             with CaptureQueriesContext(connection) as ctx:
-                components = list(Component.objects.filter(page=page))
+                components = list(Component.objects.filter(page=page).select_related("status_change__incident"))
                 result = component_uptimes(components, page.tz, timezone.now())
             timings.append((time.perf_counter() - started) * 1000)
             queries = len(ctx.captured_queries)
@@ -82,6 +88,11 @@ def main():
         print(f"database: {connection.vendor}")
         print(f"components: {args.components}, status-change rows: {args.changes}, days: 90")
         print(f"queries: {queries}")
+        from incidents.uptime import history_uptimes
+
+        started = time.perf_counter()
+        history_uptimes(components, page.tz, timezone.now())
+        print(f"for comparison, replaying the raw history: {(time.perf_counter() - started) * 1000:.0f} ms")
         print(f"time (ms): median {statistics.median(timings):.1f}, best {min(timings):.1f}, worst {max(timings):.1f}")
         met = queries <= 2 and statistics.median(timings) < 100
         print(f"target: <= 2 queries and < 100 ms -> {'met' if met else 'NOT met'}")

@@ -122,6 +122,10 @@ class Component(models.Model):
     showcase = models.BooleanField(default=True, help_text="Show the uptime bars for this component.")
     only_show_if_degraded = models.BooleanField(default=False)
     start_date = models.DateField(null=True, blank=True, help_text="When the component came into service.")
+    # The change that set the current status (its time and incident): the uptime's still-open segment.
+    status_change = models.ForeignKey(
+        "ComponentStatusChange", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -295,3 +299,27 @@ class IncidentTemplate(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ComponentDay(models.Model):
+    """Seconds a component spent in each status other than operational on one day (in its page's time
+    zone): the uptime bars read these rollups instead of replaying the whole status history.
+
+    Kept by the services as each status change closes a segment; rebuilt from ComponentStatusChange rows
+    when history is rewritten (a moved update, a new time zone) by incidents.uptime.rebuild_component_days.
+    """
+
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    major = models.FloatField(default=0)
+    partial = models.FloatField(default=0)
+    degraded = models.FloatField(default=0)
+    maintenance = models.FloatField(default=0)
+    incidents = models.JSONField(default=dict, blank=True)  # incident code -> name
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["component", "day"], name="one_day_per_component")]
+        # The bars: WHERE component_id IN (...) AND day >= ? (served by the unique index on component, day).
+
+    def __str__(self):
+        return f"{self.component_id} on {self.day}"

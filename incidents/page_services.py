@@ -11,6 +11,7 @@ from django.utils import timezone
 from incidents.choices import ComponentStatus, IncidentStatus
 from incidents.models import Component, ComponentGroup, IncidentTemplate, Page, validate_time_zone
 from incidents.services import _clean_component_changes, _require_choice, _require_text, page_changed
+from incidents.uptime import rebuild_component_days
 
 UNCHANGED = object()
 
@@ -38,13 +39,18 @@ def page_update(*, page: Page, **fields) -> Page:
         except ValidationError as exc:
             raise ValidationError({"time_zone": exc.messages}) from None
     page = Page.objects.select_for_update().get(pk=page.pk)
+    moved_days = "time_zone" in fields and fields["time_zone"] != page.time_zone
     _assign(page, fields, PAGE_FIELDS)
     page.save()
+    if moved_days:
+        # The uptime's days are the page's days: replay the history into the new ones.
+        rebuild_component_days(list(page.components.select_related("page")))
     page_changed(page.pk)
     page.refresh_from_db()
     return page
 
 
+@transaction.atomic
 def component_update(
     *,
     component: Component,
@@ -75,6 +81,8 @@ def component_update(
     if start_date is not UNCHANGED:
         component.start_date = start_date
     component.save()
+    if start_date is not UNCHANGED:
+        rebuild_component_days([component])  # the days it has data for changed
     page_changed(component.page_id)
     return component
 
@@ -97,6 +105,9 @@ def component_group_update(
     components: list[Component] | None = None,
 ) -> ComponentGroup:
     """Rename, describe or move a group; `components`, when given, becomes its whole membership."""
+    for component in components or []:
+        if component.page_id != group.page_id:
+            raise ValidationError({"components": f"Component {component} does not belong to the page."})
     group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
     if name is not None:
         group.name = _require_text(name, "name", 100)
@@ -106,9 +117,6 @@ def component_group_update(
         group.position = position
     group.save()
     if components is not None:
-        for component in components:
-            if component.page_id != group.page_id:
-                raise ValidationError({"components": f"Component {component} does not belong to the page."})
         keep = [c.pk for c in components]
         Component.objects.filter(group=group).exclude(pk__in=keep).update(group=None, updated_at=timezone.now())
         Component.objects.filter(pk__in=keep).exclude(group=group).update(group=group, updated_at=timezone.now())

@@ -31,6 +31,7 @@ from incidents.models import (
     validate_time_zone,
 )
 from incidents.status import impact_of
+from incidents.uptime import rebuild_component_days, record_segment
 from notifications.services import notification_for_update
 
 # How far in the future a display time may lie (clock skew between a responder's machine and ours).
@@ -177,7 +178,9 @@ def _apply_component_status(
     update: IncidentUpdate | None = None,
 ) -> ComponentStatusChange | None:
     """Set one component's status and record the change; nothing when the status is unchanged."""
-    current = Component.objects.select_for_update().get(pk=component.pk)
+    current = (
+        Component.objects.select_for_update().select_related("page", "status_change__incident").get(pk=component.pk)
+    )
     if current.status == status:
         component.status = status
         return None
@@ -195,8 +198,15 @@ def _apply_component_status(
         update=update,
         author=author,
     )
-    Component.objects.filter(pk=component.pk).update(status=status, updated_at=timezone.now())
+    # The change ends the previous status's segment: add it to the uptime rollups.
+    previous = current.status_change
+    if previous is not None:
+        record_segment(current, previous.changed_at, at, current.status, previous.incident)
+    else:
+        record_segment(current, None, at, current.status)
+    Component.objects.filter(pk=component.pk).update(status=status, status_change=change, updated_at=timezone.now())
     component.status = status
+    component.status_change = change
     return change
 
 
@@ -446,6 +456,9 @@ def _move_changes(update: IncidentUpdate, when: datetime) -> None:
         moved = max(when, before) if before else when
         moved = min(moved, after) if after else moved
         ComponentStatusChange.objects.filter(pk=change.pk).update(changed_at=moved)
+    # History was rewritten: the rollups of these components are replayed from it.
+    touched = Component.objects.filter(status_changes__update=update).select_related("page").distinct()
+    rebuild_component_days(list(touched))
 
 
 @transaction.atomic

@@ -5,13 +5,17 @@ UPTIME_PARTIAL_WEIGHT (30 % by default), degraded performance not at all, and ti
 is left out of the day altogether. Days before a component existed have no data. A day is cut at the
 page's local midnights, so a day can last 23 or 25 hours across a daylight-saving change.
 
-Cost: two queries whatever the size of the history (the components, which the caller usually has,
-and one query for every change in the window), then one pass over the rows.
+Cost: the bars read per-day rollups (ComponentDay, kept by the services as each change closes a
+segment), so two queries whatever the size of the history: the components (with their latest change),
+which the caller has, and the rollups of the window; then the still-open segment is added in Python.
+history_uptimes replays the raw history instead: the reference, and how rollups are rebuilt.
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -19,7 +23,7 @@ from django.db import connection
 from django.db.models import FloatField, Func
 
 from incidents.choices import ComponentStatus as S
-from incidents.models import ComponentStatusChange
+from incidents.models import ComponentDay, ComponentStatusChange
 
 DEFAULT_DAYS = 90
 
@@ -28,7 +32,7 @@ def partial_weight() -> float:
     return getattr(settings, "UPTIME_PARTIAL_WEIGHT", 0.3)
 
 
-@dataclass
+@dataclass(slots=True)
 class Day:
     date: date
     has_data: bool = True
@@ -91,12 +95,12 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _existed_from(component, tz: ZoneInfo, changes) -> float:
-    """Its start date; else when it was created, or its first recorded change if earlier (a backfill). Epoch seconds."""
+def _existed_from(component, tz: ZoneInfo, changes=()) -> float:
+    """Since when the component has data: its start date (midnight, page time), else its creation. A history
+    imported for the time before a component was created needs its start date set. Epoch seconds."""
     if component.start_date:
         return datetime.combine(component.start_date, time.min, tzinfo=tz).timestamp()
-    created = component.created_at.timestamp()
-    return min(created, changes[0][0]) if changes else created
+    return component.created_at.timestamp()
 
 
 class Epoch(Func):
@@ -116,8 +120,12 @@ class Epoch(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
-def component_uptimes(components, tz: ZoneInfo, now: datetime, days: int = DEFAULT_DAYS) -> list[ComponentUptime]:
-    """Per-day uptime over the last `days` days (today included) for each component, in one query."""
+def history_uptimes(components, tz: ZoneInfo, now: datetime, days: int = DEFAULT_DAYS) -> list[ComponentUptime]:
+    """Per-day uptime over the last `days` days, replayed from the raw status history (one query).
+
+    The reference computation: rebuild_component_days stores its results, and the tests check that the
+    rollups the services keep give exactly the same days.
+    """
     now = now.astimezone(UTC)
     today = now.astimezone(tz).date()
     first_day = today - timedelta(days=days - 1)
@@ -213,3 +221,133 @@ def _clip(changes, component, day_start, lo, hi) -> list[float]:
         if cursor >= hi:
             break
     return spent
+
+
+# -- the rollups -------------------------------------------------------------------------------------------
+
+ROLLUP_FIELDS = ("major", "partial", "degraded", "maintenance")
+# A day with no rollup row: operational all day. Shared by those days; its map is read-only.
+NOTHING = ((0.0, 0.0, 0.0, 0.0), MappingProxyType({}))
+
+
+def component_uptimes(components, tz: ZoneInfo, now: datetime, days: int = DEFAULT_DAYS) -> list[ComponentUptime]:
+    """Per-day uptime over the last `days` days (today included) from the rollups: one query.
+
+    `components` should come with `status_change__incident` loaded (select_related), or each costs a query.
+    """
+    now_utc = now.astimezone(UTC)
+    today = now_utc.astimezone(tz).date()
+    first_day = today - timedelta(days=days - 1)
+    bounds = [day_bounds(first_day + timedelta(days=n), tz) for n in range(days)]
+    starts = [start.timestamp() for start, _ in bounds]
+    ends = [end.timestamp() for _, end in bounds]
+    dates = [first_day + timedelta(days=n) for n in range(days)]
+    components = list(components)
+    stored: dict[int, dict] = defaultdict(dict)
+    query = ComponentDay.objects.filter(component__in=[c.pk for c in components], day__gte=first_day).values_list(
+        "component_id", "day", *ROLLUP_FIELDS, "incidents"
+    )
+    # The ORM writes the SQL; the rows are read raw (per-row converters and JSON decoding of the usually
+    # empty incident maps would cost more than the rest of the work). Days are keyed as "YYYY-MM-DD".
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for component_id, day, major, partial, degraded, maintenance, incidents in cursor.fetchall():
+            if isinstance(incidents, str):
+                incidents = json.loads(incidents) if incidents != "{}" else {}
+            stored[component_id][str(day)] = ([major, partial, degraded, maintenance], incidents or {})
+    now_ts = now_utc.timestamp()
+    window = (starts, [min(end, now_ts) for end in ends], dates, [day.isoformat() for day in dates])
+    return [_from_rollups(c, stored.get(c.pk, {}), window, tz, now_ts) for c in components]
+
+
+def _open_segment(component, tz) -> tuple[float, str, tuple]:
+    """Since when the component has had its current status, and the incident that set it."""
+    change = component.status_change
+    if change is None:
+        return _existed_from(component, tz), component.status, (None, None)
+    incident = change.incident
+    if incident is None or component.status == S.OPERATIONAL:
+        return change.changed_at.timestamp(), component.status, (None, None)
+    return change.changed_at.timestamp(), component.status, (incident.code, incident.name)
+
+
+def _from_rollups(component, stored, window, tz, now) -> ComponentUptime:
+    """One component's days: the stored figures, plus the still-open segment where it overlaps a day."""
+    starts, his, dates, keys = window
+    existed = _existed_from(component, tz)
+    since, status, (code, name) = _open_segment(component, tz)
+    since = max(since, existed)
+    slot = SLOTS.get(status)
+    result = []
+    append = result.append
+    for index, day in enumerate(dates):
+        lo, hi = starts[index], his[index]
+        if lo < existed:
+            lo = existed
+        if hi <= lo:
+            append(Day(day, False))
+            continue
+        spent, incidents = stored.get(keys[index], NOTHING)
+        if slot is not None and hi > since:
+            spent, incidents = list(spent), dict(incidents)
+            spent[slot] += hi - (lo if lo > since else since)
+            if code:
+                incidents[code] = name
+        append(Day(day, True, (hi - lo) - spent[3], spent[0], spent[1], spent[2], spent[3], incidents))
+    return ComponentUptime(component=component, days=result)
+
+
+def record_segment(component, start: datetime | None, end: datetime, status: str, incident=None) -> None:
+    """Add a closed segment [start, end) of `status` to the component's rollups (the services call this
+    inside their transaction when a change ends the previous status). start=None: since it existed."""
+    slot = SLOTS.get(status)
+    if slot is None:
+        return
+    tz = component.page.tz
+    existed = _existed_from(component, tz)
+    start_ts = existed if start is None else max(start.timestamp(), existed)  # nothing before it existed
+    end_ts = end.timestamp()
+    if end_ts <= start_ts:
+        return
+    day = datetime.fromtimestamp(start_ts, tz).date()
+    field = ROLLUP_FIELDS[slot]
+    while start_ts < end_ts:
+        _, day_end = day_bounds(day, tz)
+        stop = min(end_ts, day_end.timestamp())
+        row, _ = ComponentDay.objects.select_for_update().get_or_create(component=component, day=day)
+        setattr(row, field, getattr(row, field) + (stop - start_ts))
+        if incident is not None:
+            row.incidents = {**row.incidents, incident.code: incident.name}
+        row.save()
+        start_ts = stop
+        day += timedelta(days=1)
+
+
+def rebuild_component_days(components, since_days: int = 400) -> None:
+    """Recompute the rollups of these components from their raw history (after history was rewritten,
+    a page's time zone changed, or changes were imported in bulk), and point each at its latest change."""
+    for component in components:
+        tz = component.page.tz
+        latest = ComponentStatusChange.objects.filter(component=component).order_by("-changed_at", "-id").first()
+        ComponentDay.objects.filter(component=component).delete()
+        type(component).objects.filter(pk=component.pk).update(status_change=latest)
+        component.status_change = latest
+        if latest is None:
+            continue
+        # Replay up to the latest change only: what follows it is the open segment, added when read.
+        (replayed,) = history_uptimes([component], tz, latest.changed_at, days=since_days)
+        rows = [
+            ComponentDay(
+                component=component,
+                day=day.date,
+                major=day.major,
+                partial=day.partial,
+                degraded=day.degraded,
+                maintenance=day.maintenance,
+                incidents=day.incidents,
+            )  # fmt: skip
+            for day in replayed.days
+            if day.has_data and (day.major or day.partial or day.degraded or day.maintenance)
+        ]
+        ComponentDay.objects.bulk_create(rows)

@@ -51,7 +51,7 @@ def _with_updates(incidents):
 def _component_rows(page):
     """Top-level rows in page order: ungrouped components and groups (with their visible children)."""
     groups = list(ComponentGroup.objects.filter(page=page))
-    components = list(Component.objects.filter(page=page))
+    components = list(Component.objects.filter(page=page).select_related("status_change__incident"))
     children: dict[int, list[Component]] = {g.id: [] for g in groups}
     rows = []
     for component in components:
@@ -170,7 +170,8 @@ def logo(request, page, now):
 def uptime(request, page, now):
     """A calendar per showcased component and month over the uptime window, every day spelled out."""
     tz = page.tz
-    components = [c for c in Component.objects.filter(page=page).select_related("group") if c.showcase]
+    components = Component.objects.filter(page=page).select_related("group", "status_change__incident")
+    components = [c for c in components if c.showcase]
     uptimes = component_uptimes(components, tz, now)
     for item in uptimes:
         item.months = calendar_months(item.days)

@@ -1,6 +1,6 @@
 """Uptime arithmetic on hand-computed cases, and the pages that show it."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -127,3 +127,93 @@ def test_home_page_shows_bars_with_a_sentence_for_every_day(client, db):
     assert uptime_html.select_one(f".day-notes a[href='/incidents/{incident.code}']")
     cells = uptime_html.select("table.calendar td.major")
     assert [c.select_one(".n").get_text() for c in cells] == ["10"]
+
+
+def comparable(result):
+    return [
+        (
+            d.date,
+            d.has_data,
+            round(d.seconds),
+            round(d.major),
+            round(d.partial),
+            round(d.degraded),
+            round(d.maintenance),
+            d.incidents,
+        )
+        for d in result.days
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_rollups_give_the_same_days_as_replaying_the_history(paris_page, seed):
+    import random
+
+    from incidents.uptime import history_uptimes
+
+    rng = random.Random(seed)
+    statuses = [S.OPERATIONAL, S.DEGRADED_PERFORMANCE, S.PARTIAL_OUTAGE, S.MAJOR_OUTAGE, S.UNDER_MAINTENANCE]
+    start = paris(2025, 3, 1, 0, 0)
+    with time_machine.travel(start - timedelta(days=1), tick=False):
+        components = [
+            services.component_create(page=paris_page, name=f"C{n}", start_date=date(2025, 2, 20) if n else None)
+            for n in range(3)
+        ]
+    moment = start
+    incident = None
+    for _ in range(60):
+        moment += timedelta(minutes=rng.randint(5, 2000))  # crosses midnights and the DST change on 30 March
+        component = rng.choice(components)
+        status = rng.choice([s for s in statuses if s != component.status])
+        with time_machine.travel(moment, tick=False):
+            if incident is None or rng.random() < 0.2:
+                incident = services.incident_create(page=paris_page, name="x", body="a", components={component: status})
+            else:
+                services.incident_post_update(incident=incident, body="b", components={component: status})
+        component.refresh_from_db()
+    now = moment + timedelta(hours=7)
+    loaded = list(Component.objects.filter(page=paris_page).select_related("page", "status_change__incident"))
+    rolled = component_uptimes(loaded, PARIS, now, days=90)
+    replayed = history_uptimes(loaded, PARIS, now, days=90)
+    for from_rollups, from_history in zip(rolled, replayed, strict=True):
+        assert comparable(from_rollups) == comparable(from_history)
+        assert from_rollups.percent == from_history.percent
+
+
+def test_moving_an_update_in_time_rebuilds_the_rollups(paris_page):
+    from incidents.uptime import history_uptimes
+
+    api = services.component_create(page=paris_page, name="API", start_date=date(2025, 1, 1))
+    with time_machine.travel(paris(2025, 6, 10, 12, 0), tick=False):
+        incident = services.incident_create(page=paris_page, name="x", body="a", components={api: S.MAJOR_OUTAGE})
+        update = services.incident_post_update(
+            incident=incident, status="resolved", body="b", components={api: S.OPERATIONAL}
+        )
+    with time_machine.travel(paris(2025, 6, 10, 18, 0), tick=False):
+        services.incident_update_edit(
+            update=incident.updates.order_by("id").first(), display_at=paris(2025, 6, 10, 9, 0)
+        )
+        services.incident_update_edit(update=update, display_at=paris(2025, 6, 10, 11, 0))
+    now = paris(2025, 6, 11, 12, 0)
+    loaded = list(Component.objects.filter(pk=api.pk).select_related("page", "status_change__incident"))
+    (rolled,) = component_uptimes(loaded, PARIS, now, days=3)
+    (replayed,) = history_uptimes(loaded, PARIS, now, days=3)
+    assert comparable(rolled) == comparable(replayed)
+    assert [d.major for d in rolled.days][1] == 2 * HOUR
+
+
+def test_a_new_time_zone_moves_the_days(paris_page):
+    from incidents import page_services
+
+    api = services.component_create(page=paris_page, name="API", start_date=date(2025, 1, 1))
+    set_status(api, S.MAJOR_OUTAGE, paris(2025, 6, 10, 23, 0))
+    set_status(api, S.OPERATIONAL, paris(2025, 6, 11, 1, 0))
+    page = page_services.page_update(page=paris_page, time_zone="UTC")
+    api = Component.objects.select_related("page", "status_change__incident").get(pk=api.pk)
+    (result,) = component_uptimes([api], page.tz, paris(2025, 6, 12, 12, 0), days=3)
+    # 23:00-01:00 in Paris is 21:00-23:00 UTC: one day in UTC.
+    assert {d.date: d.major for d in result.days} == {
+        date(2025, 6, 10): 2 * HOUR,
+        date(2025, 6, 11): 0,
+        date(2025, 6, 12): 0,
+    }
