@@ -178,9 +178,10 @@ def _apply_component_status(
     update: IncidentUpdate | None = None,
 ) -> ComponentStatusChange | None:
     """Set one component's status and record the change; nothing when the status is unchanged."""
-    current = (
-        Component.objects.select_for_update().select_related("page", "status_change__incident").get(pk=component.pk)
-    )
+    # Lock the component row only; the joined rows are read, not locked (PostgreSQL refuses FOR UPDATE on
+    # the nullable side of an outer join).
+    loaded = Component.objects.select_related("page", "status_change__incident")
+    current = loaded.select_for_update(of=("self",)).get(pk=component.pk)
     if current.status == status:
         component.status = status
         return None
