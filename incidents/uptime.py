@@ -11,8 +11,10 @@ which the caller has, and the rollups of the window; then the still-open segment
 history_uptimes replays the raw history instead: the reference, and how rollups are rebuilt.
 """
 
+import gc
 import json
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
@@ -230,11 +232,29 @@ ROLLUP_FIELDS = ("major", "partial", "degraded", "maintenance")
 NOTHING = ((0.0, 0.0, 0.0, 0.0), MappingProxyType({}))
 
 
+@contextmanager
+def _no_cyclic_gc():
+    """Building thousands of small, acyclic objects (the days) triggers the cyclic garbage collector over
+    and over for nothing: pause it meanwhile (it cut the bars' time by a third in bench/uptime.py)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def component_uptimes(components, tz: ZoneInfo, now: datetime, days: int = DEFAULT_DAYS) -> list[ComponentUptime]:
     """Per-day uptime over the last `days` days (today included) from the rollups: one query.
 
     `components` should come with `status_change__incident` loaded (select_related), or each costs a query.
     """
+    with _no_cyclic_gc():
+        return _component_uptimes(list(components), tz, now, days)
+
+
+def _component_uptimes(components, tz: ZoneInfo, now: datetime, days: int) -> list[ComponentUptime]:
     now_utc = now.astimezone(UTC)
     today = now_utc.astimezone(tz).date()
     first_day = today - timedelta(days=days - 1)
@@ -242,7 +262,6 @@ def component_uptimes(components, tz: ZoneInfo, now: datetime, days: int = DEFAU
     starts = [start.timestamp() for start, _ in bounds]
     ends = [end.timestamp() for _, end in bounds]
     dates = [first_day + timedelta(days=n) for n in range(days)]
-    components = list(components)
     stored: dict[int, dict] = defaultdict(dict)
     query = ComponentDay.objects.filter(component__in=[c.pk for c in components], day__gte=first_day).values_list(
         "component_id", "day", *ROLLUP_FIELDS, "incidents"
