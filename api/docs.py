@@ -144,3 +144,14 @@ class Subscriber(serializers.Serializer):
     created_at = serializers.DateTimeField()
     confirmed_at = serializers.DateTimeField(allow_null=True)
     quarantined_at = serializers.DateTimeField(allow_null=True)
+
+
+class ComponentResolveTime(serializers.Serializer):
+    component = serializers.CharField()
+    seconds = serializers.IntegerField()
+    incidents = serializers.IntegerField()
+
+
+class PageMetrics(serializers.Serializer):
+    days = serializers.IntegerField()
+    mean_time_to_resolve = ComponentResolveTime(many=True)

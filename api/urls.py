@@ -14,6 +14,7 @@ public_paths = [(f"api/v2/{route}", public_api(view), f"api-v2-{name}") for rout
 v1 = "api/v1/pages/<slug:page_code>/"
 manage_paths = [
     ("incidents", manage.IncidentListView, "incidents"),
+    ("metrics", manage.PageMetricsView, "metrics"),
     ("incidents/unresolved", manage.UnresolvedIncidentsView, "incidents-unresolved"),
     ("incidents/scheduled", manage.ScheduledMaintenancesView, "incidents-scheduled"),
     ("incidents/upcoming", manage.ScheduledMaintenancesView, "incidents-upcoming"),

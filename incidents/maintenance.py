@@ -148,18 +148,21 @@ def advance_due_maintenance(maintenance_id: int, now: datetime | None = None) ->
     maintenance = Incident.objects.select_for_update().filter(pk=maintenance_id).first()
     if maintenance is None or not maintenance.is_maintenance:
         return None
+    # The automatic stages notify subscribers when the responder asked for it when scheduling.
+    first = maintenance.updates.order_by("display_at", "id").first()
+    notify = first.deliver_notifications if first is not None else False
     if (
         maintenance.status == MaintenanceStatus.SCHEDULED
         and maintenance.scheduled_auto_in_progress
         and maintenance.scheduled_for <= now
     ):
-        maintenance_start(maintenance=maintenance)
+        maintenance_start(maintenance=maintenance, deliver_notifications=notify)
         maintenance.refresh_from_db()
     if (
         maintenance.status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
         and maintenance.scheduled_auto_completed
         and maintenance.scheduled_until <= now
     ):
-        maintenance_complete(maintenance=maintenance)
+        maintenance_complete(maintenance=maintenance, deliver_notifications=notify)
         maintenance.refresh_from_db()
     return maintenance.status

@@ -108,3 +108,13 @@ def test_an_update_can_promise_the_next_one_and_the_incident_carries_metrics(cli
     assert patched.json()["metrics"]["promises_kept"] == 1
     too_far = admin_api.send("patch", f"incidents/{body['id']}", {"incident": {"body": "x", "next_update_in": 99999}})
     assert too_far.status_code == 422
+
+
+def test_the_page_metrics_give_the_mean_time_to_resolve_by_component(admin_api, page, clock):
+    api = services.component_create(page=page, name="API")
+    incident = services.incident_create(page=page, name="x", body="a", affected=[api],
+                                        display_at=NOW - timedelta(days=3))  # fmt: skip
+    services.incident_post_update(incident=incident, status="resolved", body="b",
+                                  display_at=NOW - timedelta(days=3) + timedelta(minutes=50))  # fmt: skip
+    body = admin_api.get("metrics").json()
+    assert body == {"days": 90, "mean_time_to_resolve": [{"component": "API", "seconds": 3000, "incidents": 1}]}

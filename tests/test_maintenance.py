@@ -217,3 +217,13 @@ def test_a_component_held_by_two_maintenances_waits_for_the_last_one(paris, cloc
     maintenance_complete(maintenance=second)
     database.refresh_from_db()
     assert database.status == S.OPERATIONAL
+
+
+def test_the_automatic_stages_notify_only_when_the_responder_asked(paris, clock):
+    quiet = maintenance_create(page=paris, name="Quiet", body="q", scheduled_for=START, scheduled_until=END,
+                               deliver_notifications=False)  # fmt: skip
+    loud = maintenance_create(page=paris, name="Loud", body="l", scheduled_for=START, scheduled_until=END)
+    clock.move_to(END)
+    advance_maintenances()
+    assert list(quiet.updates.values_list("deliver_notifications", flat=True)) == [False, False, False]
+    assert list(loud.updates.values_list("deliver_notifications", flat=True)) == [True, True, True]
