@@ -97,7 +97,7 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _existed_from(component, tz: ZoneInfo, changes=()) -> float:
+def _existed_from(component, tz: ZoneInfo) -> float:
     """Since when the component has data: its start date (midnight, page time), else its creation. A history
     imported for the time before a component was created needs its start date set. Epoch seconds."""
     if component.start_date:
@@ -154,7 +154,7 @@ def history_uptimes(components, tz: ZoneInfo, now: datetime, days: int = DEFAULT
 
 def _one(component, changes, starts, ends, dates, tz, now) -> ComponentUptime:
     """Walk the component's segments once; only time not operational needs distributing over days."""
-    existed = _existed_from(component, tz, changes)
+    existed = _existed_from(component, tz)
     count = len(starts)
     spent = [[0.0, 0.0, 0.0, 0.0] for _ in range(count)]  # major, partial, degraded, maintenance
     related: list[dict] = [{} for _ in range(count)]
