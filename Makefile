@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint fmt check worker beat migrate demo bench bench-fanout clean
+.PHONY: install run test lint fmt check worker beat migrate demo bench bench-fanout bench-page clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ beat: install
 # Needs REDIS_URL and DATABASE_URL (PostgreSQL); see the README, section Notifications.
 bench-fanout: install
 	$(BIN)/python bench/fanout.py
+
+# Needs Debian's wrk (and nginx-light for the static rows); PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set.
+bench-page: install
+	$(BIN)/python bench/page.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

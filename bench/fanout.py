@@ -22,11 +22,10 @@ import time
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.support import ROOT, admin_execute, free_port, with_database  # noqa: E402
 
 # -- the SMTP sink, in its own process ---------------------------------------------------------------------
 
@@ -50,29 +49,6 @@ def run_sink(port, count, last_at, ready, stop):
     ready.set()
     stop.wait()
     controller.stop()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# -- the throwaway database --------------------------------------------------------------------------------
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def admin_execute(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(with_database(url, "postgres").replace("postgresql://", "postgres://"), autocommit=True) as c:
-        c.execute(sql)
 
 
 # -- the worker process ------------------------------------------------------------------------------------

@@ -1,0 +1,392 @@
+"""Page surge benchmark: the public site under load, side by side with its references, in one run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \
+        .venv/bin/python bench/page.py [--seconds 5] [--connections 32]
+
+(or `make bench-page`; needs Debian's `wrk`, and `nginx-light` for the static rows). It builds a throwaway
+database with one page of 100 showcased components in 10 groups, about five past incidents per component
+over 90 days and one open incident, then serves it with gunicorn (2 workers, the project's production
+settings: PostgreSQL and Redis when set) and loads it with `wrk -t1 -c32`. In the same run:
+
+- a bare Django app (3 middleware) serves the very same response bytes from memory (raw or gzip, as asked):
+  the ratio ours / bare is what our cache layer costs on a hit;
+- nginx serves the published static copy (`manage.py publish`) and a plain file of the same bytes: the
+  ratio is what the published layout costs against nginx's best case.
+
+It also prints the page weight (bytes raw and gzipped, DOM elements), the cold render time (a request right
+after a write, in a warm process) and the time from a manage-API write returning to the change being
+visible on the live page, in summary.json and in the published copy.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.support import (  # noqa: E402
+    ROOT,
+    VENV_BIN,
+    admin_execute,
+    environment,
+    free_port,
+    require_tool,
+    stop,
+    wait_for_port,
+    with_database,
+    wrk,
+)
+
+COMPONENTS, GROUPS, INCIDENTS_PER_COMPONENT, DAYS = 100, 10, 5, 90
+OUTAGES = ("degraded_performance", "partial_outage", "major_outage")
+
+
+# -- the data ----------------------------------------------------------------------------------------------
+
+
+def populate(components: int):
+    """One page as a busy company has it: groups of components, a 90-day history, one open incident."""
+    from django.utils import timezone
+
+    from incidents import services
+    from incidents.choices import ComponentStatus, IncidentStatus
+
+    rng = random.Random(7)
+    page = services.page_create(name="Bench Cloud", time_zone="Europe/Paris")
+    now = timezone.now()
+    start = (now - timedelta(days=DAYS + 30)).date()
+    made = []
+    for g in range(GROUPS):
+        group = services.component_group_create(page=page, name=f"Region {g + 1}")
+        for c in range(components // GROUPS):
+            made.append(
+                services.component_create(
+                    page=page, group=group, name=f"Service {g + 1}.{c + 1}", showcase=True, start_date=start,
+                    description=f"Service {c + 1} in region {g + 1}",
+                )
+            )  # fmt: skip
+    moments = sorted(
+        (now - timedelta(days=rng.uniform(1, DAYS - 1)), component)
+        for component in made
+        for _ in range(INCIDENTS_PER_COMPONENT)
+    )
+    for at, component in moments:
+        outage = rng.choice(OUTAGES)
+        incident = services.incident_create(
+            page=page, name=f"{component.name} is unavailable for some customers", display_at=at,
+            body="We are investigating **errors** for some customers.\n\n- requests time out\n- retries help",
+            components={component: outage}, deliver_notifications=False,
+        )  # fmt: skip
+        services.incident_post_update(
+            incident=incident, status=IncidentStatus.IDENTIFIED, display_at=at + timedelta(minutes=12),
+            body="The cause is a faulty deploy; we are rolling it back.", deliver_notifications=False,
+        )  # fmt: skip
+        services.incident_post_update(
+            incident=incident, status=IncidentStatus.RESOLVED,
+            display_at=at + timedelta(minutes=rng.randint(25, 240)),
+            body="This incident has been resolved.", components={component: ComponentStatus.OPERATIONAL},
+            deliver_notifications=False,
+        )  # fmt: skip
+    open_incident = services.incident_create(
+        page=page, name="Elevated error rates in Region 1", display_at=now - timedelta(minutes=25),
+        body="We are investigating elevated error rates.",
+        components={made[0]: ComponentStatus.MAJOR_OUTAGE, made[1]: ComponentStatus.PARTIAL_OUTAGE},
+        deliver_notifications=False,
+    )  # fmt: skip
+    return page, open_incident, len(moments) + 1
+
+
+# -- measuring ---------------------------------------------------------------------------------------------
+
+
+def fetch(port: int, path: str, encoding: str | None = None) -> tuple[int, dict, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Accept-Encoding": encoding} if encoding else {"Accept-Encoding": "identity"}
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+def element_count(html: bytes) -> int:
+    from bs4 import BeautifulSoup
+
+    return len(BeautifulSoup(html, "html.parser").find_all(True))
+
+
+def cold_render_ms(page, path: str, repeat: int) -> float:
+    """Median time of a request right after a write (the page's version moved), in this warm process."""
+    from django.db import transaction
+    from django.test import Client
+
+    from incidents.services import page_changed
+
+    client = Client(HTTP_ACCEPT_ENCODING="gzip", HTTP_HOST="127.0.0.1")
+    for _ in range(3):
+        client.get(path)  # warm the process: imports, templates, connections
+    timings = []
+    for _ in range(repeat):
+        with transaction.atomic():
+            page_changed(page.pk)
+        started = time.perf_counter()
+        response = client.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return statistics.median(timings)
+
+
+def published_file(root: Path, path: str) -> Path | None:
+    relative = path.lstrip("/")
+    for candidate in (root / relative, root / relative / "index.html", root / f"{relative}.html"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+NGINX_CONF = """
+worker_processes 2;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  include /etc/nginx/mime.types;
+  types {{ application/json json; application/atom+xml atom; application/rss+xml rss; text/calendar ics; }}
+  sendfile on; tcp_nopush on; keepalive_requests 100000;
+  gzip on; gzip_types text/html application/json; gzip_min_length 256;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  server {{
+    listen 127.0.0.1:{published_port};
+    root {published};
+    location / {{ try_files $uri $uri/index.html $uri.html =404; }}
+  }}
+  server {{
+    listen 127.0.0.1:{plain_port};
+    root {plain};
+  }}
+}}
+"""
+
+
+def write_to_visible(port: int, page_code: str, key: str, published: Path | None) -> dict:
+    """Seconds from a manage-API write returning to its effect being visible in each place."""
+    name = f"Probe {uuid.uuid4().hex[:10]}"
+    body = json.dumps({"incident": {"name": name, "status": "investigating", "body": "Probe.",
+                                    "deliver_notifications": False}})  # fmt: skip
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("POST", f"/api/v1/pages/{page_code}/incidents", body=body,
+                       headers={"Authorization": f"OAuth {key}", "Content-Type": "application/json"})  # fmt: skip
+    response = connection.getresponse()
+    created = json.loads(response.read())
+    returned = time.monotonic()
+    assert response.status == 201, created
+    seen: dict[str, float | None] = {"live page": None, "summary.json": None}
+    if published is not None:
+        seen["published copy"] = None
+    needle = name.encode()
+    deadline = returned + 15
+    while time.monotonic() < deadline and any(v is None for v in seen.values()):
+        if seen["live page"] is None and needle in fetch(port, "/")[2]:
+            seen["live page"] = time.monotonic() - returned
+        if seen["summary.json"] is None and needle in fetch(port, "/api/v2/summary.json")[2]:
+            seen["summary.json"] = time.monotonic() - returned
+        if "published copy" in seen and seen["published copy"] is None:
+            home = published_file(published, "/")
+            if home is not None and needle in home.read_bytes():
+                seen["published copy"] = time.monotonic() - returned
+        time.sleep(0.005)
+    connection.request("DELETE", f"/api/v1/pages/{page_code}/incidents/{created['id']}",
+                       headers={"Authorization": f"OAuth {key}"})  # fmt: skip
+    connection.getresponse().read()
+    connection.close()
+    return seen
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--components", type=int, default=COMPONENTS)
+    args = parser.parse_args()
+    require_tool("wrk", "wrk")
+    nginx = None
+    try:
+        nginx = require_tool("nginx", "nginx-light")
+    except SystemExit as missing:
+        print(f"{missing}: the nginx rows are skipped")
+
+    run = f"bench_page_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    tmp = Path(tempfile.mkdtemp(prefix="bench-page-"))
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if database_url:
+        if not database_url.startswith(("postgres://", "postgresql://")):
+            sys.exit("DATABASE_URL must point at PostgreSQL (a throwaway database is created beside it)")
+        bench_db = with_database(database_url, run)
+        admin_execute(database_url, f'CREATE DATABASE "{run}"')
+    else:
+        bench_db = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    port = free_port()
+    published_dir = tmp / "published"
+    common = {
+        "DATABASE_URL": bench_db,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or f"bench-only-{run}",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "CACHE_KEY_PREFIX": run,
+        "CELERY_QUEUE": run,
+        "LOG_LEVEL": "WARNING",
+        "API_RATE_LIMIT": "1000000/minute",
+    }
+    os.environ.update(common)  # this process: populate, cold render (no PUBLISH_TARGET: no publishing here)
+    served_env = environment(**common, PUBLISH_TARGET=f"file://{published_dir}")
+    processes = []
+    try:
+        import django
+
+        os.environ["DJANGO_SETTINGS_MODULE"] = "statuspage.settings"
+        django.setup()
+        from django.conf import settings
+        from django.contrib.auth.models import User
+        from django.core.management import call_command, get_commands
+
+        call_command("migrate", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        started = time.perf_counter()
+        page, open_incident, incidents = populate(args.components)
+        print(f"built: {args.components} components in {GROUPS} groups, {incidents} incidents over {DAYS} days, "
+              f"one open ({time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
+        user = User.objects.create_superuser("bench", "bench@example.com", uuid.uuid4().hex)
+        from api.models import ApiKey
+
+        key = ApiKey.issue(user=user, name="bench")[1]
+        summary = "/api/v2/summary.json"
+        paths = {"/": "/", "incident": f"/incidents/{open_incident.code}", summary: summary}
+
+        publishing = "publish" in get_commands()
+        if publishing:
+            subprocess.run([str(VENV_BIN / "python"), "manage.py", "publish"], cwd=ROOT, env=served_env, check=True)
+        else:
+            print("manage.py publish does not exist yet: the published-copy rows are skipped")
+
+        # Our site: gunicorn with 2 workers and a Celery worker (notifications, publishing).
+        ours = subprocess.Popen([str(VENV_BIN / "gunicorn"), "statuspage.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
+                                 "--log-level", "warning"], cwd=ROOT, env=served_env)  # fmt: skip
+        processes.append(ours)
+        worker = subprocess.Popen([str(VENV_BIN / "celery"), "-A", "statuspage", "worker", "--pool=solo",
+                                   "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                                  cwd=ROOT, env=served_env)  # fmt: skip
+        processes.append(worker)
+        wait_for_port(port, process=ours)
+
+        # The bytes ours answers, for the bare app and the weight figures.
+        bare_dir = tmp / "bare"
+        bare_dir.mkdir()
+        manifest, weight = {}, {}
+        for label, path in paths.items():
+            status, headers, raw = fetch(port, path)
+            status_gz, headers_gz, gz = fetch(port, path, "gzip")
+            assert status == status_gz == 200, (path, status, status_gz)
+            if headers_gz.get("content-encoding") != "gzip":
+                print(f"note: {path} was not gzipped for Accept-Encoding: gzip")
+            name = f"r{len(manifest)}"
+            (bare_dir / f"{name}.raw").write_bytes(raw)
+            (bare_dir / f"{name}.gz").write_bytes(gz)
+            manifest[path] = {"content_type": headers["content-type"], "raw": f"{name}.raw", "gzip": f"{name}.gz"}
+            weight[label] = (len(raw), len(gz), element_count(raw) if path != "/api/v2/summary.json" else None)
+        (bare_dir / "manifest.json").write_text(json.dumps(manifest))
+        bare_port = free_port()
+        bare = subprocess.Popen([str(VENV_BIN / "gunicorn"), "bench.bare_app:application", "-w", "2",
+                                 "-b", f"127.0.0.1:{bare_port}", "--log-level", "warning"],
+                                cwd=ROOT, env=environment(BARE_DIR=bare_dir))  # fmt: skip
+        processes.append(bare)
+        wait_for_port(bare_port, process=bare)
+
+        nginx_rows = {}
+        if nginx and publishing:
+            plain_dir = tmp / "plain"
+            plain_dir.mkdir()
+            published_port, plain_port = free_port(), free_port()
+            for label, path in paths.items():
+                source = published_file(published_dir, path)
+                if source is None:
+                    print(f"the published copy has no file for {path}")
+                    continue
+                target = plain_dir / f"{len(nginx_rows)}{source.suffix}"
+                target.write_bytes(source.read_bytes())
+                nginx_rows[label] = (path, "/" + target.name)
+            conf = tmp / "nginx.conf"
+            conf.write_text(NGINX_CONF.format(tmp=tmp, published=published_dir, plain=plain_dir,
+                                              published_port=published_port, plain_port=plain_port))  # fmt: skip
+            server = subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"])
+            processes.append(server)
+            wait_for_port(published_port, process=server)
+
+        database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+        print(f"\nmachine: {os.cpu_count()} cores; database: {database}; cache: {cache}; wrk -t1 -c{args.connections} "
+              f"-d{args.seconds}s\n")  # fmt: skip
+        print(f"{'request':34} {'ours req/s':>10} {'bare req/s':>10} {'ratio':>6}   (target ≥ 0.9)")
+        for label, path in paths.items():
+            for encoding in (None, "gzip"):
+                headers = {"Accept-Encoding": encoding} if encoding else {}
+                ours_rate = wrk(f"http://127.0.0.1:{port}{path}", seconds=args.seconds,
+                                connections=args.connections, headers=headers)  # fmt: skip
+                bare_rate = wrk(f"http://127.0.0.1:{bare_port}{path}", seconds=args.seconds,
+                                connections=args.connections, headers=headers)  # fmt: skip
+                row = f"{label}{', gzip' if encoding else ''}"
+                print(f"{row:34} {ours_rate:10.0f} {bare_rate:10.0f} {ours_rate / bare_rate:6.2f}", flush=True)
+        if nginx_rows:
+            print(f"\n{'nginx':34} {'published':>10} {'plain file':>10} {'ratio':>6}   (target ≥ 0.9)")
+            for label, (path, plain_path) in nginx_rows.items():
+                for encoding in (None, "gzip"):
+                    headers = {"Accept-Encoding": encoding} if encoding else {}
+                    published_rate = wrk(f"http://127.0.0.1:{published_port}{path}", seconds=args.seconds,
+                                         connections=args.connections, headers=headers)  # fmt: skip
+                    plain_rate = wrk(f"http://127.0.0.1:{plain_port}{plain_path}", seconds=args.seconds,
+                                     connections=args.connections, headers=headers)  # fmt: skip
+                    row = f"{label}{', gzip' if encoding else ''}"
+                    print(f"{row:34} {published_rate:10.0f} {plain_rate:10.0f} {published_rate / plain_rate:6.2f}",
+                          flush=True)  # fmt: skip
+
+        print(f"\n{'weight':34} {'raw KB':>10} {'gzip KB':>10} {'elements':>9}   (home: ≤ 200 KB, ≤ 30 KB, ≤ 4000)")
+        for label, (raw, gz, elements) in weight.items():
+            print(f"{label:34} {raw / 1024:10.1f} {gz / 1024:10.1f} {elements if elements is not None else '':>9}")
+
+        print(f"\n{'cold render (median of 15)':34} {'ms':>10}   (home ≤ 50 ms; incident, summary ≤ 15 ms)")
+        for label, path in paths.items():
+            print(f"{label:34} {cold_render_ms(page, path, 15):10.1f}", flush=True)
+
+        print(f"\n{'write → visible':34} {'seconds':>10}   (live ≤ 1 s, published ≤ 2 s)")
+        for place, seconds in write_to_visible(port, page.code, key, published_dir if publishing else None).items():
+            print(f"{place:34} {seconds if seconds is None else round(seconds, 3)!s:>10}")
+    finally:
+        for process in reversed(processes):
+            stop(process)
+        from django.db import connections
+
+        connections.close_all()
+        if database_url:
+            admin_execute(database_url, f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)')
+        if redis_url:
+            import redis
+
+            client = redis.Redis.from_url(redis_url)
+            for key_name in client.scan_iter(match=f"*{run}*"):
+                client.delete(key_name)
+
+
+if __name__ == "__main__":
+    main()
