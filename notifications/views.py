@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +21,7 @@ from incidents.caching import get_public_page
 from incidents.models import Component, ComponentGroup, Incident
 from notifications import conf, ratelimit, services
 from notifications.models import Subscriber, SubscriberState
-from notifications.tokens import read_token
+from notifications.tokens import make_token, read_token
 
 
 def _page_response(request, template, context, status=200):
@@ -100,17 +101,24 @@ def _invalid(request):
     return response
 
 
+def _manage_path(subscriber: Subscriber) -> str:
+    return reverse("notifications:manage", kwargs={"token": make_token(subscriber, "manage")})
+
+
 @require_http_methods(["GET", "POST"])
 def confirm(request, token: str):
+    """GET shows a button (mail scanners open links), POST confirms; a used link says it is done."""
     subscriber = _subscriber(token, "confirm")
     if subscriber is None:
         return _invalid(request)
     page = subscriber.page
+    context = {"page": page, "subscriber": subscriber, "manage_path": _manage_path(subscriber)}
+    if subscriber.state != SubscriberState.PENDING:
+        return _page_response(request, "notifications/confirmed_page.html", {**context, "already": True})
     if request.method == "POST":
-        services.subscriber_confirm(subscriber)
-        text = f"{subscriber.email} will get {page.name} status updates by email."
-        return _message(request, page, "Subscribed", text)
-    return _page_response(request, "notifications/confirm_page.html", {"page": page, "subscriber": subscriber})
+        confirmed_now = services.subscriber_confirm(subscriber)
+        return _page_response(request, "notifications/confirmed_page.html", {**context, "already": not confirmed_now})
+    return _page_response(request, "notifications/confirm_page.html", context)
 
 
 @require_http_methods(["GET", "POST"])
