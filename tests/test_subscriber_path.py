@@ -118,7 +118,9 @@ def test_maintenance_emails_list_only_its_components_and_link_to_the_maintenance
     group = services.component_group_create(page=page, name="Delivery")
     sms = services.component_create(page=page, name="SMS", group=group)
     services.component_create(page=page, name="Email", group=group)
-    services.incident_create(page=page, name="SMS delays", body="Looking.", components={sms: S.PARTIAL_OUTAGE})
+    services.incident_create(
+        page=page, name="SMS delays", body="Looking.", components={sms: S.PARTIAL_OUTAGE, api: S.DEGRADED_PERFORMANCE}
+    )
     confirmed(page, "ops@example.com")
     start = timezone.now() + timedelta(hours=2)
     maintenance = maintenance_create(
