@@ -105,7 +105,10 @@ def recipient_chunks(notification: Notification, size: int) -> Iterator[list[int
 
 
 def _set_scope(subscriber: Subscriber, components: Iterable[Component], groups: Iterable[ComponentGroup]) -> None:
-    components, groups = list(components), list(groups)
+    groups = list(groups)
+    # A chosen group covers its components (and ones added later): they are not chosen one by one too.
+    covered = {group.pk for group in groups}
+    components = [component for component in components if component.group_id not in covered]
     if subscriber.incident_id is None:
         subscriber.all_components = not components and not groups
     subscriber.save()

@@ -142,3 +142,91 @@ def test_maintenance_emails_list_only_its_components_and_link_to_the_maintenance
             assert "incident" not in part.lower().replace("/incidents/", "")
             for other in ("API", "SMS", "Email", "Delivery"):
                 assert other not in part
+
+
+# -- 14. the manage page: groups cover their components; Unsubscribe asks once ---------------------------------
+
+
+@pytest.fixture
+def delivery(page):
+    group = services.component_group_create(page=page, name="Delivery")
+    sms = services.component_create(page=page, name="SMS", group=group)
+    email = services.component_create(page=page, name="Email", group=group)
+    api = services.component_create(page=page, name="API")
+    return group, sms, email, api
+
+
+def manage_path(subscriber) -> str:
+    from notifications.emails import link
+
+    return link(subscriber, "manage").removeprefix("http://127.0.0.1:8000")
+
+
+def boxes(html: str) -> dict[str, dict]:
+    from bs4 import BeautifulSoup
+
+    form = BeautifulSoup(html, "html.parser").select_one("form.manage-scope")
+    return {
+        box["value"]: {"checked": box.has_attr("checked"), "disabled": box.has_attr("disabled")}
+        for box in form.select('input[type="checkbox"]')
+    }
+
+
+def test_a_ticked_group_shows_its_components_ticked_and_covered(client, page, delivery):
+    group, sms, email, api = delivery
+    reader = confirmed(page, "reader@example.com", groups=[group])
+    html = client.get(manage_path(reader)).content.decode()
+    shown = boxes(html)
+    assert shown[group.code] == {"checked": True, "disabled": False}
+    assert shown[sms.code] == shown[email.code] == {"checked": True, "disabled": True}
+    assert shown[api.code] == {"checked": False, "disabled": False}
+    assert html.count("covered by the group") == 2
+
+
+def test_saving_a_group_saves_the_group_not_its_components_and_it_is_what_is_sent(smtp, page, delivery):
+    group, sms, email, api = delivery
+    reader = confirmed(page, "reader@example.com", components=[api])
+    client = Client()
+    path = manage_path(reader)
+    response = client.post(path, {"action": "update", "scope": "chosen", "groups": [group.code],
+                                  "components": [sms.code, api.code]})  # fmt: skip
+    assert response.status_code == 200
+    assert "Saved" in response.content.decode()
+    assert boxes(response.content.decode())[email.code] == {"checked": True, "disabled": True}
+    reader.refresh_from_db()
+    assert (reader.all_components, list(reader.groups.all()), list(reader.components.all())) == (False, [group], [api])
+
+    later = services.component_create(page=page, name="WhatsApp", group=group)
+    services.incident_create(page=page, name="WhatsApp down", body="Looking.", components={later: S.MAJOR_OUTAGE})
+    (message,) = smtp.wait_for(1)
+    assert message["To"] == "reader@example.com"
+
+
+def test_only_these_with_none_ticked_is_an_error_and_changes_nothing(client, page, delivery):
+    group, sms, email, api = delivery
+    reader = confirmed(page, "reader@example.com", components=[api])
+    response = client.post(manage_path(reader), {"action": "update", "scope": "chosen"})
+    assert response.status_code == 400
+    assert "Tick at least one component or group" in response.content.decode()
+    reader.refresh_from_db()
+    assert (reader.all_components, list(reader.components.all())) == (False, [api])
+
+
+def test_unsubscribe_is_a_separate_danger_form_behind_one_question(client, page, delivery):
+    from bs4 import BeautifulSoup
+
+    reader = confirmed(page, "reader@example.com")
+    path = manage_path(reader)
+    soup = BeautifulSoup(client.get(path).content.decode(), "html.parser")
+    save = soup.select_one("form.manage-scope button[type=submit]")
+    assert save.get_text(strip=True) == "Save"
+    leave = soup.select_one("details.leave")
+    assert leave is not None
+    assert not leave.has_attr("open")
+    assert leave.summary.get_text(strip=True) == "Unsubscribe…"
+    button = leave.select_one("form button[type=submit]")
+    assert "button-danger" in button["class"]
+    assert button.get_text(strip=True) == "Yes, unsubscribe"
+    assert button.find_parent("form") is not save.find_parent("form")
+    assert client.post(path, {"action": "unsubscribe"}).status_code == 200
+    assert not Subscriber.objects.filter(pk=reader.pk).exists()
