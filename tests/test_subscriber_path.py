@@ -61,6 +61,17 @@ def test_a_confirmed_subscriber_gets_one_welcome_email_with_the_manage_and_unsub
     assert len(smtp.messages) == 2
 
 
+@pytest.mark.usefixtures("outbox_worker")
+def test_through_a_real_worker_the_confirmation_and_then_the_welcome_arrive_once_each(smtp, page):
+    _, response = subscribe_and_confirm(smtp, Client(), page)
+    assert response.status_code == 200
+    confirmation, welcome = smtp.wait_for(2)
+    assert [confirmation["Subject"], welcome["Subject"]] == [
+        "[Acme Cloud] Confirm your subscription",
+        "[Acme Cloud] You are subscribed",
+    ]
+
+
 def test_the_welcome_email_names_the_chosen_components_and_groups(smtp, page):
     group = services.component_group_create(page=page, name="Delivery")
     services.component_create(page=page, name="SMS", group=group)
