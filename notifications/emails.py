@@ -30,6 +30,11 @@ def absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
+def list_id(page) -> str:
+    # Header values must be one line, whatever a name contains.
+    return " ".join(f"{page.name} <{page.code}.{site_domain()}>".split())
+
+
 def link(subscriber: Subscriber, purpose: str) -> str:
     return absolute(reverse(f"notifications:{purpose}", kwargs={"token": make_token(subscriber, purpose)}))
 
@@ -39,9 +44,9 @@ def message_id(notification_id: int, subscriber: Subscriber, incident_code: str)
     return f"<{incident_code}.{notification_id}.{subscriber.code}@{site_domain()}>"
 
 
-def _reason(subscriber: Subscriber, page_name: str) -> tuple[str, str]:
+def _reason(subscriber: Subscriber, page_name: str, noun: str = "incident") -> tuple[str, str]:
     if subscriber.incident_id is not None:
-        return "incident", "You are receiving this because you subscribed to updates of this incident."
+        return "incident", f"You are receiving this because you subscribed to updates of this {noun}."
     if subscriber.all_components:
         return "all", f"You are receiving this because you subscribed to all {page_name} status updates."
     return "chosen", f"You are receiving this because you subscribed to {page_name} updates for components you chose."
@@ -66,10 +71,12 @@ class NotificationEmail:
         ).first()
         # Header values must be one line, whatever a name contains.
         self.subject = " ".join(f"[{page.name}] {incident.name}: {label}".split())
-        self.list_id = " ".join(f"{page.name} <{page.code}.{site_domain()}>".split())
+        self.list_id = list_id(page)
         self.context = {
             "page": page,
             "incident": incident,
+            # A maintenance is called one, in words and links.
+            "noun": "maintenance" if incident.is_maintenance else "incident",
             "update": update,
             "label": label,
             "body_html": render_markdown(update.body),
@@ -116,7 +123,7 @@ class NotificationEmail:
         return self._rendered[kind]
 
     def build(self, subscriber: Subscriber) -> EmailMultiAlternatives:
-        kind, reason = _reason(subscriber, self.context["page"].name)
+        kind, reason = _reason(subscriber, self.context["page"].name, self.context["noun"])
         text, html = self._parts(kind, reason)
         manage, unsubscribe = link(subscriber, "manage"), link(subscriber, "unsubscribe")
         text = text.replace(MANAGE, manage).replace(UNSUBSCRIBE, unsubscribe)
@@ -124,10 +131,7 @@ class NotificationEmail:
         headers = {
             "Message-ID": message_id(self.notification.pk, subscriber, self.incident_code),
             "List-Id": self.list_id,
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-            "X-Auto-Response-Suppress": "All",
+            **unsubscribe_headers(unsubscribe),
         }
         if self.first_notification_id and self.first_notification_id != self.notification.pk:
             root = message_id(self.first_notification_id, subscriber, self.incident_code)
@@ -136,6 +140,52 @@ class NotificationEmail:
         message = EmailMultiAlternatives(self.subject, text, to=[subscriber.email], headers=headers)
         message.attach_alternative(html, "text/html")
         return message
+
+
+def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+
+
+def scope_names(subscriber: Subscriber) -> list[str]:
+    """What a page subscriber chose, in page order: "Delivery (the whole group)", "Delivery › SMS", "API"."""
+    groups = list(subscriber.groups.order_by("position", "id"))
+    chosen = {group.pk for group in groups}
+    names = [f"{group.name} (the whole group)" for group in groups]
+    components = subscriber.components.select_related("group").order_by("group__position", "position", "id")
+    for component in components:
+        if component.group_id in chosen:
+            continue  # covered by its group
+        names.append(f"{component.group.name} › {component.name}" if component.group else component.name)
+    return names
+
+
+def welcome_email(subscriber: Subscriber) -> EmailMultiAlternatives:
+    """Sent once, after the subscriber confirmed: what they will get, and how to change it or leave."""
+    page = subscriber.page
+    unsubscribe = link(subscriber, "unsubscribe")
+    context = {
+        "page": page,
+        "subscriber": subscriber,
+        "incident": subscriber.incident,
+        "chosen": [] if subscriber.incident_id or subscriber.all_components else scope_names(subscriber),
+        "manage_url": link(subscriber, "manage"),
+        "unsubscribe_url": unsubscribe,
+        "page_url": absolute(page.get_absolute_url()),
+    }
+    subject = " ".join(f"[{page.name}] You are subscribed".split())
+    message = EmailMultiAlternatives(
+        subject,
+        render_to_string("notifications/welcome.txt", context),
+        to=[subscriber.email],
+        headers={"List-Id": list_id(page), **unsubscribe_headers(unsubscribe)},
+    )
+    message.attach_alternative(render_to_string("notifications/welcome.html", context), "text/html")
+    return message
 
 
 def confirmation_email(subscriber: Subscriber) -> EmailMultiAlternatives:

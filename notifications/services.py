@@ -105,7 +105,10 @@ def recipient_chunks(notification: Notification, size: int) -> Iterator[list[int
 
 
 def _set_scope(subscriber: Subscriber, components: Iterable[Component], groups: Iterable[ComponentGroup]) -> None:
-    components, groups = list(components), list(groups)
+    groups = list(groups)
+    # A chosen group covers its components (and ones added later): they are not chosen one by one too.
+    covered = {group.pk for group in groups}
+    components = [component for component in components if component.group_id not in covered]
     if subscriber.incident_id is None:
         subscriber.all_components = not components and not groups
     subscriber.save()
@@ -139,7 +142,7 @@ def subscribe(
     if subscriber.state == SubscriberState.PENDING:
         _set_scope(subscriber, components, groups)
     if confirmed and subscriber.state == SubscriberState.PENDING:
-        subscriber_confirm(subscriber)
+        subscriber_confirm(subscriber, welcome=False)  # the operator's import: no email at all
         return subscriber
     if subscriber.state != SubscriberState.PENDING:
         return subscriber
@@ -161,12 +164,31 @@ def enqueue_confirmation(subscriber_id: int) -> None:
         log.warning("Could not enqueue the confirmation email of subscriber %s", subscriber_id)
 
 
-def subscriber_confirm(subscriber: Subscriber) -> Subscriber:
-    if subscriber.state == SubscriberState.PENDING:
-        subscriber.state = SubscriberState.CONFIRMED
-        subscriber.confirmed_at = timezone.now()
-        subscriber.save(update_fields=["state", "confirmed_at", "updated_at"])
-    return subscriber
+def subscriber_confirm(subscriber: Subscriber, *, welcome: bool = True) -> bool:
+    """Confirm a pending address; True if this call confirmed it.
+
+    A conditional UPDATE: of two clicks at once, one confirms, and only that one enqueues the welcome
+    email (after commit), so it is sent once.
+    """
+    if subscriber.state != SubscriberState.PENDING:
+        return False
+    now = timezone.now()
+    changed = Subscriber.objects.filter(pk=subscriber.pk, state=SubscriberState.PENDING).update(
+        state=SubscriberState.CONFIRMED, confirmed_at=now, updated_at=now
+    )
+    subscriber.refresh_from_db(fields=["state", "confirmed_at", "updated_at"])
+    if changed and welcome:
+        transaction.on_commit(lambda: enqueue_welcome(subscriber.pk))
+    return bool(changed)
+
+
+def enqueue_welcome(subscriber_id: int) -> None:
+    from notifications.tasks import send_welcome
+
+    try:
+        send_welcome.apply_async((subscriber_id,), retry=True, retry_policy={"max_retries": 1})
+    except Exception:  # the confirmation has committed; a missing welcome email loses no notification
+        log.warning("Could not enqueue the welcome email of subscriber %s", subscriber_id)
 
 
 @transaction.atomic

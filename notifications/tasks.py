@@ -2,6 +2,7 @@
 
 fanout(notification)  → Delivery rows in bulk, one send task per chunk
 send_deliveries(ids)  → claim (conditional UPDATE), render, send over one SMTP connection, record
+send_confirmation / send_welcome(subscriber) → the double opt-in email, and the welcome after it
 sweep()               → (beat) re-enqueue what a broker outage or a dead worker left behind
 """
 
@@ -14,12 +15,13 @@ from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.core.cache import cache
 from django.core.mail import get_connection
 from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications import conf, ratelimit
-from notifications.emails import NotificationEmail, confirmation_email
+from notifications.emails import NotificationEmail, confirmation_email, welcome_email
 from notifications.models import Delivery, DeliveryStatus, Notification, Subscriber, SubscriberState
 from notifications.services import enqueue_fanout, recipient_chunks, subscriber_quarantine
 
@@ -199,6 +201,29 @@ def send_confirmation(self, subscriber_id: int) -> None:
         code = _smtp_code(exc) if isinstance(exc, smtplib.SMTPException) else None
         if code is not None and code >= 500:
             return  # the address does not exist; the pending row expires unconfirmed
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries + 1)) from exc
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=5)
+def send_welcome(self, subscriber_id: int) -> None:
+    """The welcome email of a subscriber who just confirmed: what they get, and the manage link.
+
+    Enqueued once, by the confirmation that changed the row. A run of the task again (a redelivery,
+    a second enqueue) finds the mark in the shared cache and sends nothing.
+    """
+    subscriber = Subscriber.objects.select_related("page", "incident").filter(pk=subscriber_id).first()
+    if subscriber is None or subscriber.state != SubscriberState.CONFIRMED:
+        return
+    mark = f"notifications:welcomed:{subscriber.code}"
+    if cache.add(mark, 1, timeout=30 * 86400) is False:  # None: the cache is down; sending beats losing it
+        return
+    try:
+        welcome_email(subscriber).send()
+    except (smtplib.SMTPException, OSError) as exc:
+        code = _smtp_code(exc) if isinstance(exc, smtplib.SMTPException) else None
+        if code is not None and code >= 500:
+            return
+        cache.delete(mark)  # not sent: the retry may send it
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries + 1)) from exc
 
 

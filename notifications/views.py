@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +21,7 @@ from incidents.caching import get_public_page
 from incidents.models import Component, ComponentGroup, Incident
 from notifications import conf, ratelimit, services
 from notifications.models import Subscriber, SubscriberState
-from notifications.tokens import read_token
+from notifications.tokens import make_token, read_token
 
 
 def _page_response(request, template, context, status=200):
@@ -100,41 +101,42 @@ def _invalid(request):
     return response
 
 
+def _manage_path(subscriber: Subscriber) -> str:
+    return reverse("notifications:manage", kwargs={"token": make_token(subscriber, "manage")})
+
+
 @require_http_methods(["GET", "POST"])
 def confirm(request, token: str):
+    """GET shows a button (mail scanners open links), POST confirms; a used link says it is done."""
     subscriber = _subscriber(token, "confirm")
     if subscriber is None:
         return _invalid(request)
     page = subscriber.page
+    context = {"page": page, "subscriber": subscriber, "manage_path": _manage_path(subscriber)}
+    if subscriber.state != SubscriberState.PENDING:
+        return _page_response(request, "notifications/confirmed_page.html", {**context, "already": True})
     if request.method == "POST":
-        services.subscriber_confirm(subscriber)
-        text = f"{subscriber.email} will get {page.name} status updates by email."
-        return _message(request, page, "Subscribed", text)
-    return _page_response(request, "notifications/confirm_page.html", {"page": page, "subscriber": subscriber})
+        confirmed_now = services.subscriber_confirm(subscriber)
+        return _page_response(request, "notifications/confirmed_page.html", {**context, "already": not confirmed_now})
+    return _page_response(request, "notifications/confirm_page.html", context)
 
 
-@require_http_methods(["GET", "POST"])
-def manage(request, token: str):
-    subscriber = _subscriber(token, "manage")
-    if subscriber is None:
-        return _invalid(request)
+def _manage_page(request, subscriber: Subscriber, *, saved=False, error="", status=200, ticked=None):
+    """The manage form; a ticked group shows its components ticked and covered (they come with it)."""
     page = subscriber.page
-    if request.method == "POST":
-        if request.POST.get("action") == "unsubscribe":
-            services.subscriber_unsubscribe(subscriber)
-            return _message(request, page, "Unsubscribed", f"{subscriber.email} will get no more emails from us.")
-        if subscriber.incident_id is None:
-            if request.POST.get("scope") == "chosen":
-                components = Component.objects.filter(page=page, code__in=request.POST.getlist("components"))
-                groups = ComponentGroup.objects.filter(page=page, code__in=request.POST.getlist("groups"))
-            else:
-                components, groups = [], []
-            services.subscriber_set_components(subscriber=subscriber, components=components, groups=groups)
-        return _message(request, page, "Saved", "Your subscription has been updated.")
-    chosen_components = set(subscriber.components.values_list("id", flat=True))
-    chosen_groups = set(subscriber.groups.values_list("id", flat=True))
-    groups = list(ComponentGroup.objects.filter(page=page).prefetch_related("components"))
-    ungrouped = list(Component.objects.filter(page=page, group__isnull=True))
+    if ticked is None:
+        ticked = (
+            set(subscriber.components.values_list("code", flat=True)),
+            set(subscriber.groups.values_list("code", flat=True)),
+        )
+    chosen_components, chosen_groups = ticked
+    groups = []
+    for group in ComponentGroup.objects.filter(page=page).prefetch_related("components"):
+        covered = group.code in chosen_groups
+        children = [(c, covered or c.code in chosen_components, covered) for c in group.components.all()]
+        groups.append((group, covered, children))
+    ungrouped = [(c, c.code in chosen_components) for c in Component.objects.filter(page=page, group__isnull=True)]
+    chosen_scope = bool(error) or not subscriber.all_components
     return _page_response(
         request,
         "notifications/manage_page.html",
@@ -143,11 +145,37 @@ def manage(request, token: str):
             "subscriber": subscriber,
             "groups": groups,
             "ungrouped": ungrouped,
-            "chosen_components": chosen_components,
-            "chosen_groups": chosen_groups,
+            "chosen_scope": chosen_scope,
+            "saved": saved,
+            "error": error,
             "is_quarantined": subscriber.state == SubscriberState.QUARANTINED,
         },
+        status=status,
     )
+
+
+@require_http_methods(["GET", "POST"])
+def manage(request, token: str):
+    subscriber = _subscriber(token, "manage")
+    if subscriber is None:
+        return _invalid(request)
+    page = subscriber.page
+    if request.method == "GET":
+        return _manage_page(request, subscriber)
+    if request.POST.get("action") == "unsubscribe":
+        services.subscriber_unsubscribe(subscriber)
+        return _message(request, page, "Unsubscribed", f"{subscriber.email} will get no more emails from us.")
+    if subscriber.incident_id is None:
+        components, groups = [], []
+        if request.POST.get("scope") == "chosen":
+            components = list(Component.objects.filter(page=page, code__in=request.POST.getlist("components")))
+            groups = list(ComponentGroup.objects.filter(page=page, code__in=request.POST.getlist("groups")))
+            if not components and not groups:
+                # "Only these" with none ticked would silently mean "all": say so, change nothing.
+                error = "Tick at least one component or group, or choose “All components”."
+                return _manage_page(request, subscriber, error=error, status=400, ticked=(set(), set()))
+        services.subscriber_set_components(subscriber=subscriber, components=components, groups=groups)
+    return _manage_page(request, subscriber, saved=True)
 
 
 @csrf_exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no cookie and no token
