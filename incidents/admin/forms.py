@@ -128,10 +128,16 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
 
 
 class IncidentDetailsForm(forms.Form):
+    """On the incident's page beside "Post update": its own ids (details_name, …), never the other form's."""
+
     name = forms.CharField(max_length=200, label="Incident name")
     impact_override = forms.ChoiceField(
         choices=[("", "From the components")] + list(Impact.choices), required=False, label="Impact"
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "details_%s")
+        super().__init__(*args, **kwargs)
 
 
 def local_time_field(label: str) -> forms.DateTimeField:
@@ -150,7 +156,14 @@ class EditUpdateForm(forms.Form):
 
 class PostmortemForm(forms.Form):
     postmortem = forms.CharField(widget=forms.Textarea(attrs={"rows": 18}), required=False, label="Postmortem")
-    deliver_notifications = forms.BooleanField(initial=False, required=False, label="Notify subscribers")
+    # Its own id: the "Post update" form on the same page has a "Notify subscribers" box too.
+    deliver_notifications = forms.BooleanField(
+        initial=False,
+        required=False,
+        label="Notify subscribers",
+        widget=forms.CheckboxInput(attrs={"id": "id_postmortem_notify"}),
+        help_text="Kept with the draft; used when you publish.",
+    )
 
 
 def apply_service_errors(form: forms.Form, error) -> None:

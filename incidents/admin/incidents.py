@@ -40,14 +40,14 @@ class IncidentAdmin(admin.ModelAdmin):
     # -- the list -----------------------------------------------------------------------------------------
 
     def get_queryset(self, request):
+        return self.model._default_manager.select_related("page").order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        # An expression, not an annotation: other admins order their incident choices with it too.
         open_first = Case(
             When(status__in=UNRESOLVED_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
         )
-        incidents = self.model._default_manager.select_related("page").annotate(open_rank=open_first)
-        return incidents.order_by(*self.get_ordering(request))
-
-    def get_ordering(self, request):
-        return ("open_rank", "-last_update_at", "-id")
+        return (open_first.asc(), "-last_update_at", "-id")
 
     @admin.display(description="Stage", ordering="status")
     def stage(self, obj):
@@ -260,7 +260,9 @@ class IncidentAdmin(admin.ModelAdmin):
                 details_form=IncidentDetailsForm(
                     initial={"name": incident.name, "impact_override": incident.impact_override}
                 ),
-                postmortem_form=PostmortemForm(initial={"postmortem": incident.postmortem}),
+                postmortem_form=PostmortemForm(
+                    initial={"postmortem": incident.postmortem, "deliver_notifications": incident.postmortem_notify}
+                ),
                 templates=IncidentTemplate.objects.filter(page=incident.page),
                 public_url=incident.page.public_url("incident", code=incident.code),
             ),
@@ -290,22 +292,20 @@ class IncidentAdmin(admin.ModelAdmin):
         form = PostmortemForm(request.POST)
         form.is_valid()
         body = form.cleaned_data.get("postmortem", "")
+        notify = form.cleaned_data.get("deliver_notifications", False)
         if "_publish" in request.POST:
             try:
                 services.incident_postmortem_publish(
-                    incident=incident,
-                    body=body,
-                    author=request.user,
-                    deliver_notifications=form.cleaned_data.get("deliver_notifications", False),
+                    incident=incident, body=body, author=request.user, deliver_notifications=notify
                 )
             except ValidationError as error:
-                services.incident_postmortem_save(incident=incident, body=body)
+                services.incident_postmortem_save(incident=incident, body=body, notify=notify)
                 messages.error(request, " ".join(error.messages) + " Your draft is saved.")
             else:
                 self.log_change(request, incident, "Published the postmortem.")
                 messages.success(request, "Postmortem published.")
         else:
-            services.incident_postmortem_save(incident=incident, body=body)
+            services.incident_postmortem_save(incident=incident, body=body, notify=notify)
             self.log_change(request, incident, "Saved the postmortem draft.")
             messages.success(request, "Postmortem draft saved. It is not public until you publish it.")
         return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[pk]) + "#postmortem")
