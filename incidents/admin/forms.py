@@ -107,6 +107,20 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
         if template.update_status:
             self.initial["status"] = template.update_status
 
+    @property
+    def open_on_stages(self) -> list[str]:
+        """The stages that change components by themselves: the component statuses open for them."""
+        if self.incident.is_maintenance:
+            return [MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.COMPLETED]
+        return [IncidentStatus.RESOLVED]
+
+    @property
+    def components_open(self) -> bool:
+        """Show the component statuses open: a stage that changes them, or a status chosen, or an error."""
+        fields = [self[f"component_{c.code}"] for c in self.components]
+        chosen = any(field.value() or field.errors for field in fields)
+        return chosen or self["status"].value() in self.open_on_stages
+
     def component_changes(self) -> dict[Component, str]:
         """As chosen; resolving presets every affected component that is not operational back to it.
 

@@ -31,7 +31,9 @@ from incidents.presentation import format_posted, label_updates
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    list_display = ("name", "page", "stage", "impact_label", "last_update", "since_last_update")
+    # What a responder scans for first (impact, time since the last update) comes first: on a phone the
+    # rows wrap into cards (admin-incidents.css), and the labels inside the cells stand in for the header.
+    list_display = ("name", "impact_label", "since_last_update", "stage", "page", "last_update")
     list_filter = ("page", "status", "impact")
     search_fields = ("name", "code", "updates__body")
     list_per_page = 50
@@ -55,22 +57,31 @@ class IncidentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Impact", ordering="impact")
     def impact_label(self, obj):
-        return obj.get_impact_display()
+        return format_html(
+            '<span class="sp-cell-label">{} </span><span class="sp-impact sp-impact-{}">{}</span>',
+            "Impact:",
+            obj.impact,
+            obj.get_impact_display(),
+        )
 
     @admin.display(description="Latest update", ordering="last_update_at")
     def last_update(self, obj):
         return format_posted(obj.last_update_at, obj.page.tz)
 
-    @admin.display(description="Minutes since")
+    @admin.display(description="Since update")
     def since_last_update(self, obj):
         if not obj.is_open:
-            return "—"
+            return format_html('<span class="sp-closed">—</span>')
         now = timezone.now()
         minutes = int((now - obj.last_update_at).total_seconds() // 60)
+        label = format_html('<span class="sp-cell-label">{} </span>', "Last update:")
         if obj.is_overdue(now):
             late = int((now - obj.next_update_at).total_seconds() // 60)
-            return format_html('<span class="minutes stale">{} · update overdue by {} min</span>', minutes, late)
-        return format_html('<span class="minutes{}">{}</span>', " stale" if minutes >= 30 else "", minutes)
+            return format_html(
+                '{}<span class="minutes stale">{} min ago · update overdue by {} min</span>', label, minutes, late
+            )
+        stale = " stale" if minutes >= 30 else ""
+        return format_html('{}<span class="minutes{}">{} min ago</span>', label, stale, minutes)
 
     # -- routes ---------------------------------------------------------------------------------------------
 
