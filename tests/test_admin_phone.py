@@ -115,3 +115,16 @@ def test_the_server_opens_the_components_for_resolved_or_a_choice(client, page, 
     assert html.select_one("#sp-components").has_attr("open") is open_
     plain = BeautifulSoup(client.get(f"/admin/incidents/incident/{incident.pk}/change/").content, "html.parser")
     assert not plain.select_one("#sp-components").has_attr("open")
+
+
+def test_the_postmortem_notify_label_ticks_its_own_box(browser, live_server, setup):
+    page, incident = setup
+    services.incident_post_update(incident=incident, status="resolved", body="Fixed.")
+    tab = logged_in_tab(browser, live_server)
+    tab.goto(live_server.url + f"/admin/incidents/incident/{incident.pk}/change/")
+    post_box = tab.locator(".sp-post input[name=deliver_notifications]")
+    postmortem_box = tab.locator("#postmortem input[name=deliver_notifications]")
+    assert (post_box.is_checked(), postmortem_box.is_checked()) == (True, False)
+    tab.locator("#postmortem label", has_text="Notify subscribers").click()
+    assert (post_box.is_checked(), postmortem_box.is_checked()) == (True, True)
+    tab.context.close()
