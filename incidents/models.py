@@ -167,6 +167,9 @@ class Incident(models.Model):
     next_update_at = models.DateTimeField(null=True, blank=True)
     components = models.ManyToManyField(Component, blank=True, related_name="incidents")
     postmortem = models.TextField(blank=True, help_text="Markdown draft; publishing it posts a postmortem update.")
+    postmortem_notify = models.BooleanField(
+        default=False, help_text="The draft's “Notify subscribers” choice, used when it is published."
+    )
     # A scheduled maintenance is an incident with a window (Statuspage's model).
     scheduled_for = models.DateTimeField(null=True, blank=True)
     scheduled_until = models.DateTimeField(null=True, blank=True)

@@ -63,3 +63,15 @@ def sync_role_permissions(**kwargs) -> None:
     for app_label, model in PAGE_ADMIN_EXTRA_MODELS:
         admin_perms |= Q(content_type__app_label=app_label, content_type__model=model)
     page_admins.permissions.set(Permission.objects.filter(admin_perms))
+
+
+def staff_for_roles(user) -> bool:
+    """A user in Responders or Page admins must be staff to log in to the admin: make them so.
+
+    Called by the user admin after it saved the groups. Returns whether the user was changed.
+    """
+    if user.is_staff or not user.groups.filter(name__in=[RESPONDERS, PAGE_ADMINS]).exists():
+        return False
+    type(user).objects.filter(pk=user.pk).update(is_staff=True)
+    user.is_staff = True
+    return True

@@ -518,10 +518,14 @@ def incident_update_delete(*, update: IncidentUpdate) -> None:
 
 
 @transaction.atomic
-def incident_postmortem_save(*, incident: Incident, body: str) -> Incident:
-    """Keep a postmortem draft on the incident (not public until published)."""
-    Incident.objects.filter(pk=incident.pk).update(postmortem=body or "")
-    incident.postmortem = body or ""
+def incident_postmortem_save(*, incident: Incident, body: str, notify: bool | None = None) -> Incident:
+    """Keep a postmortem draft on the incident (not public until published), with its "notify" choice."""
+    fields = {"postmortem": body or ""}
+    if notify is not None:
+        fields["postmortem_notify"] = bool(notify)
+    Incident.objects.filter(pk=incident.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(incident, name, value)
     return incident
 
 
@@ -532,7 +536,7 @@ def incident_postmortem_publish(*, incident: Incident, body: str, author=None, d
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.is_open:
         raise ValidationError({"postmortem": "Resolve the incident before publishing its postmortem."})
-    incident_postmortem_save(incident=incident, body=body)
+    incident_postmortem_save(incident=incident, body=body, notify=deliver_notifications)
     return incident_post_update(
         incident=incident,
         status=IncidentStatus.POSTMORTEM,

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from incidents.models import Page
 from notifications import services
@@ -101,7 +102,15 @@ class SubscriberAdmin(admin.ModelAdmin):
         count = queryset.filter(state="quarantined").update(
             state="confirmed", quarantined_at=None, quarantine_reason=""
         )
-        self.message_user(request, f"{count} subscriber(s) released from quarantine.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d subscriber released from quarantine.",
+                "%(count)d subscribers released from quarantine.",
+                count,
+            )
+            % {"count": count},
+        )
 
     def get_urls(self):
         return [
@@ -119,10 +128,12 @@ class SubscriberAdmin(admin.ModelAdmin):
             for address in valid:
                 services.subscribe(page=page, email=address, confirmed=at_once)
             verb = "subscribed" if at_once else "sent a confirmation link (unless already subscribed)"
-            self.message_user(request, f"{len(valid)} address(es) {verb} on {page}.")
+            addresses = ngettext("%(count)d address", "%(count)d addresses", len(valid)) % {"count": len(valid)}
+            self.message_user(request, f"{addresses} {verb} on {page}.")
             if invalid:
                 shown = "; ".join(invalid[:10])
-                self.message_user(request, f"{len(invalid)} line(s) skipped, not an address: {shown}", messages.WARNING)
+                lines = ngettext("%(count)d line", "%(count)d lines", len(invalid)) % {"count": len(invalid)}
+                self.message_user(request, f"{lines} skipped, not an address: {shown}", messages.WARNING)
             return redirect("admin:notifications_subscriber_changelist")
         context = {
             **self.admin_site.each_context(request),

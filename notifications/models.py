@@ -115,6 +115,7 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "deliveries"
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["notification", "subscriber"], name="one_delivery_per_subscriber"),

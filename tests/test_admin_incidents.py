@@ -277,3 +277,15 @@ def test_the_custom_admin_forms_are_protected_against_csrf(components, responder
         assert client.post(url, data).status_code == 403, url
     assert Incident.objects.count() == 1
     assert incident.updates.count() == 1
+
+
+def test_the_list_searches_names_and_update_bodies_keeping_open_incidents_first(logged_in, page):
+    resolved = services.incident_create(page=page, name="Queue backlog", body="Consumers stalled.", status="resolved")
+    services.incident_post_update(incident=resolved, status="postmortem", body="The consumers stalled again.")
+    open_one = services.incident_create(page=page, name="Slow API", body="Consumers stalled upstream.")
+    services.incident_create(page=page, name="Unrelated", body="Nothing to see.")
+    response = logged_in.get("/admin/incidents/incident/?q=stalled")
+    assert response.status_code == 200
+    html = BeautifulSoup(response.content, "html.parser")
+    names = [r.select_one("th").get_text(strip=True) for r in html.select("#result_list tbody tr")]
+    assert names == [open_one.name, resolved.name]

@@ -31,8 +31,8 @@ def test_a_csv_import_can_make_a_known_list_active_at_once(admin_client, page):
     response = admin_client.post(
         CHANGELIST + "import/", {"page": page.pk, "file": upload, "active_at_once": "on"}, follow=True
     )
-    assert "2 address(es) subscribed" in response.content.decode()
-    assert "1 line(s) skipped" in response.content.decode()
+    assert "2 addresses subscribed" in response.content.decode()
+    assert "1 line skipped" in response.content.decode()
     assert sorted(Subscriber.objects.values_list("email", "state")) == [
         ("ann@example.com", "confirmed"),
         ("bob@example.com", "confirmed"),

@@ -131,7 +131,7 @@ class ComponentForm(forms.ModelForm):
 @admin.register(Component)
 class ComponentAdmin(admin.ModelAdmin):
     form = ComponentForm
-    list_display = ("name", "status", "group", "page", "position")  # the status first: one tap on a phone
+    list_display = ("name", "status", "group", "page", "position")  # the status early: in view on a phone
     list_display_links = ("name",)
     list_editable = ("status",)
     list_filter = ("page", "group", "status")
@@ -144,7 +144,7 @@ class ComponentAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if not is_page_admin(request.user):
-            # Responders change the status only; the list lets them do it in one click.
+            # Responders change the status only; the list lets them do it in place (pick, then Save).
             return tuple(f for f in self.fields if f != "status")
         return ("page",) if obj else ()
 

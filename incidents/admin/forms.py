@@ -107,6 +107,20 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
         if template.update_status:
             self.initial["status"] = template.update_status
 
+    @property
+    def open_on_stages(self) -> list[str]:
+        """The stages that change components by themselves: the component statuses open for them."""
+        if self.incident.is_maintenance:
+            return [MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.COMPLETED]
+        return [IncidentStatus.RESOLVED]
+
+    @property
+    def components_open(self) -> bool:
+        """Show the component statuses open: a stage that changes them, or a status chosen, or an error."""
+        fields = [self[f"component_{c.code}"] for c in self.components]
+        chosen = any(field.value() or field.errors for field in fields)
+        return chosen or self["status"].value() in self.open_on_stages
+
     def component_changes(self) -> dict[Component, str]:
         """As chosen; resolving presets every affected component that is not operational back to it.
 
@@ -128,10 +142,16 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
 
 
 class IncidentDetailsForm(forms.Form):
+    """On the incident's page beside "Post update": its own ids (details_name, …), never the other form's."""
+
     name = forms.CharField(max_length=200, label="Incident name")
     impact_override = forms.ChoiceField(
         choices=[("", "From the components")] + list(Impact.choices), required=False, label="Impact"
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "details_%s")
+        super().__init__(*args, **kwargs)
 
 
 def local_time_field(label: str) -> forms.DateTimeField:
@@ -150,7 +170,14 @@ class EditUpdateForm(forms.Form):
 
 class PostmortemForm(forms.Form):
     postmortem = forms.CharField(widget=forms.Textarea(attrs={"rows": 18}), required=False, label="Postmortem")
-    deliver_notifications = forms.BooleanField(initial=False, required=False, label="Notify subscribers")
+    # Its own id: the "Post update" form on the same page has a "Notify subscribers" box too.
+    deliver_notifications = forms.BooleanField(
+        initial=False,
+        required=False,
+        label="Notify subscribers",
+        widget=forms.CheckboxInput(attrs={"id": "id_postmortem_notify"}),
+        help_text="Kept with the draft; used when you publish.",
+    )
 
 
 def apply_service_errors(form: forms.Form, error) -> None:

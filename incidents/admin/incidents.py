@@ -31,7 +31,9 @@ from incidents.presentation import format_posted, label_updates
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    list_display = ("name", "page", "stage", "impact_label", "last_update", "since_last_update")
+    # What a responder scans for first (impact, time since the last update) comes first: on a phone the
+    # rows wrap into cards (admin-incidents.css), and the labels inside the cells stand in for the header.
+    list_display = ("name", "impact_label", "since_last_update", "stage", "page", "last_update")
     list_filter = ("page", "status", "impact")
     search_fields = ("name", "code", "updates__body")
     list_per_page = 50
@@ -40,14 +42,14 @@ class IncidentAdmin(admin.ModelAdmin):
     # -- the list -----------------------------------------------------------------------------------------
 
     def get_queryset(self, request):
+        return self.model._default_manager.select_related("page").order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        # An expression, not an annotation: other admins order their incident choices with it too.
         open_first = Case(
             When(status__in=UNRESOLVED_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
         )
-        incidents = self.model._default_manager.select_related("page").annotate(open_rank=open_first)
-        return incidents.order_by(*self.get_ordering(request))
-
-    def get_ordering(self, request):
-        return ("open_rank", "-last_update_at", "-id")
+        return (open_first.asc(), "-last_update_at", "-id")
 
     @admin.display(description="Stage", ordering="status")
     def stage(self, obj):
@@ -55,22 +57,31 @@ class IncidentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Impact", ordering="impact")
     def impact_label(self, obj):
-        return obj.get_impact_display()
+        return format_html(
+            '<span class="sp-cell-label">{} </span><span class="sp-impact sp-impact-{}">{}</span>',
+            "Impact:",
+            obj.impact,
+            obj.get_impact_display(),
+        )
 
     @admin.display(description="Latest update", ordering="last_update_at")
     def last_update(self, obj):
         return format_posted(obj.last_update_at, obj.page.tz)
 
-    @admin.display(description="Minutes since")
+    @admin.display(description="Since update")
     def since_last_update(self, obj):
         if not obj.is_open:
-            return "—"
+            return format_html('<span class="sp-closed">—</span>')
         now = timezone.now()
         minutes = int((now - obj.last_update_at).total_seconds() // 60)
+        label = format_html('<span class="sp-cell-label">{} </span>', "Last update:")
         if obj.is_overdue(now):
             late = int((now - obj.next_update_at).total_seconds() // 60)
-            return format_html('<span class="minutes stale">{} · update overdue by {} min</span>', minutes, late)
-        return format_html('<span class="minutes{}">{}</span>', " stale" if minutes >= 30 else "", minutes)
+            return format_html(
+                '{}<span class="minutes stale">{} min ago · update overdue by {} min</span>', label, minutes, late
+            )
+        stale = " stale" if minutes >= 30 else ""
+        return format_html('{}<span class="minutes{}">{} min ago</span>', label, stale, minutes)
 
     # -- routes ---------------------------------------------------------------------------------------------
 
@@ -260,7 +271,9 @@ class IncidentAdmin(admin.ModelAdmin):
                 details_form=IncidentDetailsForm(
                     initial={"name": incident.name, "impact_override": incident.impact_override}
                 ),
-                postmortem_form=PostmortemForm(initial={"postmortem": incident.postmortem}),
+                postmortem_form=PostmortemForm(
+                    initial={"postmortem": incident.postmortem, "deliver_notifications": incident.postmortem_notify}
+                ),
                 templates=IncidentTemplate.objects.filter(page=incident.page),
                 public_url=incident.page.public_url("incident", code=incident.code),
             ),
@@ -290,22 +303,20 @@ class IncidentAdmin(admin.ModelAdmin):
         form = PostmortemForm(request.POST)
         form.is_valid()
         body = form.cleaned_data.get("postmortem", "")
+        notify = form.cleaned_data.get("deliver_notifications", False)
         if "_publish" in request.POST:
             try:
                 services.incident_postmortem_publish(
-                    incident=incident,
-                    body=body,
-                    author=request.user,
-                    deliver_notifications=form.cleaned_data.get("deliver_notifications", False),
+                    incident=incident, body=body, author=request.user, deliver_notifications=notify
                 )
             except ValidationError as error:
-                services.incident_postmortem_save(incident=incident, body=body)
+                services.incident_postmortem_save(incident=incident, body=body, notify=notify)
                 messages.error(request, " ".join(error.messages) + " Your draft is saved.")
             else:
                 self.log_change(request, incident, "Published the postmortem.")
                 messages.success(request, "Postmortem published.")
         else:
-            services.incident_postmortem_save(incident=incident, body=body)
+            services.incident_postmortem_save(incident=incident, body=body, notify=notify)
             self.log_change(request, incident, "Saved the postmortem draft.")
             messages.success(request, "Postmortem draft saved. It is not public until you publish it.")
         return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[pk]) + "#postmortem")

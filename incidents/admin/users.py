@@ -1,16 +1,39 @@
 """Users, as page admins manage them: they add responders and page admins, never superusers.
 
 Django's own user admin lets anyone with "change user" tick "superuser" or grant any permission; here
-only a superuser can, and a page admin can neither change nor delete a superuser.
+only a superuser can, and a page admin can neither change nor delete a superuser. A user put in one of
+the two roles is made staff on save (the role means nothing without it).
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from incidents.roles import PAGE_ADMINS, RESPONDERS
+from incidents.roles import PAGE_ADMINS, RESPONDERS, staff_for_roles
 
 admin.site.unregister(User)
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    """Django's admin login, except that a right password of a non-staff account is not called wrong."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "not_staff": _(
+            "This account has no access to the admin. Ask a page admin to add it to Responders or Page admins."
+        ),
+    }
+
+    def confirm_login_allowed(self, user):
+        if user.is_active and not user.is_staff:
+            raise ValidationError(self.error_messages["not_staff"], code="not_staff")
+        super().confirm_login_allowed(user)
+
+
+admin.site.login_form = StaffLoginForm
 
 
 @admin.register(User)
@@ -24,7 +47,19 @@ class StaffUserAdmin(UserAdmin):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups" and not request.user.is_superuser:
             kwargs["queryset"] = Group.objects.filter(name__in=[RESPONDERS, PAGE_ADMINS])
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups" and field is not None:
+            field.help_text = f"{RESPONDERS} and {PAGE_ADMINS} are made staff on save, so that they can log in here."
+        return field
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        if staff_for_roles(user):
+            messages.info(
+                request,
+                f"The user {user.username} has a role, so they are now staff too: they can log in to the admin.",
+            )
 
     def _touches_a_superuser(self, request, obj) -> bool:
         return obj is not None and obj.is_superuser and not request.user.is_superuser
