@@ -70,6 +70,17 @@ def _component_rows(page):
     return [row for _, row in rows], components
 
 
+def split_maintenances(incidents, now) -> tuple[list, list]:
+    """The maintenances under way (in progress or verifying), and those still to come, by start.
+
+    A maintenance still "scheduled" after its window ended (nobody started it) is not to come: it is left out.
+    """
+    maintenances = sorted((i for i in incidents if i.is_maintenance), key=lambda i: (i.scheduled_for, i.id))
+    in_progress = [m for m in maintenances if m.is_active_maintenance]
+    upcoming = [m for m in maintenances if m.is_upcoming and (m.scheduled_until is None or m.scheduled_until > now)]
+    return in_progress, upcoming
+
+
 @public_view
 def home(request, page, now):
     rows, components = _component_rows(page)
@@ -77,7 +88,7 @@ def home(request, page, now):
         Incident.objects.filter(page=page, status__in=CURRENT_STATUSES).order_by("-last_update_at", "-id")
     )
     open_incidents = [i for i in current if i.is_open]
-    maintenances = sorted((i for i in current if i.is_maintenance), key=lambda i: i.scheduled_for)
+    in_progress, upcoming = split_maintenances(current, now)
     status = page_status([c.status for c in components], [i.impact for i in open_incidents])
 
     tz = page.tz
@@ -108,7 +119,8 @@ def home(request, page, now):
             "rows": rows,
             "uptime_days": DEFAULT_DAYS,
             "open_incidents": open_incidents,
-            "maintenances": maintenances,
+            "maintenances_in_progress": in_progress,
+            "maintenances": upcoming,
             "past_days": [(format_day(day), incidents) for day, incidents in days.items()],
             "now": now,
         },
