@@ -4,10 +4,14 @@ from collections import OrderedDict
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotFound, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
+from django.utils.cache import patch_cache_control
 
 from incidents.caching import public_view
 from incidents.choices import UNRESOLVED_STATUSES, MaintenanceStatus
@@ -207,4 +211,37 @@ def maintenance_calendar(request, page, now):
     body = calendar_of(page, maintenances, settings.SITE_URL, now)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="maintenance.ics"'
+    return response
+
+
+# -- errors and the favicon: no per-visitor content either ----------------------------------------------------
+
+
+def _page_of(path: str):
+    """The status page an address belongs to (/p/<code>/… or the default page), or None (or no database)."""
+    parts = path.split("/")
+    code = parts[2] if len(parts) > 2 and parts[1] == "p" else None
+    pages = Page.objects.defer("logo")
+    try:
+        return pages.filter(code=code).first() if code else pages.filter(is_default=True).first()
+    except DatabaseError:
+        return None
+
+
+def page_not_found(request, exception=None):
+    """handler404: the page's own look, with a way back to its status."""
+    body = loader.render_to_string("404.html", {"page": _page_of(request.path)})
+    return HttpResponseNotFound(body)
+
+
+def server_error(request):
+    """handler500: no database, no request context (either may be what failed)."""
+    return HttpResponseServerError(loader.render_to_string("500.html", {"page": None}))
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page links: the SVG icon."""
+    with open(finders.find("favicon.svg"), "rb") as icon:
+        response = HttpResponse(icon.read(), content_type="image/svg+xml")
+    patch_cache_control(response, public=True, max_age=86400)
     return response
