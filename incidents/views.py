@@ -52,7 +52,7 @@ def _with_updates(incidents):
     return incidents
 
 
-def _component_rows(page):
+def component_rows(page):
     """Top-level rows in page order: ungrouped components and groups (with their visible children)."""
     groups = list(ComponentGroup.objects.filter(page=page))
     components = list(Component.objects.filter(page=page).select_related("status_change__incident"))
@@ -87,7 +87,7 @@ def split_maintenances(incidents, now) -> tuple[list, list]:
 
 @public_view
 def home(request, page, now):
-    rows, components = _component_rows(page)
+    rows, components = component_rows(page)
     current = _with_updates(
         Incident.objects.filter(page=page, status__in=CURRENT_STATUSES).order_by("-last_update_at", "-id")
     )

@@ -43,7 +43,7 @@ def test_an_error_in_a_view_answers_the_branded_500(client, page, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(incidents.views, "_component_rows", boom)
+    monkeypatch.setattr(incidents.views, "component_rows", boom)
     client.raise_request_exception = False
     html = soup(client.get("/"), 500)
     assert html.find("h1").get_text() == "Something went wrong on our side"
