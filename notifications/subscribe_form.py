@@ -9,9 +9,7 @@ from django import forms
 from incidents.models import Component, ComponentGroup, Incident
 
 ALL, CHOSEN = "all", "chosen"
-NOTHING_TICKED = (
-    "You chose “Only the ones I tick” but ticked none. Tick at least one component, or choose All components."
-)
+NOTHING_TICKED = "You chose “Only these” but ticked none. Tick at least one component, or choose “All components”."
 
 
 class SubscribeForm(forms.Form):
@@ -22,7 +20,7 @@ class SubscribeForm(forms.Form):
             "invalid": "That does not look like an email address.",
         },
     )
-    scope = forms.ChoiceField(choices=[(ALL, "All components"), (CHOSEN, "Only the ones I tick")], required=False)
+    scope = forms.ChoiceField(choices=[(ALL, "All components"), (CHOSEN, "Only these")], required=False)
     components = forms.MultipleChoiceField(required=False)
     groups = forms.MultipleChoiceField(required=False)
     incident = forms.CharField(required=False, max_length=32)
