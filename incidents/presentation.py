@@ -18,9 +18,14 @@ def label_updates(updates_oldest_first: Sequence) -> None:
         previous = update.status
 
 
+LESS_THAN_A_MINUTE = "less than a minute"
+
+
 def format_duration(delta: timedelta) -> str:
-    """3h 20m; 2d 4h 5m; 45m; 0m."""
+    """3h 20m; 2d 4h 5m; 45m; "less than a minute" (never "0m", which reads as nothing at all)."""
     minutes = int(delta.total_seconds() // 60)
+    if minutes <= 0:
+        return LESS_THAN_A_MINUTE
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     parts = []
@@ -127,21 +132,23 @@ def incident_summary(incident, page, components: Sequence, now: datetime) -> str
     )
 
 
+def format_span(seconds: int) -> str:
+    """A whole number of seconds: 56s under a minute, else as format_duration (1h 0m)."""
+    if seconds < 60:
+        return f"{seconds}s"
+    return format_duration(timedelta(seconds=seconds))
+
+
 def describe_day(day, with_related: bool = True) -> str:
-    """One day of a component's uptime as a sentence: for tooltips and screen readers."""
+    """One day of a component's uptime as a sentence: for tooltips and screen readers.
+
+    It reads the same whole seconds (day.spans) as the bar's colour (day.level), so a day painted red
+    always says how long, even when that was 56 seconds."""
     when = format_day(day.date)
     if not day.has_data:
         return f"{when}: No data exists for this day."
-    parts = []
-    kinds = (
-        (day.major, "major outage"),
-        (day.partial, "partial outage"),
-        (day.degraded, "degraded performance"),
-        (day.maintenance, "maintenance"),
-    )
-    for seconds, kind in kinds:
-        if seconds >= 60:
-            parts.append(f"{format_duration(timedelta(seconds=seconds))} {kind}")
+    names = {"major": "major outage", "partial": "partial outage", "degraded": "degraded performance"}
+    parts = [f"{format_span(seconds)} {names.get(kind, kind)}" for kind, seconds in day.spans]
     if not parts:
         return f"{when}: No downtime recorded on this day."
     related = f" Related: {join_english(list(day.incidents.values()))}." if day.incidents and with_related else ""

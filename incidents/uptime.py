@@ -57,16 +57,22 @@ class Day:
         return max(0.0, 1 - self.downtime / self.seconds)
 
     @property
+    def spans(self) -> list[tuple[str, int]]:
+        """The day's time per kind, worst first, in whole seconds, leaving out kinds under a second.
+
+        The one figure behind both the bar's colour (level) and its sentence (presentation.describe_day)."""
+        kinds = (("major", self.major), ("partial", self.partial), ("degraded", self.degraded))
+        kinds += (("maintenance", self.maintenance),)
+        return [(kind, round(seconds)) for kind, seconds in kinds if round(seconds) >= 1]
+
+    @property
     def level(self) -> str:
         """For the colour of the bar: nodata, ok, degraded, partial, major."""
         if self.uptime is None:
             return "nodata"
-        if self.major:
-            return "major"
-        if self.partial:
-            return "partial"
-        if self.degraded:
-            return "degraded"
+        for kind, _seconds in self.spans:
+            if kind != "maintenance":
+                return kind
         return "ok"
 
 

@@ -4,10 +4,14 @@ from collections import OrderedDict
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotFound, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
+from django.utils.cache import patch_cache_control
 
 from incidents.caching import public_view
 from incidents.choices import UNRESOLVED_STATUSES, MaintenanceStatus
@@ -48,7 +52,7 @@ def _with_updates(incidents):
     return incidents
 
 
-def _component_rows(page):
+def component_rows(page):
     """Top-level rows in page order: ungrouped components and groups (with their visible children)."""
     groups = list(ComponentGroup.objects.filter(page=page))
     components = list(Component.objects.filter(page=page).select_related("status_change__incident"))
@@ -70,14 +74,25 @@ def _component_rows(page):
     return [row for _, row in rows], components
 
 
+def split_maintenances(incidents, now) -> tuple[list, list]:
+    """The maintenances under way (in progress or verifying), and those still to come, by start.
+
+    A maintenance still "scheduled" after its window ended (nobody started it) is not to come: it is left out.
+    """
+    maintenances = sorted((i for i in incidents if i.is_maintenance), key=lambda i: (i.scheduled_for, i.id))
+    in_progress = [m for m in maintenances if m.is_active_maintenance]
+    upcoming = [m for m in maintenances if m.is_upcoming and (m.scheduled_until is None or m.scheduled_until > now)]
+    return in_progress, upcoming
+
+
 @public_view
 def home(request, page, now):
-    rows, components = _component_rows(page)
+    rows, components = component_rows(page)
     current = _with_updates(
         Incident.objects.filter(page=page, status__in=CURRENT_STATUSES).order_by("-last_update_at", "-id")
     )
     open_incidents = [i for i in current if i.is_open]
-    maintenances = sorted((i for i in current if i.is_maintenance), key=lambda i: i.scheduled_for)
+    in_progress, upcoming = split_maintenances(current, now)
     status = page_status([c.status for c in components], [i.impact for i in open_incidents])
 
     tz = page.tz
@@ -108,7 +123,8 @@ def home(request, page, now):
             "rows": rows,
             "uptime_days": DEFAULT_DAYS,
             "open_incidents": open_incidents,
-            "maintenances": maintenances,
+            "maintenances_in_progress": in_progress,
+            "maintenances": upcoming,
             "past_days": [(format_day(day), incidents) for day, incidents in days.items()],
             "now": now,
         },
@@ -195,4 +211,37 @@ def maintenance_calendar(request, page, now):
     body = calendar_of(page, maintenances, settings.SITE_URL, now)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="maintenance.ics"'
+    return response
+
+
+# -- errors and the favicon: no per-visitor content either ----------------------------------------------------
+
+
+def _page_of(path: str):
+    """The status page an address belongs to (/p/<code>/… or the default page), or None (or no database)."""
+    parts = path.split("/")
+    code = parts[2] if len(parts) > 2 and parts[1] == "p" else None
+    pages = Page.objects.defer("logo")
+    try:
+        return pages.filter(code=code).first() if code else pages.filter(is_default=True).first()
+    except DatabaseError:
+        return None
+
+
+def page_not_found(request, exception=None):
+    """handler404: the page's own look, with a way back to its status."""
+    body = loader.render_to_string("404.html", {"page": _page_of(request.path)})
+    return HttpResponseNotFound(body)
+
+
+def server_error(request):
+    """handler500: no database, no request context (either may be what failed)."""
+    return HttpResponseServerError(loader.render_to_string("500.html", {"page": None}))
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page links: the SVG icon."""
+    with open(finders.find("favicon.svg"), "rb") as icon:
+        response = HttpResponse(icon.read(), content_type="image/svg+xml")
+    patch_cache_control(response, public=True, max_age=86400)
     return response

@@ -8,8 +8,6 @@ pending or subscribed. Link pages are not cached: GET shows a button, POST acts 
 import contextlib
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,8 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.caching import get_public_page
 from incidents.models import Component, ComponentGroup, Incident
+from incidents.views import component_rows
 from notifications import conf, ratelimit, services
 from notifications.models import Subscriber, SubscriberState
+from notifications.subscribe_form import SubscribeForm
 from notifications.tokens import make_token, read_token
 
 
@@ -48,11 +48,10 @@ def client_ip(request) -> str:
 @require_POST
 def subscribe(request, page_code: str | None = None):
     page = get_public_page(page_code)
-    email = (request.POST.get("email") or "").strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        return _message(request, page, "Check the address", "That does not look like an email address.", status=400)
+    form = SubscribeForm(page, request.POST)
+    if not form.is_valid():
+        return _subscribe_again(request, page, form)
+    email = form.cleaned_data["email"]
 
     (ip_limit, ip_seconds), (address_limit, address_seconds) = conf.subscribe_limits()
     ip = client_ip(request)
@@ -69,13 +68,8 @@ def subscribe(request, page_code: str | None = None):
         response["Retry-After"] = str(max(ip_seconds, address_seconds))
         return response
 
-    incident = None
-    components, groups = [], []
-    if request.POST.get("incident"):
-        incident = Incident.objects.filter(page=page, code=request.POST["incident"]).first()
-    elif request.POST.get("scope") == "chosen":
-        components = list(Component.objects.filter(page=page, code__in=request.POST.getlist("components")))
-        groups = list(ComponentGroup.objects.filter(page=page, code__in=request.POST.getlist("groups")))
+    incident = form.cleaned_data["incident"]
+    components, groups = form.chosen()
     if incident is not None or not request.POST.get("incident"):
         # IntegrityError: the same address, subscribed at the same instant by a second request.
         with contextlib.suppress(IntegrityError):
@@ -86,6 +80,23 @@ def subscribe(request, page_code: str | None = None):
         "Check your inbox",
         f"If {email} can be subscribed, we have sent it a link to confirm. Nothing is sent before you confirm.",
     )
+
+
+def _subscribe_again(request, page, form):
+    """The form again, open, with what was typed and ticked, and what to change (400)."""
+    incident = Incident.objects.filter(page=page, code=request.POST.get("incident") or "").first()
+    rows, _ = component_rows(page) if incident is None else ([], [])
+    context = {
+        "page": page,
+        "rows": rows,
+        "subscribe_incident": incident,
+        "subscribe_open": True,
+        "subscribe_errors": form.error_list(),
+        "subscribe_email": request.POST.get("email", "")[:254],
+        "subscribe_scope": form.cleaned_data.get("scope") or request.POST.get("scope"),
+        "subscribe_ticked": set(request.POST.getlist("components")) | set(request.POST.getlist("groups")),
+    }
+    return _page_response(request, "status/subscribe.html", context, status=400)
 
 
 def _subscriber(token: str, purpose: str) -> Subscriber | None:

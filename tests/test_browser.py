@@ -60,3 +60,16 @@ def test_every_status_is_spelled_out_not_only_coloured(browser, live_server, sta
     assert "Operational" in statuses
     assert tab.locator(".incident-card").inner_text().startswith("Push notifications delayed")
     context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_content_starts_below_the_header_with_a_gap(browser, live_server, status_page, width):
+    context, tab = open_page(browser, live_server.url + "/", width)
+    gap = tab.evaluate(
+        "document.querySelector('main > *').getBoundingClientRect().top"
+        " - document.querySelector('header.site').getBoundingClientRect().bottom"
+    )
+    assert gap >= 16
+    # The status line is on top, spelled out, above the open incident.
+    assert tab.locator("main > *").first.inner_text() == "Partial System Outage"
+    context.close()

@@ -250,7 +250,9 @@ def test_pages_validate_their_time_zone_and_the_first_is_the_default(db):
 @pytest.mark.parametrize(
     ("delta", "text"),
     [
-        (timedelta(0), "0m"),
+        (timedelta(0), "less than a minute"),
+        (timedelta(seconds=59), "less than a minute"),
+        (timedelta(seconds=60), "1m"),
         (timedelta(minutes=45), "45m"),
         (timedelta(hours=3, minutes=20), "3h 20m"),
         (timedelta(hours=1, seconds=59), "1h 0m"),

@@ -217,3 +217,28 @@ def test_a_new_time_zone_moves_the_days(paris_page):
         date(2025, 6, 11): 0,
         date(2025, 6, 12): 0,
     }
+
+
+@pytest.mark.parametrize(
+    ("seconds", "level", "words"),
+    [
+        (56, "major", "Jun 10, 2025: 56s major outage. Related: API down."),
+        (0.4, "ok", "Jun 10, 2025: No downtime recorded on this day."),
+        (3600, "major", "Jun 10, 2025: 1h 0m major outage. Related: API down."),
+    ],
+)
+def test_a_days_colour_and_its_words_come_from_the_same_figure(client, db, seconds, level, words):
+    with time_machine.travel(datetime(2025, 6, 12, 12, 0, tzinfo=UTC), tick=False):
+        page = services.page_create(name="Acme")
+        api = services.component_create(page=page, name="API", start_date=date(2025, 5, 1))
+        start = datetime(2025, 6, 10, 10, 0, tzinfo=UTC)
+        incident = services.incident_create(
+            page=page, name="API down", body="a", components={api: S.MAJOR_OUTAGE}, display_at=start
+        )
+        services.incident_post_update(
+            incident=incident, status="resolved", body="b", components={api: S.OPERATIONAL},
+            display_at=start + timedelta(seconds=seconds),
+        )  # fmt: skip
+        html = BeautifulSoup(client.get("/").content, "html.parser")
+    day = html.select(".uptime svg.bars rect")[-3]
+    assert (day["class"], day.select_one("title").get_text()) == ([level], words)

@@ -1,0 +1,65 @@
+"""The public subscribe form: an address, and either an open incident or a choice of components.
+
+It never widens a choice silently: a ticked component or group means "only these", whatever the radio
+says, and "only these" with nothing ticked is an error that says so (the answer keeps what was typed).
+"""
+
+from django import forms
+
+from incidents.models import Component, ComponentGroup, Incident
+
+ALL, CHOSEN = "all", "chosen"
+NOTHING_TICKED = "You chose “Only these” but ticked none. Tick at least one component, or choose “All components”."
+
+
+class SubscribeForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        error_messages={
+            "required": "Enter the email address to send updates to.",
+            "invalid": "That does not look like an email address.",
+        },
+    )
+    scope = forms.ChoiceField(choices=[(ALL, "All components"), (CHOSEN, "Only these")], required=False)
+    components = forms.MultipleChoiceField(required=False)
+    groups = forms.MultipleChoiceField(required=False)
+    incident = forms.CharField(required=False, max_length=32)
+
+    def __init__(self, page, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.page = page
+        self.fields["components"].choices = Component.objects.filter(page=page).values_list("code", "name")
+        self.fields["groups"].choices = ComponentGroup.objects.filter(page=page).values_list("code", "name")
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        data = super().clean()
+        data["incident"] = self._incident(data.get("incident"))
+        if data["incident"] is not None or self.data.get("incident"):
+            data["components"], data["groups"] = [], []
+            return data
+        ticked = bool(data.get("components") or data.get("groups"))
+        if ticked:
+            data["scope"] = CHOSEN  # ticking a component is choosing "only these"
+        elif data.get("scope") == CHOSEN and not self.has_error("components") and not self.has_error("groups"):
+            self.add_error("components", NOTHING_TICKED)
+        return data
+
+    def _incident(self, code):
+        if not code:
+            return None
+        return Incident.objects.filter(page=self.page, code=code).first()
+
+    def chosen(self) -> tuple[list[Component], list[ComponentGroup]]:
+        """The components and groups to subscribe to; both empty means all components."""
+        data = self.cleaned_data
+        if data.get("scope") != CHOSEN:
+            return [], []
+        components = list(Component.objects.filter(page=self.page, code__in=data["components"]))
+        groups = list(ComponentGroup.objects.filter(page=self.page, code__in=data["groups"]))
+        return components, groups
+
+    def error_list(self) -> list[str]:
+        return [message for messages in self.errors.values() for message in messages]
