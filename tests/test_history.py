@@ -212,3 +212,13 @@ def test_the_search_uses_the_trigram_index_on_postgresql(postgres, page, past):
 
 def test_nul_in_the_query_is_harmless_on_postgresql(postgres, client, page, past):
     assert search(client, "login\x00") == ["Login errors"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/uptime", "/history.atom", "/history.rss", "/maintenance.ics", "/api/v2/summary.json", "/badge.svg"]
+)
+def test_bad_query_strings_on_the_other_public_pages_never_give_a_500(client, page, past, make_component, path):
+    make_component("API")
+    for raw in ("q=%00", "page=%C2%B2", "page=" + "9" * 5000, "q=" + "x" * 5000, "page=abc&q=%1B", "%FF=%FF"):
+        response = client.get(f"{path}?{raw}")
+        assert response.status_code < 500, (path, raw[:20], response.status_code)
