@@ -13,6 +13,7 @@ import sys
 import unicodedata
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from incidents.models import IncidentUpdate
 
@@ -37,14 +38,14 @@ def normalise_query(raw: str | None) -> str:
 
 def history_query(raw: str | None) -> str:
     """The visitor's query, normalised; BadQuery when it is too long or has too many words."""
-    too_long = BadQuery(f"Search for at most {MAX_QUERY_LENGTH} characters.")
+    too_long = BadQuery(_("Search for at most %(count)d characters.") % {"count": MAX_QUERY_LENGTH})
     if len(raw or "") > MAX_QUERY_LENGTH * 20:
         raise too_long  # refused before reading it character by character
     query = normalise_query(raw)
     if len(query) > MAX_QUERY_LENGTH:
         raise too_long
     if len(query.split()) > MAX_QUERY_WORDS:
-        raise BadQuery(f"Search for at most {MAX_QUERY_WORDS} words.")
+        raise BadQuery(_("Search for at most %(count)d words.") % {"count": MAX_QUERY_WORDS})
     return query
 
 

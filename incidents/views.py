@@ -157,7 +157,8 @@ def history(request, page, now):
     tz = page.tz
     months: OrderedDict[str, list] = OrderedDict()
     for incident in _with_updates(page_obj.object_list):
-        incident.excerpt = excerpt(incident.timeline[0].body) if incident.timeline else ""
+        # The latest update's prose; if it has none (a table only), the one before it.
+        incident.excerpt = next(filter(None, (excerpt(u.body) for u in incident.timeline)), "")
         month = local(incident.started_at, tz)
         months.setdefault(f"{month:%B} {month.year}", []).append(incident)
     return render(

@@ -102,6 +102,14 @@ def test_the_history_shows_the_postmortem_as_readable_text(client, page, past):
     assert "Push campaigns" not in shown
 
 
+def test_an_update_without_prose_shows_the_one_before(client, page):
+    with time_machine.travel(NOW, tick=False):
+        incident = services.incident_create(page=page, name="Regions", body="Some regions are slow.")
+        services.incident_post_update(incident=incident, body="| Region | Delay |\n|---|---|\n| eu | 4 min |")
+        html = soup(client.get("/history"))
+    assert html.select_one(".history-list .excerpt").get_text(strip=True) == "Some regions are slow."
+
+
 # -- search --------------------------------------------------------------------------------------------------
 
 
