@@ -86,10 +86,14 @@ class HistoryFeed(Feed):
         return absolute(incident.page.public_url("incident", code=incident.code))
 
     def item_pubdate(self, incident):
-        return incident.started_at
+        # When it was first told: its start, or for a maintenance announced ahead its first update (a window
+        # still to come is not news from the future, and would make the whole feed's <updated> a future time).
+        first = incident.timeline[0].display_at if incident.timeline else incident.started_at
+        return min(incident.started_at, first)
 
     def item_updateddate(self, incident):
-        return incident.resolved_at or incident.last_update_at
+        # Its latest update, whatever the stage: a published postmortem or a late correction is news again.
+        return max(incident.last_update_at, self.item_pubdate(incident))
 
 
 class AtomHistoryFeed(HistoryFeed):

@@ -38,8 +38,9 @@ def cache_path(request) -> str:
     """
     params = []
     number = request.GET.get("page", "")
-    if number.isdigit() and int(number) > 1:
-        params.append(f"page={int(number)}")
+    # ASCII digits only, as the history reads them (incidents.search.page_number): "²" or "٣" is page 1.
+    if number.isascii() and number.isdigit() and number.lstrip("0") not in ("", "1"):
+        params.append(f"page={number.lstrip('0')}")
     query = " ".join(request.GET.get("q", "").split())[:100]
     if query:
         params.append(f"q={query}")

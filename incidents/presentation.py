@@ -2,9 +2,11 @@
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 from incidents.choices import STATUS_LABELS, Impact
+from incidents.markup import render_markdown
 
 
 def label_updates(updates_oldest_first: Sequence) -> None:
@@ -182,3 +184,74 @@ def format_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
 
 def maintenance_summary(maintenance, page) -> str:
     return f"Scheduled for {format_window(maintenance.scheduled_for, maintenance.scheduled_until, page.tz)}."
+
+
+class _Prose(HTMLParser):
+    """The text blocks of rendered Markdown, as (kind, text): paragraphs and list items.
+
+    Headings, tables and code blocks are left out: in one line of plain text they read as word salad.
+    """
+
+    SKIPPED = {"h1", "h2", "h3", "h4", "h5", "h6", "table", "pre"}
+    BLOCKS = {"p", "li", "dt", "dd", "blockquote", "ul", "ol", "dl"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[tuple[str, str]] = []
+        self._open: list[str] = []
+        self._text: list[str] = []
+        self._skipping = 0
+
+    def _flush(self):
+        text = " ".join("".join(self._text).split())
+        self._text = []
+        if text:
+            self.blocks.append(("li" if self._open and self._open[-1] == "li" else "p", text))
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIPPED:
+            self._skipping += 1
+        elif tag in self.BLOCKS:
+            self._flush()
+            self._open.append(tag)
+        elif tag == "br":
+            self._text.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIPPED:
+            self._skipping = max(self._skipping - 1, 0)
+        elif tag in self.BLOCKS:
+            self._flush()
+            if tag in self._open:
+                del self._open[len(self._open) - 1 - self._open[::-1].index(tag) :]
+
+    def handle_data(self, data):
+        if not self._skipping:
+            self._text.append(data)
+
+
+ENDS_A_SENTENCE = tuple(".!?:;…")
+
+
+def excerpt(markdown_text: str, words: int = 30) -> str:
+    """An update's Markdown as one readable line of plain text, at most `words` words.
+
+    Paragraphs follow each other as sentences, the items of a list are joined by semicolons; headings,
+    tables and code blocks are left out. The result is text, not markup (templates escape it).
+    """
+    prose = _Prose()
+    prose.feed(render_markdown(markdown_text))
+    prose.close()
+    prose._flush()
+    line, previous = "", None
+    for kind, text in prose.blocks:
+        if line:
+            if not line.endswith(ENDS_A_SENTENCE):
+                line += ";" if kind == previous == "li" else "."
+            line += " "
+        line += text
+        previous = kind
+    chosen = line.split()
+    if len(chosen) <= words:
+        return " ".join(chosen)
+    return " ".join(chosen[:words]).rstrip(",;:") + "…"

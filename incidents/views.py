@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
 from django.db import DatabaseError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseNotFound, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
@@ -20,12 +20,14 @@ from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate
 from incidents.presentation import (
     affected_line,
     calendar_months,
+    excerpt,
     format_day,
     incident_summary,
     label_updates,
     local,
     maintenance_summary,
 )
+from incidents.search import MAX_QUERY_LENGTH, BadQuery, history_query, normalise_query, page_number, search_incidents
 from incidents.status import page_status, worst_component_status
 from incidents.uptime import DEFAULT_DAYS, component_uptimes, partial_weight
 
@@ -157,20 +159,35 @@ def incident_detail(request, page, now, code: str):
 def history(request, page, now):
     # Past and current only: a maintenance still to come is on the status page and in its calendar.
     incidents = Incident.objects.filter(page=page, started_at__lte=now).order_by("-started_at", "-id")
-    query = (request.GET.get("q") or "").strip()
+    try:
+        query = history_query(request.GET.get("q"))
+    except BadQuery as error:
+        # Refused before any search runs; the form stays, with the message, to try again (not cached: a 400).
+        shown = normalise_query((request.GET.get("q") or "")[: MAX_QUERY_LENGTH * 2])
+        context = {"page": page, "months": {}, "query": shown, "query_error": str(error), "now": now}
+        return render(request, "status/history.html", {**context, "max_query_length": MAX_QUERY_LENGTH}, status=400)
     if query:
-        incidents = incidents.filter(Q(name__icontains=query))
+        incidents = search_incidents(incidents, query)
     paginator = Paginator(incidents, HISTORY_PER_PAGE)
-    page_obj = paginator.get_page(request.GET.get("page"))
+    page_obj = paginator.get_page(page_number(request.GET.get("page")))
     tz = page.tz
     months: OrderedDict[str, list] = OrderedDict()
     for incident in _with_updates(page_obj.object_list):
+        # The latest update's prose; if it has none (a table only), the one before it.
+        incident.excerpt = next(filter(None, (excerpt(u.body) for u in incident.timeline)), "")
         month = local(incident.started_at, tz)
         months.setdefault(f"{month:%B} {month.year}", []).append(incident)
     return render(
         request,
         "status/history.html",
-        {"page": page, "months": months, "page_obj": page_obj, "query": query, "now": now},
+        {
+            "page": page,
+            "months": months,
+            "page_obj": page_obj,
+            "query": query,
+            "now": now,
+            "max_query_length": MAX_QUERY_LENGTH,
+        },
     )
 
 

@@ -111,3 +111,48 @@ def test_the_public_footer_links_to_the_feeds_and_the_api(client, page, other_pa
     assert 'href="/history.rss"' in html
     assert 'href="/api/v2/summary.json"' in html
     assert f'href="/p/{other_page.code}/history.rss"' in client.get(f"/p/{other_page.code}/").content.decode()
+
+
+def entry_named(feed, title):
+    return next(e for e in feed.entries if e.title == title)
+
+
+def test_publishing_a_postmortem_moves_the_entrys_updated_time(client, page, history):
+    with time_machine.travel(datetime(2024, 10, 10, 9, 30, tzinfo=UTC), tick=False):
+        services.incident_postmortem_publish(incident=history, body="## What happened\n\nA disk filled up.")
+        _, feed = parse(client, "/history.atom")
+    entry = entry_named(feed, "Queue backlog")
+    assert entry.published_parsed[:5] == (2024, 10, 3, 3, 5)
+    assert entry.updated_parsed[:5] == (2024, 10, 10, 9, 30)
+    assert feed.feed.updated_parsed[:5] >= (2024, 10, 10, 9, 30)
+
+
+def test_an_update_to_a_resolved_incident_moves_the_entrys_updated_time(client, page, history):
+    with time_machine.travel(datetime(2024, 10, 4, 8, 0, tzinfo=UTC), tick=False):
+        services.incident_post_update(incident=history, body="A correction: it was the eu queue.")
+        _, feed = parse(client, "/history.atom")
+        _, rss = parse(client, "/history.rss")
+    assert entry_named(feed, "Queue backlog").updated_parsed[:5] == (2024, 10, 4, 8, 0)
+    assert "A correction" in entry_named(rss, "Queue backlog").description
+
+
+def test_a_future_maintenance_is_announced_now_not_at_its_start(client, page):
+    from incidents.maintenance import maintenance_create
+
+    announced = datetime(2024, 10, 5, 12, 0, tzinfo=UTC)
+    with time_machine.travel(announced, tick=False):
+        services.incident_create(
+            page=page, name="Earlier", body="x", status=I.RESOLVED, display_at=datetime(2024, 10, 3, 3, 5, tzinfo=UTC)
+        )
+        maintenance_create(
+            page=page, name="Database upgrade", body="We upgrade the database.",
+            scheduled_for=datetime(2024, 10, 20, 2, 0, tzinfo=UTC), scheduled_until=datetime(2024, 10, 20, 4, 0, tzinfo=UTC),
+        )  # fmt: skip
+        _, feed = parse(client, "/history.atom")
+        _, rss = parse(client, "/history.rss")
+    entry = entry_named(feed, "Database upgrade")
+    assert entry.published_parsed[:5] == (2024, 10, 5, 12, 0)
+    assert entry.updated_parsed[:5] == (2024, 10, 5, 12, 0)
+    assert feed.feed.updated_parsed[:5] == (2024, 10, 5, 12, 0)
+    assert entry_named(rss, "Database upgrade").published_parsed[:5] == (2024, 10, 5, 12, 0)
+    assert rss.feed.updated_parsed[:5] == (2024, 10, 5, 12, 0)  # lastBuildDate

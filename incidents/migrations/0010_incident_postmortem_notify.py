@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0008_uptime_rollups'),
+        ('incidents', '0009_history_search_index'),
     ]
 
     operations = [
