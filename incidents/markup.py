@@ -5,7 +5,9 @@ email: whatever the Markdown contains, the HTML that comes out is checked agains
 """
 
 import re
+import threading
 import unicodedata
+from functools import lru_cache
 
 import markdown
 import nh3
@@ -76,7 +78,18 @@ def sanitise(html: str) -> str:
     )
 
 
+_local = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """One Markdown instance per thread, reset between documents: building one costs as much as a render."""
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+    return converter
+
+
+@lru_cache(maxsize=4096)
 def render_markdown(text: str) -> str:
-    """Markdown to safe HTML."""
-    html = markdown.markdown(text or "", extensions=EXTENSIONS, output_format="html")
-    return sanitise(html)
+    """Markdown to safe HTML. A pure function of the text, so each body is rendered once per process."""
+    return sanitise(_converter().reset().convert(text or ""))

@@ -1,7 +1,8 @@
 """How the domain reads to people: labels, durations, times in the page's zone, the affected line."""
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,11 @@ def join_english(items: Sequence[str]) -> str:
 
 def local(dt: datetime, tz: ZoneInfo) -> datetime:
     return dt.astimezone(tz)
+
+
+def iso_minute(dt: datetime) -> str:
+    """2026-11-27T18:07Z: the UTC minute, as short as a <time datetime> can be."""
+    return f"{dt.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
 
 
 def format_day(day: date) -> str:
@@ -233,6 +239,7 @@ class _Prose(HTMLParser):
 ENDS_A_SENTENCE = tuple(".!?:;…")
 
 
+@lru_cache(maxsize=4096)
 def excerpt(markdown_text: str, words: int = 30) -> str:
     """An update's Markdown as one readable line of plain text, at most `words` words.
 

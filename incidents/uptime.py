@@ -68,10 +68,10 @@ class Day:
     @property
     def level(self) -> str:
         """For the colour of the bar: nodata, ok, degraded, partial, major."""
-        if self.uptime is None:
+        if not self.has_data or self.seconds <= 0:  # as uptime is None, without weighing the downtime
             return "nodata"
-        for kind, _seconds in self.spans:
-            if kind != "maintenance":
+        for kind, seconds in (("major", self.major), ("partial", self.partial), ("degraded", self.degraded)):
+            if round(seconds) >= 1:  # the same whole seconds as spans
                 return kind
         return "ok"
 
@@ -256,8 +256,11 @@ def component_uptimes(components, tz: ZoneInfo, now: datetime, days: int = DEFAU
 
     `components` should come with `status_change__incident` loaded (select_related), or each costs a query.
     """
+    components = list(components)
+    if not components:
+        return []  # a page without components (yet): nothing to read
     with _no_cyclic_gc():
-        return _component_uptimes(list(components), tz, now, days)
+        return _component_uptimes(components, tz, now, days)
 
 
 def _component_uptimes(components, tz: ZoneInfo, now: datetime, days: int) -> list[ComponentUptime]:

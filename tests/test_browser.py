@@ -1,6 +1,9 @@
 """The public pages in a real Chromium: phone width, no JavaScript, collapsible groups."""
 
+from datetime import date, timedelta
+
 import pytest
+from django.utils import timezone
 
 from incidents import services
 from incidents.choices import ComponentStatus as S
@@ -41,21 +44,21 @@ def test_pages_fit_the_screen_without_sideways_scrolling(browser, live_server, s
 
 def test_groups_open_and_close_without_javascript(browser, live_server, status_page):
     context, tab = open_page(browser, live_server.url + "/", 390, javascript=False)
-    group = tab.locator("li.group details")
+    group = tab.locator("li.group > details")
     email = tab.locator("section.components").get_by_text("Email", exact=True)
     # A degraded group starts open, so visitors see which child is hurting.
     assert group.get_attribute("open") is not None
     assert email.is_visible()
-    tab.locator("li.group summary").click()
+    tab.locator("li.group > details > summary").click()
     assert not email.is_visible()
-    tab.locator("li.group summary").click()
+    tab.locator("li.group > details > summary").click()
     assert email.is_visible()
     context.close()
 
 
 def test_every_status_is_spelled_out_not_only_coloured(browser, live_server, status_page):
     context, tab = open_page(browser, live_server.url + "/", 1280)
-    statuses = tab.locator(".status .status-text").all_inner_texts()
+    statuses = tab.locator(".component .status").all_inner_texts()
     assert "Partial Outage" in statuses
     assert "Operational" in statuses
     assert tab.locator(".incident-card").inner_text().startswith("Push notifications delayed")
@@ -72,4 +75,31 @@ def test_the_content_starts_below_the_header_with_a_gap(browser, live_server, st
     assert gap >= 16
     # The status line is on top, spelled out, above the open incident.
     assert tab.locator("main > *").first.inner_text() == "Partial System Outage"
+    context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_days_with_downtime_open_by_keyboard_and_the_bar_is_drawn(browser, live_server, transactional_db, width):
+    page = services.page_create(name="Acme Cloud")
+    api = services.component_create(page=page, name="API", start_date=date.today() - timedelta(days=120))
+    services.incident_create(
+        page=page, name="API errors", body="Investigating.", components={api: S.MAJOR_OUTAGE},
+        display_at=timezone.now() - timedelta(hours=2),
+    )  # fmt: skip
+    context, tab = open_page(browser, live_server.url + "/", width)
+    days = tab.locator("details.uptime-days").filter(has_text="with downtime").first
+    first_day = days.locator("li").first
+    assert not first_day.is_visible()
+    days.locator("summary").focus()
+    tab.keyboard.press("Enter")
+    assert first_day.is_visible()
+    assert "outage" in first_day.inner_text() or "degraded" in first_day.inner_text()
+    # The bar is painted (the patterns of the sprite resolve): its pixels are not all the background.
+    bar = days.locator("xpath=ancestor::div[@class='uptime']//*[local-name()='svg']")
+    shot = bar.screenshot()
+    assert len(set(shot[len(shot) // 2 :])) > 8
+    # On a phone, the bar shows its last 30 days: it is three times as wide as its frame.
+    frame = days.locator("xpath=ancestor::div[@class='uptime']").bounding_box()["width"]
+    drawn = bar.bounding_box()["width"]
+    assert drawn == pytest.approx(frame * (3 if width == 390 else 1), rel=0.02)
     context.close()

@@ -96,7 +96,7 @@ def test_home_page_shows_the_banner_components_and_past_incidents(client, demo):
     june_6 = next(d for d in days if text(d.select_one(".day-title")) == "Jun 6, 2025")
     assert "WhatsApp replies delayed" in text(june_6)
     # The postmortem is linked from the list rather than printed in full.
-    assert text(june_6.select_one(".update")).startswith("Postmortem Read details")
+    assert text(june_6.select_one(".past-incident p")).startswith("Postmortem - Read the postmortem")
     assert html.select_one('a[href="/history"]') is not None
 
 

@@ -11,6 +11,7 @@ from incidents import services
 from incidents.choices import ComponentStatus as S
 from incidents.models import Component
 from incidents.uptime import component_uptimes
+from tests.surge_page import bar_levels
 
 PARIS = ZoneInfo("Europe/Paris")
 HOUR = 3600
@@ -96,7 +97,7 @@ def test_an_outage_still_going_on_counts_up_to_now(db):
     assert days[date(2025, 6, 11)].uptime == pytest.approx(6 / 9)
 
 
-def test_home_page_shows_bars_with_a_sentence_for_every_day(client, db):
+def test_home_page_shows_bars_and_spells_out_every_day_with_downtime(client, db):
     with time_machine.travel(datetime(2025, 6, 12, 12, 0, tzinfo=UTC), tick=False):
         page = services.page_create(name="Acme")
         api = services.component_create(page=page, name="API", start_date=date(2025, 5, 1))
@@ -113,15 +114,23 @@ def test_home_page_shows_bars_with_a_sentence_for_every_day(client, db):
         uptime_html = BeautifulSoup(client.get("/uptime").content, "html.parser")
     bars = html.select(".uptime svg.bars")
     assert len(bars) == 1
-    titles = [t.get_text() for t in bars[0].select("rect title")]
-    assert len(titles) == 90
-    assert titles[-1] == "Jun 12, 2025: No downtime recorded on this day."
-    assert titles[-3] == "Jun 10, 2025: 6h 0m major outage. Related: API down."
-    assert titles[0] == "Mar 15, 2025: No data exists for this day."
-    legend = " ".join(html.select_one(".uptime-legend").get_text(" ").split())
+    levels = bar_levels(bars[0])
+    assert len(levels) == 90
+    # 15 March to 30 April: no data; from 1 May: ok, but for 10 June.
+    assert levels == ["nodata"] * 47 + ["ok"] * 40 + ["major", "ok", "ok"]
     counted_days = 31 + 11.5  # 1 May to 12 June noon
-    assert legend == f"90 days ago {(1 - 6 / (counted_days * 24)) * 100:.2f} % uptime Today"
-    assert "aria-label" in str(bars[0])
+    percent = f"{(1 - 6 / (counted_days * 24)) * 100:.2f}"
+    assert bars[0]["aria-label"] == f"API: {percent} % uptime over the last 90 days; 1 day with downtime."
+    legend = html.select_one(".uptime-legend")
+    assert (legend["data-from"], legend.get_text(), legend["data-to"]) == (
+        "90 days ago",
+        f"{percent} % uptime",
+        "Today",
+    )
+    days = html.select_one("details.uptime-days")
+    assert days.summary.get_text() == "1 day with downtime"
+    assert [li.get_text() for li in days.select("li")] == ["Jun 10, 2025: 6h 0m major outage."]
+    assert days.select_one("a")["href"] == f"/uptime#c-{api.code}"
     notes = [" ".join(li.get_text(" ").split()) for li in uptime_html.select(".day-notes li")]
     assert notes == ["Jun 10, 2025: 6h 0m major outage. Related: API down"]
     assert uptime_html.select_one(f".day-notes a[href='/incidents/{incident.code}']")
@@ -240,5 +249,12 @@ def test_a_days_colour_and_its_words_come_from_the_same_figure(client, db, secon
             display_at=start + timedelta(seconds=seconds),
         )  # fmt: skip
         html = BeautifulSoup(client.get("/").content, "html.parser")
-    day = html.select(".uptime svg.bars rect")[-3]
-    assert (day["class"], day.select_one("title").get_text()) == ([level], words)
+    assert bar_levels(html.select_one(".uptime svg.bars"))[-3] == level
+    listed = [li.get_text() for li in html.select("details.uptime-days li")]
+    assert listed == ([words.replace(" Related: API down.", "")] if level != "ok" else [])
+
+
+def test_the_uptime_page_of_a_page_without_components_answers(client, db):
+    services.page_create(name="Empty")
+    response = client.get("/uptime")
+    assert response.status_code == 200

@@ -7,6 +7,7 @@ from django.utils.safestring import mark_safe
 from incidents import presentation
 from incidents.choices import COMPONENT_COLOUR, ComponentStatus, Impact
 from incidents.markup import render_markdown
+from incidents.uptime_bars import bar_html
 
 register = template.Library()
 
@@ -14,6 +15,18 @@ register = template.Library()
 @register.filter
 def markdown(text: str) -> str:
     return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by nh3 in render_markdown
+
+
+@register.filter
+def excerpt(text: str) -> str:
+    """An update's Markdown as one line of plain text (escaped by the template like any text)."""
+    return presentation.excerpt(text)
+
+
+@register.filter
+def iso_minute(dt) -> str:
+    """A machine-readable time for <time datetime>, to the minute in UTC: 2026-11-27T18:07Z."""
+    return presentation.iso_minute(dt)
 
 
 @register.filter
@@ -73,3 +86,10 @@ def duration_text(delta) -> str:
 @register.filter
 def window(incident, page) -> str:
     return presentation.format_window(incident.scheduled_for, incident.scheduled_until, page.tz)
+
+
+@register.simple_tag
+def uptime_bar(component, page, days):
+    """A component's uptime bar with its legend and the days with downtime (incidents/uptime_bars.py)."""
+    detail_url = f"{page.public_url('uptime')}#c-{component.code}"
+    return bar_html(component, component.uptime, days=days, detail_url=detail_url)

@@ -1,0 +1,69 @@
+"""The 90-day uptime bar of one component on the status page, drawn compactly.
+
+Most days look the same, so the bar is one SVG path per colour (a day is one unit of the viewBox, its
+bar drawn 0.7 wide by a pattern from the page's sprite), not one element per day: a few elements per component
+whatever the history. The days with downtime are spelled out below the bar in a <details> list, so
+their sentences reach mouse, touch, keyboard and screen readers alike; the bar itself is an image
+with a text summary.
+"""
+
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from incidents.presentation import describe_day
+
+LEVELS = ("ok", "nodata", "degraded", "partial", "major")  # drawn in this order: the worst on top
+
+
+def runs(levels: list[str]) -> list[tuple[str, int, int]]:
+    """Consecutive equal levels as (level, first day index, number of days)."""
+    found: list[tuple[str, int, int]] = []
+    for index, level in enumerate(levels):
+        if found and found[-1][0] == level and found[-1][1] + found[-1][2] == index:
+            found[-1] = (level, found[-1][1], found[-1][2] + 1)
+        else:
+            found.append((level, index, 1))
+    return found
+
+
+def _paths(levels: list[str]) -> SafeString:
+    """One path per level. The days with data are first all drawn "ok" as one run, the others on top."""
+    by_level: dict[str, list[str]] = {}
+    with_data = [index for index, level in enumerate(levels) if level != "nodata"]
+    drawn = [("ok", with_data[0], len(levels) - with_data[0])] if with_data else []
+    drawn += [run for run in runs(levels) if run[0] != "ok"]
+    for level, first, count in drawn:
+        by_level.setdefault(level, []).append(f"M{first} 0h{count}v1h-{count}z")
+    return mark_safe(  # noqa: S308 - class names from LEVELS and numbers only
+        "".join(f'<path class="{level}" d="{"".join(by_level[level])}"/>' for level in LEVELS if level in by_level)
+    )
+
+
+def bar_html(component, uptime, *, days: int, detail_url: str) -> SafeString:
+    """The bar, its legend and the list of days with downtime, for one component."""
+    levels = [day.level for day in uptime.days]
+    down = [day for day, level in zip(uptime.days, levels, strict=True) if level not in ("ok", "nodata")][::-1]
+    percent = f"{uptime.percent} % uptime" if uptime.percent else "No data yet"
+    if down:
+        count = f"{len(down)} day{'' if len(down) == 1 else 's'} with downtime"
+    else:
+        count = f"No downtime in the last {days} days" if uptime.percent else "No data yet"
+    label = f"{component.name}: {percent if uptime.percent else 'no data yet'} over the last {days} days; {count}."
+    # The incidents' names are on the uptime page, with links: here, the days alone keep the page light.
+    items = format_html_join("", "<li>{}</li>", ((describe_day(day, with_related=False),) for day in down))
+    return format_html(
+        '<div class="uptime">'
+        '<svg class="bars" viewBox="0 0 {} 1" preserveAspectRatio="none" role="img" aria-label="{}">{}</svg>'
+        '<p class="uptime-legend" data-from="{} days ago" data-from-short="30 days ago" data-to="Today">{}</p>'
+        '<details class="uptime-days"><summary>{}</summary>{}<a href="{}">Day-by-day uptime of {}</a></details>'
+        "</div>",
+        len(levels),
+        label,
+        _paths(levels),
+        days,
+        percent,
+        count,
+        format_html("<ul>{}</ul>", items) if down else "",
+        detail_url,
+        escape(component.name),
+    )
