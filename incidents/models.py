@@ -4,6 +4,7 @@ Writes go through incidents/services.py; the methods here answer pure questions 
 """
 
 from datetime import timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -84,9 +85,15 @@ class Page(models.Model):
 
     def public_url(self, name: str, **kwargs) -> str:
         """The path of one of this page's public views, at / for the default page or under /p/<id>/."""
-        if self.is_default:
-            return reverse(name, kwargs=kwargs)
-        return reverse(f"page-{name}", kwargs={"page_code": self.code, **kwargs})
+        return _public_path(None if self.is_default else self.code, name, tuple(sorted(kwargs.items())))
+
+
+@lru_cache(maxsize=8192)
+def _public_path(page_code: str | None, name: str, kwargs: tuple) -> str:
+    """Reversing is slow and the URLconf never changes while a process runs: a page lists hundreds of links."""
+    if page_code is None:
+        return reverse(name, kwargs=dict(kwargs))
+    return reverse(f"page-{name}", kwargs={"page_code": page_code, **dict(kwargs)})
 
 
 class ComponentGroup(models.Model):

@@ -17,6 +17,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -81,14 +82,18 @@ class ComponentUptime:
     component: object
     days: list[Day]
 
-    @property
+    @cached_property
     def uptime(self) -> float | None:
-        counted = sum(d.seconds for d in self.days if d.has_data)
+        weight, counted, downtime = partial_weight(), 0.0, 0.0
+        for day in self.days:
+            if day.has_data:
+                counted += day.seconds
+                downtime += day.major + day.partial * weight
         if counted <= 0:
             return None
-        return max(0.0, 1 - sum(d.downtime for d in self.days if d.has_data) / counted)
+        return max(0.0, 1 - downtime / counted)
 
-    @property
+    @cached_property
     def percent(self) -> str | None:
         """The uptime over the window, as "99.98"."""
         value = self.uptime
