@@ -1,6 +1,6 @@
 """Every API error is JSON {"error": "<message>"} with the status Statuspage's clients expect."""
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -38,6 +38,12 @@ def exception_handler(exc, context):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's own refusals of a request (too many form fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE).
+        code, message = status.HTTP_400_BAD_REQUEST, str(exc) or "Bad request."
+    elif isinstance(exc, RecursionError):
+        # The last resort behind the JSON parser's depth limit: nesting is the only way input recurses.
+        code, message = status.HTTP_400_BAD_REQUEST, "The body is nested too deeply."
     else:
         return None
     set_rollback()

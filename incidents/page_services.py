@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import validation
 from incidents.choices import ComponentStatus, IncidentStatus
 from incidents.models import Component, ComponentGroup, IncidentTemplate, Page, validate_time_zone
 from incidents.services import _clean_component_changes, _require_choice, _require_text, page_changed
@@ -67,7 +68,7 @@ def component_update(
     if name is not None:
         component.name = _require_text(name, "name", 100)
     if description is not None:
-        component.description = description
+        component.description = validation.optional_text(description, "description")
     if group is not UNCHANGED:
         if group is not None and group.page_id != component.page_id:
             raise ValidationError({"group": f"The group {group} does not belong to the page of {component}."})
@@ -112,7 +113,7 @@ def component_group_update(
     if name is not None:
         group.name = _require_text(name, "name", 100)
     if description is not None:
-        group.description = description
+        group.description = validation.optional_text(description, "description")
     if position is not None:
         group.position = position
     group.save()

@@ -1,7 +1,7 @@
 """How the domain reads to people: labels, durations, times in the page's zone, the affected line."""
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from incidents.choices import STATUS_LABELS, Impact
@@ -43,7 +43,12 @@ def join_english(items: Sequence[str]) -> str:
 
 
 def local(dt: datetime, tz: ZoneInfo) -> datetime:
-    return dt.astimezone(tz)
+    """The time in the page's zone; in UTC (named so) when the zone cannot show it (a stored extreme value
+    such as 9999-12-31 22:00 UTC is year 10000 in Paris): one odd time never takes a page down."""
+    try:
+        return dt.astimezone(tz)
+    except (OverflowError, ValueError):
+        return dt.astimezone(UTC)
 
 
 def format_day(day: date) -> str:

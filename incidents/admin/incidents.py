@@ -179,7 +179,7 @@ class IncidentAdmin(admin.ModelAdmin):
                         scheduled_until=data["scheduled_until"], components=list(data["components"]),
                         auto_in_progress=data["auto_in_progress"], auto_completed=data["auto_completed"],
                         remind_prior=data["remind_prior"], author=request.user,
-                        deliver_notifications=data["deliver_notifications"],
+                        deliver_notifications=data["deliver_notifications"], long_window=data["long_window"],
                     )  # fmt: skip
                 except ValidationError as error:
                     apply_service_errors(form, error)
@@ -299,15 +299,23 @@ class IncidentAdmin(admin.ModelAdmin):
                     deliver_notifications=form.cleaned_data.get("deliver_notifications", False),
                 )
             except ValidationError as error:
-                services.incident_postmortem_save(incident=incident, body=body)
-                messages.error(request, " ".join(error.messages) + " Your draft is saved.")
+                try:
+                    services.incident_postmortem_save(incident=incident, body=body)
+                except ValidationError:
+                    messages.error(request, " ".join(error.messages) + " The draft was not saved.")
+                else:
+                    messages.error(request, " ".join(error.messages) + " Your draft is saved.")
             else:
                 self.log_change(request, incident, "Published the postmortem.")
                 messages.success(request, "Postmortem published.")
         else:
-            services.incident_postmortem_save(incident=incident, body=body)
-            self.log_change(request, incident, "Saved the postmortem draft.")
-            messages.success(request, "Postmortem draft saved. It is not public until you publish it.")
+            try:
+                services.incident_postmortem_save(incident=incident, body=body)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages) + " The draft was not saved.")
+            else:
+                self.log_change(request, incident, "Saved the postmortem draft.")
+                messages.success(request, "Postmortem draft saved. It is not public until you publish it.")
         return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[pk]) + "#postmortem")
 
     # -- one update: edit, delete ------------------------------------------------------------------------------
