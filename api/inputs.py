@@ -32,6 +32,10 @@ class TooLarge(exceptions.APIException):
     default_detail = "The body is too large."
     default_code = "too_large"
 
+    @staticmethod
+    def message() -> str:
+        return f"The body is too large (at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes)."
+
 
 # Our bodies are two or three levels deep; Python's JSON decoder recurses, so a body nested ~1,000 levels
 # deep raised RecursionError (a 500). Deeper than this is refused before decoding.
@@ -61,7 +65,7 @@ class JSONParser(parsers.JSONParser):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read(limit + 1) if limit is not None else stream.read()
         if limit is not None and len(raw) > limit:
-            raise TooLarge(f"The body is too large (at most {limit:,} bytes).")
+            raise TooLarge(TooLarge.message())
         if json_depth(raw) > MAX_JSON_DEPTH:
             raise _malformed(f"JSON parse error - the body is nested more than {MAX_JSON_DEPTH} levels deep.")
         return super().parse(io.BytesIO(raw), media_type, parser_context)
