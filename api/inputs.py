@@ -231,6 +231,9 @@ class IncidentTemplateFields(serializers.Serializer):
     should_tweet = serializers.BooleanField(required=False)
     should_send_notifications = serializers.BooleanField(required=False)
     component_ids = serializers.ListField(child=CodeField(), required=False)
+    components = ComponentStatusesField(
+        required=False, help_text="Ours: {component id: the status the template sets} (components of this page)."
+    )
 
 
 class IncidentTemplateBody(serializers.Serializer):

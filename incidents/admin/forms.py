@@ -86,6 +86,9 @@ class DeclareForm(ComponentChangesMixin, forms.Form):
             status=template.update_status if template.update_status != IncidentStatus.POSTMORTEM else "investigating",
             deliver_notifications=template.should_send_notifications,
         )
+        # The statuses the template sets; a component it names without one is preset to a partial outage.
+        for component, status in template.component_statuses().items():
+            self.initial[f"component_{component.code}"] = status or ComponentStatus.PARTIAL_OUTAGE
 
 
 class PostUpdateForm(ComponentChangesMixin, forms.Form):

@@ -126,9 +126,7 @@ class IncidentAdmin(admin.ModelAdmin):
         form = DeclareForm(page, request.POST or None)
         template = self._template(request, page)
         if template and request.method == "GET":
-            form.prefill(template)
-            for component in template.components.all():
-                form.initial[f"component_{component.code}"] = "partial_outage"
+            form.prefill(template)  # with the template's component statuses
         preview = None
         if request.method == "POST" and form.is_valid():
             if "_preview" in request.POST:
