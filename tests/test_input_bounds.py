@@ -238,3 +238,17 @@ def test_an_overlong_postmortem_draft_is_refused_with_a_message_not_a_500(client
     assert "at most 20,000 characters" in response.content.decode()
     incident.refresh_from_db()
     assert incident.postmortem == ""
+
+
+def test_the_earliest_date_is_read_from_the_environment_strictly(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from statuspage.env import env_date
+
+    monkeypatch.delenv("EARLIEST_DISPLAY_DATE", raising=False)
+    assert env_date("EARLIEST_DISPLAY_DATE", date(1990, 1, 1)) == date(1990, 1, 1)
+    monkeypatch.setenv("EARLIEST_DISPLAY_DATE", "2005-06-01")
+    assert env_date("EARLIEST_DISPLAY_DATE", date(1990, 1, 1)) == date(2005, 6, 1)
+    monkeypatch.setenv("EARLIEST_DISPLAY_DATE", "June 2005")
+    with pytest.raises(ImproperlyConfigured, match="EARLIEST_DISPLAY_DATE must be a date"):
+        env_date("EARLIEST_DISPLAY_DATE", date(1990, 1, 1))
