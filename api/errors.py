@@ -43,7 +43,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         code, message = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, TooLarge.message()
     elif isinstance(exc, SuspiciousOperation):
-        # Django's own refusals of a request (too many form fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE).
+        # Django's other refusals of a request (too many form fields, a malformed multipart body).
         code, message = status.HTTP_400_BAD_REQUEST, str(exc) or "Bad request."
     elif isinstance(exc, RecursionError):
         # The last resort behind the JSON parser's depth limit: nesting is the only way input recurses.
