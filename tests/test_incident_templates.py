@@ -117,3 +117,18 @@ def test_the_admin_template_form_bounds_the_message(client, page_admin, page):
     assert response.status_code == 200
     assert "at most 20,000 characters" in response.content.decode()
     assert not IncidentTemplate.objects.exists()
+
+
+def test_a_template_on_the_post_update_form_presets_only_the_statuses_it_sets(client, responder, page, parts):
+    template = page_services.incident_template_create(
+        page=page, name="Recovering", title="t", body="Recovering.", update_status="monitoring",
+        components={parts["push"]: "degraded_performance", parts["email"]: ""},
+    )  # fmt: skip
+    incident = services.incident_create(page=page, name="Slow", body="Looking.")
+    client.force_login(responder)
+    url = f"/admin/incidents/incident/{incident.pk}/change/?template={template.code}"
+    html = BeautifulSoup(client.get(url).content, "html.parser")
+    push = html.select_one(f"select[name=component_{parts['push'].code}] option[selected]")
+    email = html.select_one(f"select[name=component_{parts['email'].code}] option[selected]")
+    assert push["value"] == "degraded_performance"
+    assert email is None or email["value"] == ""

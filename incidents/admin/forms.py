@@ -114,6 +114,9 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
         self.initial.update(body=template.body, deliver_notifications=template.should_send_notifications)
         if template.update_status:
             self.initial["status"] = template.update_status
+        for component, status in template.component_statuses().items():
+            if status:  # only the statuses the template sets; the others stay "Unchanged"
+                self.initial[f"component_{component.code}"] = status
 
     def component_changes(self) -> dict[Component, str]:
         """As chosen; resolving presets every affected component that is not operational back to it.
