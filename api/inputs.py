@@ -133,7 +133,7 @@ class RecentDateTimeField(serializers.DateTimeField):
     def to_internal_value(self, value):
         result = super().to_internal_value(value)
         if result.date() < settings.EARLIEST_DISPLAY_DATE:
-            self.fail("invalid", format=f"a date and time from {settings.EARLIEST_DISPLAY_DATE:%Y-%m-%d} on")
+            raise serializers.ValidationError(f"must not be before {settings.EARLIEST_DISPLAY_DATE:%Y-%m-%d}.")
         return result
 
 
