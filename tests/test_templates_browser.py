@@ -21,13 +21,24 @@ def setup(transactional_db, make_user):
     return page, push, email
 
 
-def log_in(browser, live_server, width):
-    tab = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-    tab.goto(live_server.url + "/admin/login/")
-    tab.fill("#id_username", "adam")
-    tab.fill("#id_password", "adam-secret-123")
-    tab.click("input[type=submit]")
-    return tab
+@pytest.fixture
+def log_in(browser, live_server):
+    """A logged-in tab; its context is closed after the test (no connection left to the live server)."""
+    contexts = []
+
+    def open_tab(width):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        contexts.append(context)
+        tab = context.new_page()
+        tab.goto(live_server.url + "/admin/login/")
+        tab.fill("#id_username", "adam")
+        tab.fill("#id_password", "adam-secret-123")
+        tab.click("input[type=submit]")
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()
 
 
 def shot(tab, name):
@@ -36,9 +47,9 @@ def shot(tab, name):
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_a_template_with_component_statuses_fills_the_declare_form(browser, live_server, setup, width):
+def test_a_template_with_component_statuses_fills_the_declare_form(log_in, live_server, setup, width):
     page, push, email = setup
-    tab = log_in(browser, live_server, width)
+    tab = log_in(width)
     tab.goto(live_server.url + "/admin/incidents/incidenttemplate/add/")
     tab.select_option("#id_page", str(page.pk))
     tab.fill("#id_name", "Push delays")
@@ -59,8 +70,8 @@ def test_a_template_with_component_statuses_fills_the_declare_form(browser, live
     shot(tab, f"declare-from-template-{width}.png")
 
 
-def test_a_long_maintenance_window_asks_for_confirmation(browser, live_server, setup):
-    tab = log_in(browser, live_server, 390)
+def test_a_long_maintenance_window_asks_for_confirmation(log_in, live_server, setup):
+    tab = log_in(390)
     tab.goto(live_server.url + "/admin/incidents/incident/maintenance/add/")
     tab.fill("#id_name", "Storage migration")
     tab.fill("#id_body", "Moving storage.")
