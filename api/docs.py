@@ -98,6 +98,9 @@ class IncidentTemplate(serializers.Serializer):
     should_tweet = serializers.BooleanField()
     should_send_notifications = serializers.BooleanField()
     components = Component(many=True)
+    component_statuses = serializers.DictField(
+        child=serializers.ChoiceField(ComponentStatus.choices), help_text="Ours: the status it sets per component id."
+    )
 
 
 class StatusDocument(serializers.Serializer):

@@ -1,11 +1,13 @@
 """Every API error is JSON {"error": "<message>"} with the status Statuspage's clients expect."""
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+
+from api.inputs import TooLarge
 
 
 def _message(detail) -> str:
@@ -38,6 +40,14 @@ def exception_handler(exc, context):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
+    elif isinstance(exc, RequestDataTooBig):
+        code, message = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, TooLarge.message()
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's other refusals of a request (too many form fields, a malformed multipart body).
+        code, message = status.HTTP_400_BAD_REQUEST, str(exc) or "Bad request."
+    elif isinstance(exc, RecursionError):
+        # The last resort behind the JSON parser's depth limit: nesting is the only way input recurses.
+        code, message = status.HTTP_400_BAD_REQUEST, "The body is nested too deeply."
     else:
         return None
     set_rollback()

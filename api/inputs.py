@@ -4,10 +4,12 @@ A body that is not an object wrapped in its resource name is malformed (400); a 
 outside its choices is invalid (422). Unknown fields are ignored.
 """
 
+import io
 import re
 
+from django.conf import settings
 from django.http import QueryDict
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, parsers, serializers, status
 
 from incidents.choices import ALL_STATUSES, ComponentStatus, Impact, IncidentStatus
 from incidents.codes import CODE_RE
@@ -23,6 +25,50 @@ class Unprocessable(exceptions.APIException):
 
 def _malformed(message: str):
     return exceptions.ParseError(message)
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The body is too large."
+    default_code = "too_large"
+
+    @staticmethod
+    def message() -> str:
+        return f"The body is too large (at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes)."
+
+
+# Our bodies are two or three levels deep; Python's JSON decoder recurses, so a body nested ~1,000 levels
+# deep raised RecursionError (a 500). Deeper than this is refused before decoding.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def json_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deeply arrays and objects nest in a JSON text (strings ignored); stops counting past `limit`."""
+    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw))
+    depth = deepest = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                break
+    return deepest
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, bounded: a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 and one nested
+    deeper than MAX_JSON_DEPTH answers 400, both before the decoder sees them."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if limit is not None else stream.read()
+        if limit is not None and len(raw) > limit:
+            raise TooLarge(TooLarge.message())
+        if json_depth(raw) > MAX_JSON_DEPTH:
+            raise _malformed(f"JSON parse error - the body is nested more than {MAX_JSON_DEPTH} levels deep.")
+        return super().parse(io.BytesIO(raw), media_type, parser_context)
 
 
 def unflatten(form: QueryDict) -> dict:
@@ -82,10 +128,12 @@ def read_body(request, wrapper: str, serializer_class, *, partial: bool = False)
 
 
 class RecentDateTimeField(serializers.DateTimeField):
+    """A date and time not before settings.EARLIEST_DISPLAY_DATE (the services check the other bounds)."""
+
     def to_internal_value(self, value):
         result = super().to_internal_value(value)
-        if result.year < 1990:
-            self.fail("invalid", format="a date and time after 1990")
+        if result.date() < settings.EARLIEST_DISPLAY_DATE:
+            raise serializers.ValidationError(f"must not be before {settings.EARLIEST_DISPLAY_DATE:%Y-%m-%d}.")
         return result
 
 
@@ -127,6 +175,9 @@ class IncidentFields(serializers.Serializer):
     scheduled_remind_prior = serializers.BooleanField(required=False)
     scheduled_auto_in_progress = serializers.BooleanField(required=False)
     scheduled_auto_completed = serializers.BooleanField(required=False)
+    scheduled_long_window = serializers.BooleanField(
+        required=False, help_text="Ours: confirms a maintenance window longer than 14 days."
+    )
     next_update_in = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=7 * 24 * 60,
         help_text="Ours: minutes until the next update is promised (shown while the incident is open).",
@@ -180,6 +231,9 @@ class IncidentTemplateFields(serializers.Serializer):
     should_tweet = serializers.BooleanField(required=False)
     should_send_notifications = serializers.BooleanField(required=False)
     component_ids = serializers.ListField(child=CodeField(), required=False)
+    components = ComponentStatusesField(
+        required=False, help_text="Ours: {component id: the status the template sets} (components of this page)."
+    )
 
 
 class IncidentTemplateBody(serializers.Serializer):

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,7 +51,7 @@ class ManageView(APIView):
 
     authentication_classes = [ApiKeyAuthentication]
     throttle_classes = [ApiKeyRateThrottle]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [inputs.JSONParser, FormParser, MultiPartParser]
     renderer_classes = [JSONRenderer]
     admin_methods: tuple[str, ...] = ()
 
@@ -177,6 +177,7 @@ class IncidentListView(IncidentListBase):
                 remind_prior=data.get("scheduled_remind_prior", False),
                 author=request.user,
                 deliver_notifications=data.get("deliver_notifications", True),
+                long_window=data.get("scheduled_long_window", False),
             )
             return _incident_response(page, maintenance, status=201)
         backfilled = data.get("backfilled", False)

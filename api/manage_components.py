@@ -194,6 +194,8 @@ class GroupDetailView(GroupBase):
 
 
 def template_object(template: IncidentTemplate, page) -> dict:
+    """Statuspage's template, plus ours: `component_statuses`, the status it sets per component id."""
+    links = sorted(template.component_links.all(), key=lambda link: (link.component.position, link.component.id))
     return {
         "id": template.code,
         "name": template.name,
@@ -203,7 +205,8 @@ def template_object(template: IncidentTemplate, page) -> dict:
         "update_status": template.update_status,
         "should_tweet": False,
         "should_send_notifications": template.should_send_notifications,
-        "components": [shapes.component_object(c, page) for c in template.components.all()],
+        "components": [shapes.component_object(link.component, page) for link in links],
+        "component_statuses": {link.component.code: link.status for link in links if link.status},
     }
 
 
@@ -216,7 +219,7 @@ class TemplateListView(ManageView):
     def get(self, request, page_code):
         page = self.page(page_code)
         templates = IncidentTemplate.objects.filter(page=page).order_by("name", "id")
-        templates = self.paginate(templates).prefetch_related("components__group")
+        templates = self.paginate(templates).prefetch_related("component_links__component__group")
         return Response([template_object(t, page) for t in templates])
 
     @extend_schema(
@@ -227,7 +230,8 @@ class TemplateListView(ManageView):
     def post(self, request, page_code):
         page = self.page(page_code)
         data = inputs.read_body(request, "incident_template", inputs.IncidentTemplateFields)
-        found = self.components_by_code(page, data.get("component_ids", []), "component_ids")
+        statuses = {**dict.fromkeys(data.get("component_ids", []), ""), **data.get("components", {})}
+        found = self.components_by_code(page, statuses, "components")
         template = page_services.incident_template_create(
             page=page,
             name=data.get("name", ""),
@@ -235,6 +239,6 @@ class TemplateListView(ManageView):
             body=data.get("body", ""),
             update_status=data.get("update_status", "investigating"),
             should_send_notifications=data.get("should_send_notifications", True),
-            components=list(found.values()),
+            components={found[code]: status for code, status in statuses.items()},
         )
         return Response(template_object(template, page), status=201)

@@ -3,13 +3,14 @@
 Loaders fetch what the builders need in a constant number of queries, whatever the page holds.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db.models import Prefetch
 
 from incidents.choices import UNRESOLVED_STATUSES
 from incidents.models import Component, ComponentGroup, ComponentStatusChange, Incident, IncidentUpdate, Page
+from incidents.presentation import local
 from incidents.status import page_status, worst_component_status
 
 UTC_NAMES = {"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT"}
@@ -19,8 +20,9 @@ def timestamp(dt: datetime | None, page: Page) -> str | None:
     """2021-12-07T11:07:15.773-07:00 in the page's zone; a UTC page shows Z."""
     if dt is None:
         return None
-    text = dt.astimezone(page.tz).isoformat(timespec="milliseconds")
-    if page.time_zone in UTC_NAMES and text.endswith("+00:00"):
+    at = local(dt, page.tz)  # in UTC when the zone cannot show it
+    text = at.isoformat(timespec="milliseconds")
+    if (page.time_zone in UTC_NAMES or at.tzinfo is UTC) and text.endswith("+00:00"):
         text = text[:-6] + "Z"
     return text
 

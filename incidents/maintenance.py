@@ -6,26 +6,18 @@ along on time by the beat task in incidents/tasks.py when the responder asked fo
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, ComponentStatus, MaintenanceStatus
 from incidents.models import Component, Incident, Page
 from incidents.services import _clean_component_changes, _post, _require_aware, _require_text, incident_post_update
+from incidents.validation import require_window
 
 DEFAULT_MESSAGES = {
     MaintenanceStatus.IN_PROGRESS: "The scheduled maintenance is in progress. We will post updates as it goes.",
     MaintenanceStatus.COMPLETED: "The scheduled maintenance has been completed.",
 }
-
-
-def _require_window(scheduled_for, scheduled_until) -> None:
-    for name, value in (("scheduled_for", scheduled_for), ("scheduled_until", scheduled_until)):
-        if not isinstance(value, datetime) or timezone.is_naive(value):
-            raise ValidationError({name: f"The {name} must be a date and time with a time zone."})
-    if scheduled_until <= scheduled_for:
-        raise ValidationError({"scheduled_until": "The maintenance must end after it starts."})
 
 
 @transaction.atomic
@@ -43,14 +35,19 @@ def maintenance_create(
     author=None,
     deliver_notifications: bool = True,
     display_at: datetime | None = None,
+    long_window: bool = False,
 ) -> Incident:
-    """Schedule a maintenance: its first update ("Scheduled") is posted now, or at `display_at` (backfill)."""
+    """Schedule a maintenance: its first update ("Scheduled") is posted now, or at `display_at` (backfill).
+
+    The window must not have ended yet, lies at most a year ahead, and lasts at most 14 days unless
+    `long_window` confirms a longer one (incidents/validation.py).
+    """
     name = _require_text(name, "name", 200)
     body = _require_text(body, "body")
-    _require_window(scheduled_for, scheduled_until)
     components = list(components or [])
     _clean_component_changes(page, dict.fromkeys(components, ComponentStatus.UNDER_MAINTENANCE))
     now = _require_aware(display_at, "display_at") or timezone.now()
+    require_window(scheduled_for, scheduled_until, scheduled_at=now, long_window=long_window)
     incident = Incident.objects.create(
         page=page,
         name=name,

@@ -300,7 +300,13 @@ class IncidentTemplate(models.Model):
         max_length=32, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
     )
     should_send_notifications = models.BooleanField(default=True)
-    components = models.ManyToManyField(Component, blank=True, related_name="+")
+    components = models.ManyToManyField(
+        Component,
+        blank=True,
+        related_name="+",
+        through="IncidentTemplateComponent",
+        through_fields=("template", "component"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -309,6 +315,34 @@ class IncidentTemplate(models.Model):
 
     def __str__(self):
         return self.name
+
+    def component_statuses(self) -> dict[Component, str]:
+        """{component: the status the template sets, or "" for affected with its status unchanged}."""
+        return {link.component: link.status for link in self.component_links.select_related("component")}
+
+
+class IncidentTemplateComponent(models.Model):
+    """A component of a template's page that the template concerns, and the status it sets."""
+
+    template = models.ForeignKey(IncidentTemplate, on_delete=models.CASCADE, related_name="component_links")
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        max_length=32, choices=ComponentStatus.choices, blank=True, default="",
+        help_text="The status the template sets; blank: none (declaring from it suggests a partial outage).",
+    )  # fmt: skip
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["template", "component"], name="one_status_per_template_component")
+        ]
+
+    def __str__(self):
+        return f"{self.component}: {self.status or 'unchanged'}"
+
+    def clean(self):
+        template, component = getattr(self, "template", None), getattr(self, "component", None)
+        if template is not None and component is not None and component.page_id != template.page_id:
+            raise ValidationError({"component": f"{component} is not a component of the page {template.page}."})
 
 
 class ComponentDay(models.Model):

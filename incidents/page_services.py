@@ -4,12 +4,22 @@ Creation lives in incidents/services.py beside the incident services; these are 
 and the manage API make. Same rules: one transaction, validate first, bump the page version.
 """
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import validation
 from incidents.choices import ComponentStatus, IncidentStatus
-from incidents.models import Component, ComponentGroup, IncidentTemplate, Page, validate_time_zone
+from incidents.models import (
+    Component,
+    ComponentGroup,
+    IncidentTemplate,
+    IncidentTemplateComponent,
+    Page,
+    validate_time_zone,
+)
 from incidents.services import _clean_component_changes, _require_choice, _require_text, page_changed
 from incidents.uptime import rebuild_component_days
 
@@ -67,7 +77,7 @@ def component_update(
     if name is not None:
         component.name = _require_text(name, "name", 100)
     if description is not None:
-        component.description = description
+        component.description = validation.optional_text(description, "description")
     if group is not UNCHANGED:
         if group is not None and group.page_id != component.page_id:
             raise ValidationError({"group": f"The group {group} does not belong to the page of {component}."})
@@ -112,7 +122,7 @@ def component_group_update(
     if name is not None:
         group.name = _require_text(name, "name", 100)
     if description is not None:
-        group.description = description
+        group.description = validation.optional_text(description, "description")
     if position is not None:
         group.position = position
     group.save()
@@ -141,8 +151,10 @@ def incident_template_create(
     body: str,
     update_status: str = IncidentStatus.INVESTIGATING,
     should_send_notifications: bool = True,
-    components: list[Component] | None = None,
+    components: list[Component] | Mapping[Component, str] | None = None,
 ) -> IncidentTemplate:
+    """A template; `components` lists the page's components it concerns, or maps them to the status it sets
+    ("" for affected with the status unchanged)."""
     template = IncidentTemplate(
         page=page,
         name=_require_text(name, "name", 100),
@@ -151,10 +163,13 @@ def incident_template_create(
         update_status=_require_choice(update_status, IncidentStatus, "update_status"),
         should_send_notifications=bool(should_send_notifications),
     )
-    components = list(components or [])
-    _clean_component_changes(page, dict.fromkeys(components, ComponentStatus.OPERATIONAL))
+    statuses = dict(components) if isinstance(components, Mapping) else dict.fromkeys(components or [], "")
+    _clean_component_changes(page, {c: status or ComponentStatus.OPERATIONAL for c, status in statuses.items()})
     template.save()
-    template.components.set(components)
+    IncidentTemplateComponent.objects.bulk_create(
+        IncidentTemplateComponent(template=template, component=component, status=status or "")
+        for component, status in statuses.items()
+    )
     return template
 
 

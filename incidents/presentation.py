@@ -51,7 +51,12 @@ def join_english(items: Sequence[str]) -> str:
 
 
 def local(dt: datetime, tz: ZoneInfo) -> datetime:
-    return dt.astimezone(tz)
+    """The time in the page's zone; in UTC (named so) when the zone cannot show it (a stored extreme value
+    such as 9999-12-31 22:00 UTC is year 10000 in Paris): one odd time never takes a page down."""
+    try:
+        return dt.astimezone(tz)
+    except (OverflowError, ValueError):
+        return dt.astimezone(UTC)
 
 
 def iso_minute(dt: datetime) -> str:

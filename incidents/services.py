@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
+from incidents import validation
 from incidents.choices import (
     CLOSED_STATUSES,
     UNRESOLVED_STATUSES,
@@ -34,8 +35,10 @@ from incidents.status import impact_of
 from incidents.uptime import rebuild_component_days, record_segment
 from notifications.services import notification_for_update
 
-# How far in the future a display time may lie (clock skew between a responder's machine and ours).
-FUTURE_TOLERANCE = timedelta(minutes=1)
+# The bounds live in incidents/validation.py; these names stay for the modules that import them from here.
+FUTURE_TOLERANCE = validation.FUTURE_TOLERANCE
+_require_text = validation.require_text
+_require_aware = validation.require_aware
 
 
 # -- validation helpers ------------------------------------------------------------------------------
@@ -44,30 +47,6 @@ FUTURE_TOLERANCE = timedelta(minutes=1)
 def _require_choice(value, choices, field: str) -> str:
     if value not in choices.values:
         raise ValidationError({field: f"Unknown {field} {value!r}; expected one of: {', '.join(choices.values)}."})
-    return value
-
-
-def _require_text(value, field: str, max_length: int | None = None) -> str:
-    """Non-blank text; with a max_length it is a one-line name or title: no line breaks or control characters
-    (they would break email subjects and headers)."""
-    text = (value or "").strip()
-    if not text:
-        raise ValidationError({field: f"The {field} must not be empty."})
-    if max_length:
-        if len(text) > max_length:
-            raise ValidationError({field: f"The {field} must be at most {max_length} characters."})
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-            raise ValidationError({field: f"The {field} must be one line, without control characters."})
-    return text
-
-
-def _require_aware(value: datetime | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime) or timezone.is_naive(value):
-        raise ValidationError({field: f"The {field} must be a date and time with a time zone."})
-    if value > timezone.now() + FUTURE_TOLERANCE:
-        raise ValidationError({field: f"The {field} must not be in the future."})
     return value
 
 
@@ -124,7 +103,7 @@ def component_group_create(
     group = ComponentGroup(
         page=page,
         name=_require_text(name, "name", 100),
-        description=description or "",
+        description=validation.optional_text(description, "description"),
         position=_next_position(page) if position is None else position,
     )
     group.save()
@@ -157,7 +136,7 @@ def component_create(
         page=page,
         group=group,
         name=_require_text(name, "name", 100),
-        description=description or "",
+        description=validation.optional_text(description, "description"),
         status=status,
         position=position,
         showcase=showcase,
@@ -520,7 +499,7 @@ def incident_update_delete(*, update: IncidentUpdate) -> None:
 @transaction.atomic
 def incident_postmortem_save(*, incident: Incident, body: str, notify: bool | None = None) -> Incident:
     """Keep a postmortem draft on the incident (not public until published), with its "notify" choice."""
-    fields = {"postmortem": body or ""}
+    fields = {"postmortem": validation.optional_text(body, "postmortem")}
     if notify is not None:
         fields["postmortem_notify"] = bool(notify)
     Incident.objects.filter(pk=incident.pk).update(**fields)

@@ -5,6 +5,7 @@ operator can act on.
 """
 
 import os
+from datetime import date
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -66,3 +67,13 @@ def env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...]) 
     if parts.scheme not in ("sqlite", "memory") and not parts.netloc:
         raise ImproperlyConfigured(f"{name} has no host: {value!r}")
     return value
+
+
+def env_date(name: str, default: date) -> date:
+    value = env_str(name)
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a date such as 1990-01-01, got {value!r}") from None

@@ -6,12 +6,13 @@ printed to the console. DATABASE_URL and REDIS_URL switch on PostgreSQL and Redi
 
 import re
 import secrets
+from datetime import date
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from statuspage.env import env_bool, env_int, env_list, env_str, env_url
+from statuspage.env import env_bool, env_date, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -210,6 +211,8 @@ PUBLIC_CACHE_MAX_AGE = env_int("PUBLIC_CACHE_MAX_AGE", 0, minimum=0, maximum=360
 
 # The APIs (api/): public v2 responses may be reused this long; the manage API's limit per key.
 API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 10, minimum=0, maximum=3600)
+# The earliest display time an update may carry (imported histories go back years).
+EARLIEST_DISPLAY_DATE = env_date("EARLIEST_DISPLAY_DATE", date(1990, 1, 1))
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1000/minute")
 if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_RATE_LIMIT):
     raise ImproperlyConfigured("API_RATE_LIMIT must look like 1000/minute (per second, minute, hour or day)")
@@ -220,7 +223,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["api.auth.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "api.inputs.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -184,6 +184,7 @@ def test_incident_templates_can_be_listed_and_created(admin_api, api_component):
     body = created.json()
     assert list(body) == [
         "id", "name", "title", "body", "group_id", "update_status", "should_tweet", "should_send_notifications", "components",
+        "component_statuses",
     ]  # fmt: skip
     assert body["components"][0]["id"] == api_component.code
     assert IncidentTemplate.objects.get().update_status == "identified"

@@ -9,6 +9,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -135,6 +136,77 @@ def test_schemathesis_invalid_bodies_and_parameters_never_give_a_server_error(fi
         with contextlib.suppress(Unsatisfiable):
             run()
     assert seen[4] > len(operations), seen
+
+
+CONTROL_CHARACTERS = ["\x00", "\x01", "\x07", "\x1b", "\x7f", "\n"]
+
+
+def with_control_character(value, char: str):
+    """Every string (and object key) of a generated value, with a control character in its middle."""
+    if isinstance(value, str):
+        return value[: len(value) // 2] + char + value[len(value) // 2 :]
+    if isinstance(value, dict):
+        return {with_control_character(k, char): with_control_character(v, char) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_control_character(v, char) for v in value]
+    return value
+
+
+@pytest.mark.fuzz
+def test_schemathesis_control_characters_in_bodies_and_queries_never_give_a_server_error(
+    filled_page, admin_key, settings_
+):
+    schema = schemathesis.openapi.from_wsgi("/api/schema?format=json", get_wsgi_application())
+    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [op for op in operations if op.method.upper() in ("GET", "POST", "PATCH", "PUT")]
+    headers = {"Authorization": f"OAuth {admin_key}", "Accept-Encoding": "identity"}
+    seen = Counter()
+    for operation in operations:
+
+        @given(case=operation.as_strategy(), char=st.sampled_from(CONTROL_CHARACTERS))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION // 3,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case, char):
+            for name in case.path_parameters or {}:
+                case.path_parameters[name] = filled_page[name]
+            if case.query:
+                case.query = with_control_character(case.query, char)
+            if isinstance(case.body, dict):
+                case.body = with_control_character(case.body, char)
+            response = case.call(headers=headers)
+            seen[response.status_code // 100] += 1
+            case.validate_response(response, checks=[not_a_server_error, content_type_conformance])
+
+        with contextlib.suppress(Unsatisfiable):
+            run()
+    assert seen[4] > len(operations) // 2, seen
+
+
+@pytest.mark.fuzz
+def test_every_operation_with_a_body_answers_400_to_a_body_nested_1000_levels_deep(
+    client, filled_page, admin_key, settings_
+):
+    schema = client.get("/api/schema", {"format": "json"}).json()
+    headers = {"Authorization": f"OAuth {admin_key}"}
+    sent = 0
+    for path, methods in schema["paths"].items():
+        url = path.format(**filled_page)
+        for method, operation in methods.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" not in content:
+                continue
+            wrapper = next(iter(content["application/json"]["schema"].get("properties", {"x": 0})), "x")
+            for text in ("[" * 1000 + "]" * 1000, f'{{"{wrapper}": ' + '{"a": ' * 1000 + "1" + "}" * 1001):
+                response = getattr(client, method)(url, text, content_type="application/json", headers=headers)
+                assert response.status_code == 400, (method, path, response.content[:200])
+                assert "nested" in response.json()["error"]
+                sent += 1
+    assert sent >= 10
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Pages, component groups, components and templates. Every write goes through the services."""
+"""Pages, component groups and components. Every write goes through the services."""
 
 from django import forms
 from django.contrib import admin
@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from incidents import page_services, services
 from incidents.metrics import mean_time_to_resolve_by_component
-from incidents.models import Component, ComponentGroup, ComponentStatusChange, IncidentTemplate, Page
+from incidents.models import Component, ComponentGroup, ComponentStatusChange, Page
 from incidents.presentation import format_duration
 from incidents.roles import is_page_admin
 
@@ -193,11 +193,3 @@ class ComponentStatusChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(IncidentTemplate)
-class IncidentTemplateAdmin(admin.ModelAdmin):
-    list_display = ("name", "page", "title", "update_status")
-    list_filter = ("page",)
-    search_fields = ("name", "title", "body")
-    filter_horizontal = ("components",)

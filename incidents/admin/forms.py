@@ -6,6 +6,7 @@ from django import forms
 
 from incidents.choices import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 from incidents.models import Component, ComponentGroup, IncidentTemplate
+from incidents.validation import MAX_TEXT
 
 UNCHANGED = ""
 COMPONENT_CHOICES = [(UNCHANGED, "Unchanged")] + list(ComponentStatus.choices)
@@ -65,7 +66,9 @@ class ComponentChangesMixin:
 class DeclareForm(ComponentChangesMixin, forms.Form):
     name = forms.CharField(max_length=200, label="Incident name")
     status = forms.ChoiceField(choices=OPEN_STAGES, initial=IncidentStatus.INVESTIGATING, label="Stage")
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label="Message", help_text="Markdown.")
+    body = forms.CharField(
+        max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 6}), label="Message", help_text="Markdown."
+    )
     impact_override = forms.ChoiceField(
         choices=[("", "From the components")] + list(Impact.choices), required=False, label="Impact"
     )
@@ -83,11 +86,16 @@ class DeclareForm(ComponentChangesMixin, forms.Form):
             status=template.update_status if template.update_status != IncidentStatus.POSTMORTEM else "investigating",
             deliver_notifications=template.should_send_notifications,
         )
+        # The statuses the template sets; a component it names without one is preset to a partial outage.
+        for component, status in template.component_statuses().items():
+            self.initial[f"component_{component.code}"] = status or ComponentStatus.PARTIAL_OUTAGE
 
 
 class PostUpdateForm(ComponentChangesMixin, forms.Form):
     status = forms.ChoiceField(choices=IncidentStatus.choices, label="Stage")
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Message", help_text="Markdown.")
+    body = forms.CharField(
+        max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 5}), label="Message", help_text="Markdown."
+    )
     deliver_notifications = forms.BooleanField(initial=True, required=False, label="Notify subscribers")
     next_update_in = next_update_field()
     confirm_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -106,6 +114,9 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
         self.initial.update(body=template.body, deliver_notifications=template.should_send_notifications)
         if template.update_status:
             self.initial["status"] = template.update_status
+        for component, status in template.component_statuses().items():
+            if status:  # only the statuses the template sets; the others stay "Unchanged"
+                self.initial[f"component_{component.code}"] = status
 
     @property
     def open_on_stages(self) -> list[str]:
@@ -164,12 +175,16 @@ def local_time_field(label: str) -> forms.DateTimeField:
 
 
 class EditUpdateForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="Message", help_text="Markdown.")
+    body = forms.CharField(
+        max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 8}), label="Message", help_text="Markdown."
+    )
     display_at = local_time_field("Display time")
 
 
 class PostmortemForm(forms.Form):
-    postmortem = forms.CharField(widget=forms.Textarea(attrs={"rows": 18}), required=False, label="Postmortem")
+    postmortem = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 18, "maxlength": MAX_TEXT}), required=False, label="Postmortem"
+    )
     # Its own id: the "Post update" form on the same page has a "Notify subscribers" box too.
     deliver_notifications = forms.BooleanField(
         initial=False,
@@ -190,9 +205,14 @@ def apply_service_errors(form: forms.Form, error) -> None:
 
 class MaintenanceForm(forms.Form):
     name = forms.CharField(max_length=200, label="Maintenance name")
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Message", help_text="Markdown.")
+    body = forms.CharField(
+        max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 5}), label="Message", help_text="Markdown."
+    )
     scheduled_for = local_time_field("Starts")
     scheduled_until = local_time_field("Ends")
+    long_window = forms.BooleanField(
+        required=False, label="This window is longer than 14 days", help_text="Tick to confirm a longer window."
+    )
     components = forms.ModelMultipleChoiceField(
         queryset=Component.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="They go under maintenance while it is in progress.",

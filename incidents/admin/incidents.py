@@ -137,9 +137,7 @@ class IncidentAdmin(admin.ModelAdmin):
         form = DeclareForm(page, request.POST or None)
         template = self._template(request, page)
         if template and request.method == "GET":
-            form.prefill(template)
-            for component in template.components.all():
-                form.initial[f"component_{component.code}"] = "partial_outage"
+            form.prefill(template)  # with the template's component statuses
         preview = None
         if request.method == "POST" and form.is_valid():
             if "_preview" in request.POST:
@@ -190,7 +188,7 @@ class IncidentAdmin(admin.ModelAdmin):
                         scheduled_until=data["scheduled_until"], components=list(data["components"]),
                         auto_in_progress=data["auto_in_progress"], auto_completed=data["auto_completed"],
                         remind_prior=data["remind_prior"], author=request.user,
-                        deliver_notifications=data["deliver_notifications"],
+                        deliver_notifications=data["deliver_notifications"], long_window=data["long_window"],
                     )  # fmt: skip
                 except ValidationError as error:
                     apply_service_errors(form, error)
@@ -310,15 +308,23 @@ class IncidentAdmin(admin.ModelAdmin):
                     incident=incident, body=body, author=request.user, deliver_notifications=notify
                 )
             except ValidationError as error:
-                services.incident_postmortem_save(incident=incident, body=body, notify=notify)
-                messages.error(request, " ".join(error.messages) + " Your draft is saved.")
+                try:
+                    services.incident_postmortem_save(incident=incident, body=body, notify=notify)
+                except ValidationError:
+                    messages.error(request, " ".join(error.messages) + " The draft was not saved.")
+                else:
+                    messages.error(request, " ".join(error.messages) + " Your draft is saved.")
             else:
                 self.log_change(request, incident, "Published the postmortem.")
                 messages.success(request, "Postmortem published.")
         else:
-            services.incident_postmortem_save(incident=incident, body=body, notify=notify)
-            self.log_change(request, incident, "Saved the postmortem draft.")
-            messages.success(request, "Postmortem draft saved. It is not public until you publish it.")
+            try:
+                services.incident_postmortem_save(incident=incident, body=body, notify=notify)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages) + " The draft was not saved.")
+            else:
+                self.log_change(request, incident, "Saved the postmortem draft.")
+                messages.success(request, "Postmortem draft saved. It is not public until you publish it.")
         return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[pk]) + "#postmortem")
 
     # -- one update: edit, delete ------------------------------------------------------------------------------
