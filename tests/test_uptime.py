@@ -178,7 +178,9 @@ def test_the_rollups_give_the_same_days_as_replaying_the_history(paris_page, see
         with time_machine.travel(moment, tick=False):
             if incident is None or rng.random() < 0.2:
                 name = f"Incident {n}"
-                incident = services.incident_create(page=paris_page, name=name, body="a", components={component: status})
+                incident = services.incident_create(
+                    page=paris_page, name=name, body="a", components={component: status}
+                )
                 made.append(incident)
             else:
                 services.incident_post_update(incident=incident, body="b", components={component: status})
