@@ -21,7 +21,7 @@ CACHE_TIMEOUT = 3600
 
 
 def get_public_page(page_code: str | None) -> Page:
-    pages = Page.objects.defer("logo")
+    pages = Page.objects
     try:
         if page_code is None:
             return pages.get(is_default=True)

@@ -51,7 +51,8 @@ class Page(models.Model):
         validators=[RegexValidator(r"^(https?://|mailto:)\S+$", "Use an http(s):// URL or a mailto: address.")],
         help_text="Where customers get help: a URL or mailto: address, shown in the footer.",
     )
-    logo = models.BinaryField(blank=True, default=b"", editable=False)
+    # The logo's content type, empty without one: all the header needs, read with the page row. The
+    # image itself is a PageLogo row, so that no page row read (select_related("page")) carries it.
     logo_type = models.CharField(max_length=32, blank=True, editable=False)
     accent_colour = models.CharField(
         max_length=7,
@@ -94,6 +95,19 @@ def _public_path(page_code: str | None, name: str, kwargs: tuple) -> str:
     if page_code is None:
         return reverse(name, kwargs=dict(kwargs))
     return reverse(f"page-{name}", kwargs={"page_code": page_code, **dict(kwargs)})
+
+
+class PageLogo(models.Model):
+    """The image shown in the public page's header (its type is Page.logo_type): read only by the logo view.
+
+    Written by incidents.page_services.page_set_logo, which checks it is a PNG, JPEG, GIF or WebP image."""
+
+    page = models.OneToOneField(Page, on_delete=models.CASCADE, primary_key=True, related_name="logo")
+    data = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Logo of {self.page_id}"
 
 
 class ComponentGroup(models.Model):
@@ -359,7 +373,9 @@ class ComponentDay(models.Model):
     partial = models.FloatField(default=0)
     degraded = models.FloatField(default=0)
     maintenance = models.FloatField(default=0)
-    incidents = models.JSONField(default=dict, blank=True)  # incident code -> name
+    # The codes of the incidents that set these statuses, in order. Their names are read when the days are
+    # (incidents.uptime), so a renamed incident shows its new name and a deleted one drops out.
+    incident_codes = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["component", "day"], name="one_day_per_component")]

@@ -18,6 +18,7 @@ from incidents.models import (
     IncidentTemplate,
     IncidentTemplateComponent,
     Page,
+    PageLogo,
     validate_time_zone,
 )
 from incidents.services import _clean_component_changes, _require_choice, _require_text, page_changed
@@ -204,9 +205,11 @@ def page_set_logo(*, page: Page, data: bytes | None) -> Page:
     """Set (or with None, remove) the logo shown in the public page's header. PNG, JPEG, GIF or WebP."""
     if data:
         kind = check_logo(data)
+        PageLogo.objects.update_or_create(page_id=page.pk, defaults={"data": data})
     else:
-        data, kind = b"", ""
-    Page.objects.filter(pk=page.pk).update(logo=data, logo_type=kind)
+        kind = ""
+        PageLogo.objects.filter(page_id=page.pk).delete()
+    Page.objects.filter(pk=page.pk).update(logo_type=kind)
     page_changed(page.pk)
     page.refresh_from_db()
     return page

@@ -8,6 +8,8 @@ page's local midnights, so a day can last 23 or 25 hours across a daylight-savin
 Cost: the bars read per-day rollups (ComponentDay, kept by the services as each change closes a
 segment), so two queries whatever the size of the history: the components (with their latest change),
 which the caller has, and the rollups of the window; then the still-open segment is added in Python.
+The rollups refer to incidents by code; when the window has any, one more query reads their names as
+they are now (a renamed incident shows its new name, a deleted one drops out, as in the replay).
 history_uptimes replays the raw history instead: the reference, and how rollups are rebuilt.
 """
 
@@ -26,7 +28,7 @@ from django.db import connection
 from django.db.models import FloatField, Func
 
 from incidents.choices import ComponentStatus as S
-from incidents.models import ComponentDay, ComponentStatusChange
+from incidents.models import ComponentDay, ComponentStatusChange, Incident
 
 DEFAULT_DAYS = 90
 
@@ -278,20 +280,35 @@ def _component_uptimes(components, tz: ZoneInfo, now: datetime, days: int) -> li
     dates = [first_day + timedelta(days=n) for n in range(days)]
     stored: dict[int, dict] = defaultdict(dict)
     query = ComponentDay.objects.filter(component__in=[c.pk for c in components], day__gte=first_day).values_list(
-        "component_id", "day", *ROLLUP_FIELDS, "incidents"
+        "component_id", "day", *ROLLUP_FIELDS, "incident_codes"
     )
     # The ORM writes the SQL; the rows are read raw (per-row converters and JSON decoding of the usually
-    # empty incident maps would cost more than the rest of the work). Days are keyed as "YYYY-MM-DD".
+    # empty incident lists would cost more than the rest of the work). Days are keyed as "YYYY-MM-DD".
     sql, params = query.query.sql_with_params()
+    related = []  # (the day's incident map, to fill in, and the codes)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for component_id, day, major, partial, degraded, maintenance, incidents in cursor.fetchall():
-            if isinstance(incidents, str):
-                incidents = json.loads(incidents) if incidents != "{}" else {}
-            stored[component_id][str(day)] = ([major, partial, degraded, maintenance], incidents or {})
+        for component_id, day, major, partial, degraded, maintenance, codes in cursor.fetchall():
+            if isinstance(codes, str):
+                codes = json.loads(codes) if codes != "[]" else None
+            incidents = {}
+            if codes:
+                related.append((incidents, codes))
+            stored[component_id][str(day)] = ([major, partial, degraded, maintenance], incidents)
+    _name_incidents(related)
     now_ts = now_utc.timestamp()
     window = (starts, [min(end, now_ts) for end in ends], dates, [day.isoformat() for day in dates])
     return [_from_rollups(c, stored.get(c.pk, {}), window, tz, now_ts) for c in components]
+
+
+def _name_incidents(related) -> None:
+    """Fill each day's incident map (code -> name) with the incidents' names as they are now: one query.
+    A deleted incident has no name to show (its status changes no longer point at it): it is left out."""
+    if related:
+        codes = {code for _, day_codes in related for code in day_codes}
+        names = dict(Incident.objects.filter(code__in=codes).values_list("code", "name"))
+        for incidents, day_codes in related:
+            incidents.update((code, names[code]) for code in day_codes if code in names)
 
 
 def _open_segment(component, tz) -> tuple[float, str, tuple]:
@@ -350,8 +367,8 @@ def record_segment(component, start: datetime | None, end: datetime, status: str
         stop = min(end_ts, day_end.timestamp())
         row, _ = ComponentDay.objects.select_for_update().get_or_create(component=component, day=day)
         setattr(row, field, getattr(row, field) + (stop - start_ts))
-        if incident is not None:
-            row.incidents = {**row.incidents, incident.code: incident.name}
+        if incident is not None and incident.code not in row.incident_codes:
+            row.incident_codes = [*row.incident_codes, incident.code]
         row.save()
         start_ts = stop
         day += timedelta(days=1)
@@ -378,7 +395,7 @@ def rebuild_component_days(components, since_days: int = 400) -> None:
                 partial=day.partial,
                 degraded=day.degraded,
                 maintenance=day.maintenance,
-                incidents=day.incidents,
+                incident_codes=list(day.incidents),
             )  # fmt: skip
             for day in replayed.days
             if day.has_data and (day.major or day.partial or day.degraded or day.maintenance)

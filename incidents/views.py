@@ -16,7 +16,7 @@ from django.utils.cache import patch_cache_control
 from incidents.caching import public_view
 from incidents.choices import UNRESOLVED_STATUSES, MaintenanceStatus
 from incidents.ical import calendar_of
-from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
+from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page, PageLogo
 from incidents.presentation import (
     affected_line,
     calendar_months,
@@ -193,8 +193,8 @@ def history(request, page, now):
 
 @public_view
 def logo(request, page, now):
-    data = Page.objects.filter(pk=page.pk).values_list("logo", flat=True).first()
-    if not data or not page.logo_type:
+    data = PageLogo.objects.filter(page=page).values_list("data", flat=True).first() if page.logo_type else None
+    if not data:
         raise Http404("This page has no logo.")
     return HttpResponse(bytes(data), content_type=page.logo_type)
 
@@ -238,7 +238,7 @@ def _page_of(path: str):
     """The status page an address belongs to (/p/<code>/… or the default page), or None (or no database)."""
     parts = path.split("/")
     code = parts[2] if len(parts) > 2 and parts[1] == "p" else None
-    pages = Page.objects.defer("logo")
+    pages = Page.objects
     try:
         return pages.filter(code=code).first() if code else pages.filter(is_default=True).first()
     except DatabaseError:

@@ -98,3 +98,24 @@ def test_a_cached_page_costs_one_query(client, page):
     with time_machine.travel(timezone.now(), tick=False):  # the cache key carries the minute
         queries_for(client, "/")
         assert queries_for(client, "/") == 1
+
+
+def test_the_home_page_reads_the_names_of_the_incidents_in_its_bars_at_once(client, page):
+    """The rollups refer to incidents; their names are read in one query, however many there are."""
+    add_components(page, 3)
+    components = list(page.components.all())
+
+    def outages(count):
+        for n in range(count):
+            incident = services.incident_create(
+                page=page, name=f"Outage {n}", body="a", components={components[n % 3]: S.MAJOR_OUTAGE}
+            )
+            services.incident_post_update(
+                incident=incident, status=I.RESOLVED, body="b", components={components[n % 3]: S.OPERATIONAL}
+            )
+
+    outages(1)
+    few = queries_for(client, "/")
+    outages(12)
+    many = queries_for(client, "/")
+    assert few == many

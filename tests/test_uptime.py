@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 
 from incidents import services
 from incidents.choices import ComponentStatus as S
-from incidents.models import Component
+from incidents.models import Component, Incident
 from incidents.uptime import component_uptimes
 from tests.surge_page import bar_levels
 
@@ -170,16 +170,29 @@ def test_the_rollups_give_the_same_days_as_replaying_the_history(paris_page, see
         ]
     moment = start
     incident = None
-    for _ in range(60):
+    made = []
+    for n in range(60):
         moment += timedelta(minutes=rng.randint(5, 2000))  # crosses midnights and the DST change on 30 March
         component = rng.choice(components)
         status = rng.choice([s for s in statuses if s != component.status])
         with time_machine.travel(moment, tick=False):
             if incident is None or rng.random() < 0.2:
-                incident = services.incident_create(page=paris_page, name="x", body="a", components={component: status})
+                name = f"Incident {n}"
+                incident = services.incident_create(
+                    page=paris_page, name=name, body="a", components={component: status}
+                )
+                made.append(incident)
             else:
                 services.incident_post_update(incident=incident, body="b", components={component: status})
+            # Renames and deletes, of the current incident as of older ones, after their rollups were written.
+            if rng.random() < 0.15:
+                services.incident_edit(incident=rng.choice(made), name=f"Renamed {n}")
+            if len(made) > 1 and rng.random() < 0.1:
+                gone = made.pop(rng.randrange(len(made)))
+                services.incident_delete(incident=gone)
+                incident = None if gone.pk == incident.pk else incident
         component.refresh_from_db()
+    services.incident_edit(incident=made[0], name="Renamed at the end")
     now = moment + timedelta(hours=7)
     loaded = list(Component.objects.filter(page=paris_page).select_related("page", "status_change__incident"))
     rolled = component_uptimes(loaded, PARIS, now, days=90)
@@ -187,6 +200,9 @@ def test_the_rollups_give_the_same_days_as_replaying_the_history(paris_page, see
     for from_rollups, from_history in zip(rolled, replayed, strict=True):
         assert comparable(from_rollups) == comparable(from_history)
         assert from_rollups.percent == from_history.percent
+    named = {code: name for u in rolled for d in u.days for code, name in d.incidents.items()}
+    assert named, "the history relates days to incidents"
+    assert named == dict(Incident.objects.filter(code__in=named).values_list("code", "name"))
 
 
 def test_moving_an_update_in_time_rebuilds_the_rollups(paris_page):
@@ -258,3 +274,32 @@ def test_the_uptime_page_of_a_page_without_components_answers(client, db):
     services.page_create(name="Empty")
     response = client.get("/uptime")
     assert response.status_code == 200
+
+
+def test_a_renamed_or_deleted_incident_is_shown_as_it_is_now_beside_the_days_it_touched(client, db):
+    with time_machine.travel(datetime(2025, 6, 12, 12, 0, tzinfo=UTC), tick=False):
+        page = services.page_create(name="Acme")
+        api = services.component_create(page=page, name="API", start_date=date(2025, 5, 1))
+        incident = services.incident_create(
+            page=page, name="API down", body="a", components={api: S.MAJOR_OUTAGE},
+            display_at=datetime(2025, 6, 10, 10, 0, tzinfo=UTC),
+        )  # fmt: skip
+        services.incident_post_update(
+            incident=incident, status="resolved", body="b", components={api: S.OPERATIONAL},
+            display_at=datetime(2025, 6, 10, 16, 0, tzinfo=UTC),
+        )  # fmt: skip
+
+        def notes():
+            html = BeautifulSoup(client.get("/uptime").content, "html.parser")
+            return [" ".join(li.get_text(" ").split()) for li in html.select(".day-notes li")], html
+
+        before, _ = notes()
+        assert before == ["Jun 10, 2025: 6h 0m major outage. Related: API down"]
+        services.incident_edit(incident=incident, name="Database failover")
+        renamed, html = notes()
+        assert renamed == ["Jun 10, 2025: 6h 0m major outage. Related: Database failover"]
+        assert html.select_one(f".day-notes a[href='/incidents/{incident.code}']").get_text() == "Database failover"
+        services.incident_delete(incident=incident)
+        deleted, html = notes()
+        assert deleted == ["Jun 10, 2025: 6h 0m major outage."]
+        assert not html.select(".day-notes a")
