@@ -7,6 +7,7 @@ the URLconf is built from (incidents.urls and api.urls), so a new public view is
 
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -77,12 +78,23 @@ def page_entries(page: Page, url_prefix: str, incident_codes: list[str], now) ->
     return entries
 
 
+_clients = threading.local()
+
+
 class Renderer:
-    """GETs addresses through the real views, with the host of SITE_URL, as a visitor would."""
+    """GETs addresses through the real views, with the host of SITE_URL, as a visitor would.
+
+    The client (and so the loaded middleware: WhiteNoise scans the static files when it starts) is kept
+    per thread and SITE_URL, so a worker pays for it once, not per publication.
+    """
 
     def __init__(self):
         site = urlsplit(settings.SITE_URL)
-        self.client = Client(HTTP_HOST=site.netloc, secure=site.scheme == "https")
+        key = (site.netloc, site.scheme)
+        if getattr(_clients, "key", None) != key:
+            _clients.client = Client(HTTP_HOST=site.netloc, secure=site.scheme == "https")
+            _clients.key = key
+        self.client = _clients.client
 
     def get(self, url: str) -> tuple[bytes, str]:
         response = self.client.get(url)
