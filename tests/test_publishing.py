@@ -15,6 +15,7 @@ from incidents.publishing.run import publish_all
 from incidents.publishing.target import TargetError, parse_target
 from incidents.tasks import publish_page
 from tests.publishing_helpers import NOW, PNG, build_site, expected_files, file_serving, internal_links, published_files
+from tests.test_settings import load_settings
 
 
 @pytest.fixture
@@ -220,3 +221,23 @@ def test_targets_are_read_from_their_url(value, scheme, location, prefix):
 def test_malformed_targets_are_refused(value):
     with pytest.raises(TargetError):
         parse_target(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("/srv/status", "PUBLISH_TARGET must start with file:// or s3://"),
+        ("s3://", "PUBLISH_TARGET an s3:// target names its bucket"),
+        ("file://relative/dir", "PUBLISH_TARGET a file:// target names a local directory"),
+    ],
+)
+def test_a_malformed_target_stops_start_up_with_a_message_naming_it(value, message):
+    result = load_settings(PUBLISH_TARGET=value)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_a_well_formed_target_starts(tmp_path):
+    assert load_settings(PUBLISH_TARGET=f"file://{tmp_path}/site").returncode == 0
+    assert load_settings(PUBLISH_TARGET="s3://bucket/status").returncode == 0
