@@ -69,7 +69,9 @@ def address(name: str) -> str:
 
 
 def published_files(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    """Every file a visitor can reach (not the publisher's own state under .publish-state/)."""
+    files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    return {f for f in files if not f.startswith(".publish-state/")}
 
 
 class _Links(HTMLParser):

@@ -188,7 +188,8 @@ def bucket(monkeypatch):
 
 def _objects(client, prefix="site/") -> dict[str, dict]:
     listing = client.list_objects_v2(Bucket="status-copy", Prefix=prefix).get("Contents", [])
-    return {item["Key"][len(prefix) :]: item for item in listing}
+    objects = {item["Key"][len(prefix) :]: item for item in listing}
+    return {key: item for key, item in objects.items() if not key.startswith(".publish-state/")}
 
 
 def test_publishing_to_a_bucket_stores_every_file_with_its_type_and_removes_what_is_gone(

@@ -3,13 +3,15 @@
 One publisher at a time per target (a lock in the cache), so an older rendering never overwrites a newer
 one. A republish re-renders the page-wide files (home, history, uptime, feeds, calendar, API collections)
 and only those incident files whose incident, updates, components or page settings changed since the last
-publish to that target, plus the incidents still open (their pages say "ongoing for …", which moves with
-the clock). `full=True` (the management command) renders everything.
+publish to that target (their digests are kept in the target, under .publish-state/), plus the incidents
+still open (their pages say "ongoing for …", which moves with the clock). `full=True` (the management
+command) renders everything.
 """
 
-import contextlib
 import hashlib
+import json
 import logging
+import math
 import time
 import uuid
 from collections import defaultdict
@@ -26,7 +28,6 @@ log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT = 600  # seconds: a publisher that died leaves the lock behind at most this long
 LOCK_WAIT = 10  # seconds a publisher waits for another one to finish
-DIGESTS_TIMEOUT = 7 * 24 * 3600
 
 
 class Busy(RuntimeError):
@@ -92,20 +93,23 @@ def incident_digests(page: Page) -> dict[str, str]:
     return digests
 
 
-def _digests_key(target, url_prefix: str) -> str:
-    return "publish:digests:" + hashlib.sha256(f"{target}|{url_prefix}".encode()).hexdigest()[:24]
+STATE_DIR = ".publish-state/"  # what was published, per page: hidden, so never served (deploy/nginx-static.conf)
+ROOT_SKIP = ("p/", "static/", STATE_DIR)  # under the root, the default page's tree is everything else
 
 
-def _cache_get(key):
-    try:
-        return cache.get(key)
-    except Exception:
-        return None
+def history_digests(page: Page, now, digests: dict[str, str]) -> dict[str, tuple[str, set[str]]]:
+    """history/<n> → (a digest of what that older history page lists, the codes it lists), for n ≥ 2."""
+    from incidents.views import HISTORY_PER_PAGE
 
-
-def _cache_set(key, value, timeout):
-    with contextlib.suppress(Exception):
-        cache.set(key, value, timeout)
+    listed = Incident.objects.filter(page=page, started_at__lte=now).order_by("-started_at", "-id")
+    codes = list(listed.values_list("code", flat=True))
+    count = max(1, math.ceil(len(codes) / HISTORY_PER_PAGE))
+    found = {}
+    for number in range(2, count + 1):
+        chunk = codes[(number - 1) * HISTORY_PER_PAGE : number * HISTORY_PER_PAGE]
+        material = f"{count}|{number}|" + "|".join(f"{code}:{digests[code]}" for code in chunk)
+        found[f"history/{number}"] = (hashlib.sha256(material.encode()).hexdigest(), set(chunk))
+    return found
 
 
 class Publisher:
@@ -118,44 +122,60 @@ class Publisher:
         self.result = site.Result()
         self.assets: set[str] = set()
 
+    def _previous_digests(self, page: Page) -> dict[str, str]:
+        if self.full:
+            return {}
+        try:
+            return json.loads(self.target.read(f"{STATE_DIR}{page.code}.json") or b"{}")
+        except ValueError:
+            return {}
+
     def publish_page(self, page: Page) -> None:
+        """Publish a page under /p/<id>/ and, for the default page, also at the root.
+
+        The default page is rendered once, at its root address, and the same bytes go to both trees: its
+        views do not depend on the address they answer at (tests/test_publishing.py checks both trees
+        against the live site).
+        """
         now = site.now()
         digests = incident_digests(page)
+        codes = sorted(digests)
         still_open = Incident.objects.filter(page=page).exclude(status__in=CLOSED_STATUSES)
         moving = set(still_open.values_list("code", flat=True))
-        trees = [(f"/p/{page.code}/", ())]
-        if page.is_default:
-            trees.append(("/", ("p/", "static/")))
-        for url_prefix, skip in trees:
-            self._publish_tree(page, url_prefix, skip, digests, moving, now)
+        history = history_digests(page, now, digests)
+        moving |= {key for key, (_, listed) in history.items() if moving & listed}
+        digests |= {key: digest for key, (digest, _) in history.items()}
+        previous = self._previous_digests(page)
+        own = f"p/{page.code}/"
+        entries = site.page_entries(page, "/" if page.is_default else "/" + own, codes, now)
 
-    def _publish_tree(self, page, url_prefix, skip, digests, moving, now) -> None:
-        file_prefix = url_prefix.lstrip("/")
-        existing = self.target.list(file_prefix, skip)
-        key = _digests_key(self.target, url_prefix)
-        previous = {} if self.full else (_cache_get(key) or {})
-        entries = site.page_entries(page, url_prefix, sorted(digests), now)
+        def files_of(entry) -> list[str]:
+            return [entry.file, own + entry.file] if page.is_default else [entry.file]
+
+        existing = self.target.list(own) | (self.target.list("", ROOT_SKIP) if page.is_default else set())
         for entry in entries:
-            code = entry.incident
+            key = entry.key
             if (
-                code is not None
-                and code not in moving
-                and previous.get(code) == digests[code]
-                and entry.file in existing
+                key is not None
+                and key not in moving
+                and previous.get(key) == digests[key]
+                and all(f in existing for f in files_of(entry))
             ):
-                continue  # this incident's files already hold what it shows
+                continue  # these files already hold what they show
             body, content_type = self.renderer.get(entry.url)
             self.result.rendered += 1
-            if self.target.write(entry.file, body, content_type):
-                self.result.written.append(entry.file)
-            else:
-                self.result.unchanged += 1
+            for file in files_of(entry):
+                if self.target.write(file, body, content_type):
+                    self.result.written.append(file)
+                else:
+                    self.result.unchanged += 1
             if content_type.startswith("text/html"):
                 self.assets |= site.static_files(body)
-        for stale in sorted(existing - {e.file for e in entries}):
+        for stale in sorted(existing - {f for entry in entries for f in files_of(entry)}):
             self.target.delete(stale)
             self.result.deleted.append(stale)
-        _cache_set(key, digests, DIGESTS_TIMEOUT)
+        state = json.dumps(digests, sort_keys=True).encode()
+        self.target.write(f"{STATE_DIR}{page.code}.json", state, "application/json")
 
     def remove_tree(self, file_prefix: str, skip=()) -> None:
         for stale in sorted(self.target.list(file_prefix, skip)):
@@ -188,13 +208,13 @@ def _target():
 def _prune_pages(publisher: Publisher) -> None:
     """Remove the trees of pages that no longer exist, and the root when no page is the default one."""
     codes = set(Page.objects.values_list("code", flat=True))
-    for path in publisher.target.list("p/"):
-        code = path.split("/")[1]
+    for path in publisher.target.list("p/") | publisher.target.list(STATE_DIR):
+        code = path.split("/")[1].removesuffix(".json")
         if code not in codes:
             publisher.target.delete(path)
             publisher.result.deleted.append(path)
     if not Page.objects.filter(is_default=True).exists():
-        publisher.remove_tree("", ("p/", "static/"))
+        publisher.remove_tree("", ROOT_SKIP)
 
 
 def publish_page(page_id: int, *, full: bool = False, target=None, wait: float = LOCK_WAIT) -> site.Result | None:

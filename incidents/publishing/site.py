@@ -28,7 +28,8 @@ class PublishError(RuntimeError):
 class Entry:
     url: str  # the address on the live site, e.g. /p/abc/history/page/2
     file: str  # the file in the published tree, e.g. p/abc/history/page/2/index.html
-    incident: str | None = None  # the incident it shows, if any
+    key: str | None = None  # what it shows, if it may be skipped when that did not change: an incident's code,
+    # or history/<n> for an older history page
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -61,8 +62,8 @@ def page_entries(page: Page, url_prefix: str, incident_codes: list[str], now) ->
     file_prefix = url_prefix.lstrip("/")
     entries = []
 
-    def add(path: str, incident: str | None = None):
-        entries.append(Entry(url_prefix + path, file_prefix + file_for(path), incident))
+    def add(path: str, key: str | None = None):
+        entries.append(Entry(url_prefix + path, file_prefix + file_for(path), key))
 
     for route, name in _routes():
         if "<" not in route:
@@ -71,10 +72,10 @@ def page_entries(page: Page, url_prefix: str, incident_codes: list[str], now) ->
             add(route)
         elif name == "history-page":
             for number in range(2, history_pages(page, now) + 1):
-                add(route.replace("<int:number>", str(number)))
+                add(route.replace("<int:number>", str(number)), key=f"history/{number}")
         elif "<slug:code>" in route:
             for code in incident_codes:
-                add(route.replace("<slug:code>", code), incident=code)
+                add(route.replace("<slug:code>", code), key=code)
     return entries
 
 
