@@ -241,3 +241,29 @@ def test_a_malformed_target_stops_start_up_with_a_message_naming_it(value, messa
 def test_a_well_formed_target_starts(tmp_path):
     assert load_settings(PUBLISH_TARGET=f"file://{tmp_path}/site").returncode == 0
     assert load_settings(PUBLISH_TARGET="s3://bucket/status").returncode == 0
+
+
+def test_beat_republishes_every_page_each_minute_and_prunes_pages_that_are_gone(site, settings):
+    from statuspage.celery import app
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["publish-all-pages"]
+    assert schedule["task"] == "incidents.tasks.publish_all_pages"
+    assert schedule["task"] in app.tasks
+    assert schedule["schedule"] <= 60
+    from incidents.tasks import publish_all_pages
+
+    publish_all_pages.run()
+    assert (site.root / f"p/{BEACONLY}/index.html").is_file()
+    site.other.delete()  # a deletion that does not go through page_changed
+    publish_all_pages.run()
+    assert not (site.root / "p" / BEACONLY).exists()
+    assert not (site.root / ".publish-state" / f"{BEACONLY}.json").exists()
+    assert (site.root / f"p/{CHIRPDESK}/index.html").is_file()
+
+
+def test_the_command_can_publish_elsewhere(site, tmp_path):
+    call_command("publish", target=f"file://{tmp_path}/elsewhere")
+    assert (tmp_path / "elsewhere/index.html").is_file()
+    assert not site.root.exists()
+    with pytest.raises(CommandError, match="--target must start with file:// or s3://"):
+        call_command("publish", target="/no/scheme")
