@@ -1,5 +1,7 @@
 """A site worth publishing (the two demo pages, one with two history pages and a logo) and checks on the copy."""
 
+import copy
+import uuid
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,6 +33,14 @@ PAGE_FILES = [
     "api/v2/scheduled-maintenances/upcoming.json",
     "api/v2/scheduled-maintenances/active.json",
 ]
+
+
+def own_cache(settings) -> None:
+    """A cache of this test's own: with the clock frozen, the public pages' ETags (page code, version, time)
+    repeat from test to test, so a Redis cache shared by the run would answer with another test's pages."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-publishing-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
 
 
 def build_site() -> dict[str, Page]:

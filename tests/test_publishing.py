@@ -14,13 +14,23 @@ from incidents.models import Incident
 from incidents.publishing.run import publish_all
 from incidents.publishing.target import TargetError, parse_target
 from incidents.tasks import publish_page
-from tests.publishing_helpers import NOW, PNG, build_site, expected_files, file_serving, internal_links, published_files
+from tests.publishing_helpers import (
+    NOW,
+    PNG,
+    build_site,
+    expected_files,
+    file_serving,
+    internal_links,
+    own_cache,
+    published_files,
+)
 from tests.test_settings import load_settings
 
 
 @pytest.fixture
 def site(db, settings, tmp_path):
     settings.PUBLISH_TARGET = None
+    own_cache(settings)
     with time_machine.travel(NOW, tick=False):
         pages = build_site()
         root = tmp_path / "site"

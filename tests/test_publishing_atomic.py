@@ -11,7 +11,7 @@ from django.db import OperationalError, connections
 from incidents import services
 from incidents.publishing.run import publish_all
 from incidents.publishing.target import TEMP_PREFIX, FileTarget
-from tests.publishing_helpers import build_site
+from tests.publishing_helpers import build_site, own_cache
 
 ENDINGS = {".html": b"</html>\n", ".atom": b"</feed>", ".rss": b"</rss>", ".ics": b"END:VCALENDAR\r\n"}
 
@@ -35,6 +35,7 @@ def test_readers_never_see_an_empty_or_truncated_file_while_pages_are_republishe
     transactional_db, settings, tmp_path, monkeypatch
 ):
     settings.PUBLISH_TARGET = None
+    own_cache(settings)
     pages = build_site()
     root = tmp_path / "site"
     settings.PUBLISH_TARGET = f"file://{root}"

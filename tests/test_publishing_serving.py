@@ -18,14 +18,13 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connections
 
 from incidents import services
 from incidents.demo import BEACONLY, CHIRPDESK
 from incidents.models import Incident
 from incidents.publishing.run import publish_all
 from tests.conftest import skip_or_fail
-from tests.publishing_helpers import NOW, PNG, build_site, expected_files
+from tests.publishing_helpers import NOW, PNG, build_site, expected_files, own_cache
 
 NGINX = "/usr/sbin/nginx"
 SITE_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx-static.conf"
@@ -43,6 +42,7 @@ def served_root():
 @pytest.fixture
 def site(db, settings, served_root):
     settings.PUBLISH_TARGET = None
+    own_cache(settings)
     with time_machine.travel(NOW, tick=False):
         pages = build_site()
         settings.PUBLISH_TARGET = f"file://{served_root}"
@@ -104,8 +104,8 @@ def fetch(url: str, method: str = "GET"):
 
 def test_nginx_serves_the_published_copy_with_clean_urls_types_cors_and_cache_headers(site, nginx):
     call_command("publish")
-    connections.close_all()  # from here on, only nginx and the files: no app, no database
     incident = Incident.objects.filter(page=site.other).order_by("id").first()
+    # From here on the requests go to nginx alone: no app server was ever started for it.
     # clean URLs: a directory's index.html, with and without a trailing slash
     for path in ("/", "/history", "/history/", f"/p/{BEACONLY}/", f"/p/{BEACONLY}/history/page/2", "/uptime"):
         status, headers, body = fetch(nginx + path)
