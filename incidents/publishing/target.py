@@ -98,13 +98,12 @@ class FileTarget:
 
     def list(self, prefix: str = "", skip: tuple[str, ...] = ()) -> set[str]:
         """Every file under `prefix` (relative paths), except those under one of the `skip` prefixes."""
-        base = self.root / prefix
         found = set()
-        for directory, _dirs, files in os.walk(base):
-            for name in files:
-                relative = (Path(directory) / name).relative_to(self.root).as_posix()
-                if not relative.startswith(skip):
-                    found.add(relative)
+        for directory, dirs, files in os.walk(self.root / prefix):
+            here = Path(directory).relative_to(self.root).as_posix()
+            here = "" if here == "." else here + "/"
+            dirs[:] = [d for d in dirs if not f"{here}{d}/".startswith(skip)]  # do not walk what is skipped
+            found.update(here + name for name in files if not (here + name).startswith(skip))
         return found
 
     def delete(self, path: str) -> None:
