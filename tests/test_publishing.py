@@ -51,9 +51,9 @@ def test_the_copy_holds_every_public_address_of_both_pages_byte_for_byte(site, c
     # the history's second page exists under its path, and only pages and their stylesheet are there
     assert "p/beaconlydemo/history/page/2/index.html" in files
     assert (site.root / "p/beaconlydemo/logo").read_bytes() == PNG
-    assert {f for f in files if f.startswith("static/")} == {"static/css/status.css"}
+    assert "static/css/status.css" in files  # the assets the pages link to (the link check below covers all)
     everything = set().union(*(expected_files(p) for p in site.pages.values()))
-    assert files - everything == {"static/css/status.css"}
+    assert {f for f in files - everything if not f.startswith("static/")} == set()
 
 
 def test_every_link_in_the_published_pages_resolves_to_a_published_file(site, settings):
@@ -133,7 +133,8 @@ def test_unchanged_files_are_not_written_again(site):
     inode = path.stat().st_ino
     again = publish_all(full=True)
     assert again.written == []
-    assert again.unchanged == first.unchanged + len(first.written) - 1
+    assets = [p for p in first.written if p.startswith("static/")]  # compared once per run, not counted
+    assert again.unchanged == first.unchanged + len(first.written) - len(assets)
     assert path.stat().st_ino == inode  # the same file, not a rewritten copy
 
 
