@@ -31,6 +31,7 @@ from incidents.models import (
     Page,
     validate_time_zone,
 )
+from incidents.publishing import publish_soon
 from incidents.status import impact_of
 from incidents.uptime import rebuild_component_days, record_segment
 from notifications.services import notification_for_update
@@ -66,6 +67,7 @@ def page_changed(page_id: int) -> None:
     with the old version or the new state with the new one, never new content cached under an old key.
     """
     Page.objects.filter(pk=page_id).update(version=F("version") + 1, updated_at=timezone.now())
+    transaction.on_commit(lambda: publish_soon(page_id), robust=True)  # the static copy, if PUBLISH_TARGET is set
 
 
 # -- pages and components -----------------------------------------------------------------------------

@@ -133,3 +133,44 @@ def remind_maintenance_subscribers() -> int:
             maintenance_reminder(Incident.objects.get(pk=pk))
             sent += 1
     return sent
+
+
+@shared_task(ignore_result=True)
+def publish_page(page_id: int) -> None:
+    """Republish one page's static copy after a change (enqueued on commit by page_changed, debounced).
+
+    Re-reads the page; a page that is gone has its files removed. Another publisher at work is waited for
+    (a few seconds), then the task tries again a moment later.
+    """
+    from incidents.publishing import pending_key
+    from incidents.publishing.run import Busy
+    from incidents.publishing.run import publish_page as publish
+
+    if not settings.PUBLISH_TARGET:
+        return
+    try:
+        from django.core.cache import cache
+
+        cache.delete(pending_key(page_id))  # from here on, a new change enqueues a new task
+    except Exception:
+        pass
+    try:
+        publish(page_id)
+    except Busy:
+        if publish_page.app.conf.task_always_eager:
+            log.warning("Page %s not republished: another publisher is busy; beat republishes it", page_id)
+        else:
+            publish_page.apply_async((page_id,), countdown=1)
+
+
+@shared_task(ignore_result=True)
+def publish_all_pages() -> None:
+    """Republish every page's static copy (beat, every minute): what moves with the clock, pages gone."""
+    from incidents.publishing.run import Busy, publish_all
+
+    if not settings.PUBLISH_TARGET:
+        return
+    try:
+        publish_all()
+    except Busy:
+        log.info("Skipped a scheduled republication: another publisher is busy")

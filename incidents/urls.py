@@ -7,6 +7,8 @@ public_paths = [
     ("", views.home, "home"),
     ("incidents/<slug:code>", views.incident_detail, "incident"),
     ("history", views.history, "history"),
+    # Older history pages as paths (also ?page=N): a static copy of the site can hold them as files.
+    ("history/page/<int:number>", views.history, "history-page"),
     ("logo", views.logo, "logo"),
     ("uptime", views.uptime, "uptime"),
     ("maintenance.ics", views.maintenance_calendar, "maintenance-ics"),

@@ -156,7 +156,7 @@ def incident_detail(request, page, now, code: str):
 
 
 @public_view
-def history(request, page, now):
+def history(request, page, now, number: int | None = None):
     # Past and current only: a maintenance still to come is on the status page and in its calendar.
     incidents = Incident.objects.filter(page=page, started_at__lte=now).order_by("-started_at", "-id")
     try:
@@ -169,7 +169,7 @@ def history(request, page, now):
     if query:
         incidents = search_incidents(incidents, query)
     paginator = Paginator(incidents, HISTORY_PER_PAGE)
-    page_obj = paginator.get_page(page_number(request.GET.get("page")))
+    page_obj = paginator.get_page(number or page_number(request.GET.get("page")))
     tz = page.tz
     months: OrderedDict[str, list] = OrderedDict()
     for incident in _with_updates(page_obj.object_list):

@@ -147,6 +147,7 @@ CELERY_BEAT_SCHEDULE = {
     "watch-update-promises": {"task": "incidents.tasks.watch_update_promises", "schedule": 60.0},
     "advance-maintenances": {"task": "incidents.tasks.advance_maintenances", "schedule": 60.0},
     "remind-maintenance-subscribers": {"task": "incidents.tasks.remind_maintenance_subscribers", "schedule": 60.0},
+    "publish-all-pages": {"task": "incidents.tasks.publish_all_pages", "schedule": 60.0},  # if PUBLISH_TARGET
 }
 
 # Notifications: outbound emails per second, shared by all workers through Redis (0: no limit).
@@ -202,6 +203,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Static publishing (incidents/publishing): file:///srv/status or s3://bucket/prefix; unset: off.
+PUBLISH_TARGET = env_str("PUBLISH_TARGET", "") or None
+if PUBLISH_TARGET:
+    from incidents.publishing.target import TargetError, parse_target
+
+    try:
+        parse_target(PUBLISH_TARGET)
+    except TargetError as exc:
+        raise ImproperlyConfigured(f"PUBLISH_TARGET {exc}") from None
 
 # Uptime: how much a minute of partial outage counts against uptime (a major outage counts 1).
 UPTIME_PARTIAL_WEIGHT = 0.3

@@ -72,6 +72,12 @@ def page_url(page, name, *args) -> str:
     return page.public_url(name, **kwargs)
 
 
+@register.simple_tag
+def history_page_url(page, number: int) -> str:
+    """The path of one history page: /history for the first, /history/page/N for the others."""
+    return page.public_url("history") if number <= 1 else page.public_url("history-page", number=number)
+
+
 @register.filter
 def describe_day(day, with_related=True) -> str:
     return presentation.describe_day(day, with_related=with_related)

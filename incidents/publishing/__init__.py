@@ -1,0 +1,47 @@
+"""Static publishing: a copy of every public page in a directory or bucket, served without the app.
+
+With PUBLISH_TARGET set, every committed change republishes its page through the task queue
+(`publish_soon`, called on commit by incidents.services.page_changed), and beat republishes every page
+each minute for what moves with the clock. `python manage.py publish` publishes everything at once.
+This module imports no models: services.py imports it.
+"""
+
+import contextlib
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+
+log = logging.getLogger(__name__)
+
+# A burst of writes is published together: the first write of a burst enqueues the task this much later,
+# the writes that follow before the task starts ride along with it.
+DEBOUNCE_SECONDS = 0.3
+PENDING_TIMEOUT = 30  # a task lost with the broker holds back further enqueues at most this long (beat covers it)
+
+
+def pending_key(page_id: int) -> str:
+    return f"publish:pending:{page_id}"
+
+
+def publish_soon(page_id: int) -> None:
+    """Enqueue the republication of a page, unless a task for it is already waiting to start.
+
+    The task clears the flag before it reads the page, so a change committed after that enqueues a new
+    task: the last write of a burst is always published. Never raises: the write has committed already.
+    """
+    if not settings.PUBLISH_TARGET:
+        return
+    try:
+        if cache.add(pending_key(page_id), 1, PENDING_TIMEOUT) is False:
+            return  # a task is waiting; it will read this change
+    except Exception:
+        pass  # no cache, no debounce: publish anyway
+    from incidents.tasks import publish_page
+
+    try:
+        publish_page.apply_async((page_id,), countdown=DEBOUNCE_SECONDS, retry=True, retry_policy={"max_retries": 1})
+    except Exception:
+        log.warning("Could not enqueue the publication of page %s; beat republishes within a minute", page_id)
+        with contextlib.suppress(Exception):
+            cache.delete(pending_key(page_id))

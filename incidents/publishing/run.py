@@ -1,0 +1,247 @@
+"""Publishing a page: render its addresses through the views, write what changed, delete what is gone.
+
+One publisher at a time per target (a lock in the cache), so an older rendering never overwrites a newer
+one. A republish re-renders the page-wide files (home, history, uptime, feeds, calendar, API collections)
+and only those incident files whose incident, updates, components or page settings changed since the last
+publish to that target (their digests are kept in the target, under .publish-state/), plus the incidents
+still open (their pages say "ongoing for …", which moves with the clock). `full=True` (the management
+command) renders everything.
+"""
+
+import hashlib
+import json
+import logging
+import math
+import time
+import uuid
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.cache import cache
+
+from incidents.choices import CLOSED_STATUSES
+from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
+from incidents.publishing import site
+from incidents.publishing.target import open_target
+
+log = logging.getLogger(__name__)
+
+LOCK_TIMEOUT = 600  # seconds: a publisher that died leaves the lock behind at most this long
+LOCK_WAIT = 10  # seconds a publisher waits for another one to finish
+
+
+class Busy(RuntimeError):
+    """Another publisher holds the target's lock."""
+
+
+class TargetLock:
+    """A lock in the cache, shared by every web process and worker; a cache that is down locks nothing."""
+
+    def __init__(self, target, wait: float = LOCK_WAIT):
+        self.key = "publish:lock:" + hashlib.sha256(str(target).encode()).hexdigest()[:16]
+        self.token = uuid.uuid4().hex
+        self.wait = wait
+
+    def __enter__(self):
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                taken = cache.add(self.key, self.token, LOCK_TIMEOUT)
+            except Exception:  # the cache is down: publishing must not stop with it
+                log.warning("Publishing without a lock: the cache does not answer")
+                return self
+            if taken is not False:  # True, or None from a cache that ignores its errors
+                return self
+            if time.monotonic() >= deadline:
+                raise Busy(f"another publisher holds {self.key}")
+            time.sleep(0.05)
+
+    def __exit__(self, *exc):
+        try:
+            if cache.get(self.key) == self.token:
+                cache.delete(self.key)
+        except Exception:
+            pass
+
+
+def incident_digests(page: Page) -> dict[str, str]:
+    """A digest per incident code of everything its page and JSON show, besides the clock."""
+    page_row = Page.objects.filter(pk=page.pk).values().get()
+    for moving in ("version", "updated_at"):  # bumped by every write to any of the page's rows
+        page_row.pop(moving)
+    base = repr(sorted(page_row.items())).encode()
+    groups = {g["id"]: g for g in ComponentGroup.objects.filter(page=page).values()}
+    components = {c["id"]: c for c in Component.objects.filter(page=page).values()}
+    links = defaultdict(list)
+    through = Incident.components.through.objects.filter(incident__page=page)
+    for incident_id, component_id in through.values_list("incident_id", "component_id").order_by("id"):
+        links[incident_id].append(component_id)
+    updates = defaultdict(list)
+    for row in IncidentUpdate.objects.filter(incident__page=page).order_by("id").values():
+        updates[row["incident_id"]].append(row)
+    digests = {}
+    for row in Incident.objects.filter(page=page).values():
+        digest = hashlib.sha256(base)
+        digest.update(repr(sorted(row.items())).encode())
+        for update in updates[row["id"]]:
+            digest.update(repr(sorted(update.items())).encode())
+        for component_id in links[row["id"]]:
+            component = components.get(component_id, {})
+            digest.update(repr(sorted(component.items())).encode())
+            digest.update(repr(sorted(groups.get(component.get("group_id"), {}).items())).encode())
+        digests[row["code"]] = digest.hexdigest()
+    return digests
+
+
+STATE_DIR = ".publish-state/"  # what was published, per page: hidden, so never served (deploy/nginx-static.conf)
+ROOT_SKIP = ("p/", "static/", STATE_DIR)  # under the root, the default page's tree is everything else
+
+
+def history_digests(page: Page, now, digests: dict[str, str]) -> dict[str, tuple[str, set[str]]]:
+    """history/<n> → (a digest of what that older history page lists, the codes it lists), for n ≥ 2."""
+    from incidents.views import HISTORY_PER_PAGE
+
+    listed = Incident.objects.filter(page=page, started_at__lte=now).order_by("-started_at", "-id")
+    codes = list(listed.values_list("code", flat=True))
+    count = max(1, math.ceil(len(codes) / HISTORY_PER_PAGE))
+    found = {}
+    for number in range(2, count + 1):
+        chunk = codes[(number - 1) * HISTORY_PER_PAGE : number * HISTORY_PER_PAGE]
+        material = f"{count}|{number}|" + "|".join(f"{code}:{digests[code]}" for code in chunk)
+        found[f"history/{number}"] = (hashlib.sha256(material.encode()).hexdigest(), set(chunk))
+    return found
+
+
+class Publisher:
+    """One run: pages rendered through a Renderer into one target, with the static assets they link to."""
+
+    def __init__(self, target, *, full: bool = False):
+        self.target = target
+        self.full = full
+        self.renderer = site.Renderer()
+        self.result = site.Result()
+        self.assets: set[str] = set()
+
+    def _previous_digests(self, page: Page) -> dict[str, str]:
+        if self.full:
+            return {}
+        try:
+            return json.loads(self.target.read(f"{STATE_DIR}{page.code}.json") or b"{}")
+        except ValueError:
+            return {}
+
+    def publish_page(self, page: Page) -> None:
+        """Publish a page under /p/<id>/ and, for the default page, also at the root.
+
+        The default page is rendered once, at its root address, and the same bytes go to both trees: its
+        views do not depend on the address they answer at (tests/test_publishing.py checks both trees
+        against the live site).
+        """
+        now = site.now()
+        digests = incident_digests(page)
+        codes = sorted(digests)
+        still_open = Incident.objects.filter(page=page).exclude(status__in=CLOSED_STATUSES)
+        moving = set(still_open.values_list("code", flat=True))
+        history = history_digests(page, now, digests)
+        moving |= {key for key, (_, listed) in history.items() if moving & listed}
+        digests |= {key: digest for key, (digest, _) in history.items()}
+        previous = self._previous_digests(page)
+        own = f"p/{page.code}/"
+        entries = site.page_entries(page, "/" if page.is_default else "/" + own, codes, now)
+
+        def files_of(entry) -> list[str]:
+            return [entry.file, own + entry.file] if page.is_default else [entry.file]
+
+        existing = self.target.list(own) | (self.target.list("", ROOT_SKIP) if page.is_default else set())
+        for entry in entries:
+            key = entry.key
+            if (
+                key is not None
+                and key not in moving
+                and previous.get(key) == digests[key]
+                and all(f in existing for f in files_of(entry))
+            ):
+                continue  # these files already hold what they show
+            body, content_type = self.renderer.get(entry.url)
+            self.result.rendered += 1
+            for file in files_of(entry):
+                if self.target.write(file, body, content_type):
+                    self.result.written.append(file)
+                else:
+                    self.result.unchanged += 1
+            if content_type.startswith("text/html"):
+                self.assets |= site.static_files(body)
+        for stale in sorted(existing - {f for entry in entries for f in files_of(entry)}):
+            self.target.delete(stale)
+            self.result.deleted.append(stale)
+        state = json.dumps(digests, sort_keys=True).encode()
+        self.target.write(f"{STATE_DIR}{page.code}.json", state, "application/json")
+
+    def remove_tree(self, file_prefix: str, skip=()) -> None:
+        for stale in sorted(self.target.list(file_prefix, skip)):
+            self.target.delete(stale)
+            self.result.deleted.append(stale)
+
+    def write_assets(self) -> None:
+        prefix = settings.STATIC_URL.strip("/")
+        for name in sorted(self.assets):
+            data = site.read_static(name)
+            if data is None:
+                raise site.PublishError(f"the static file {name} is linked from a page but cannot be found")
+            path = f"{prefix}/{name}"
+            if self.target.write(path, data, _asset_type(name)):
+                self.result.written.append(path)
+
+
+def _asset_type(name: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _target():
+    if not settings.PUBLISH_TARGET:
+        return None
+    return open_target(settings.PUBLISH_TARGET)
+
+
+def _prune_pages(publisher: Publisher) -> None:
+    """Remove the trees of pages that no longer exist, and the root when no page is the default one."""
+    codes = set(Page.objects.values_list("code", flat=True))
+    for path in publisher.target.list("p/") | publisher.target.list(STATE_DIR):
+        code = path.split("/")[1].removesuffix(".json")
+        if code not in codes:
+            publisher.target.delete(path)
+            publisher.result.deleted.append(path)
+    if not Page.objects.filter(is_default=True).exists():
+        publisher.remove_tree("", ROOT_SKIP)
+
+
+def publish_page(page_id: int, *, full: bool = False, target=None, wait: float = LOCK_WAIT) -> site.Result | None:
+    """Republish one page (re-read from the database); a page that is gone has its files removed."""
+    target = target or _target()
+    if target is None:
+        return None
+    with TargetLock(target, wait):
+        publisher = Publisher(target, full=full)
+        page = Page.objects.defer("logo").filter(pk=page_id).first()
+        if page is None:
+            _prune_pages(publisher)
+            return publisher.result
+        publisher.publish_page(page)
+        publisher.write_assets()
+        return publisher.result
+
+
+def publish_all(*, full: bool = False, target=None, wait: float = LOCK_WAIT) -> site.Result | None:
+    """Republish every page, and remove the files of pages that are gone."""
+    target = target or _target()
+    if target is None:
+        return None
+    with TargetLock(target, wait):
+        publisher = Publisher(target, full=full)
+        for page in Page.objects.defer("logo").order_by("id"):
+            publisher.publish_page(page)
+        _prune_pages(publisher)
+        publisher.write_assets()
+        return publisher.result

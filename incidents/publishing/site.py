@@ -1,0 +1,151 @@
+"""What the static copy holds, rendered through the real views (the URLconf, its middleware and caches).
+
+Every public address of a page becomes a file: `/history` → `history/index.html`, `/history.atom` →
+`history.atom`, `/api/v2/incidents/<code>.json` → the same path. The addresses come from the same lists
+the URLconf is built from (incidents.urls and api.urls), so a new public view is published too.
+"""
+
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.test import Client
+from django.utils import timezone
+
+from incidents.models import Incident, Page
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Entry:
+    url: str  # the address on the live site, e.g. /p/abc/history/page/2
+    file: str  # the file in the published tree, e.g. p/abc/history/page/2/index.html
+    key: str | None = None  # what it shows, if it may be skipped when that did not change: an incident's code,
+    # or history/<n> for an older history page
+
+
+def _routes() -> list[tuple[str, str]]:
+    """(route, name) of every public address of a page, as the URLconf serves them at / and under /p/<id>/."""
+    from api.urls import public_paths as api_paths
+    from incidents.urls import public_paths as page_paths
+
+    return [(route, name) for route, _, name in page_paths] + [(route, name) for route, _, name in api_paths]
+
+
+def file_for(route_path: str) -> str:
+    """The file that holds an address: an address whose last part has no extension is a directory's index."""
+    last = route_path.rsplit("/", 1)[-1]
+    if route_path == "" or route_path.endswith("/"):
+        return route_path + "index.html"
+    if "." in last or last == "logo":
+        return route_path
+    return route_path + "/index.html"
+
+
+def history_pages(page: Page, now) -> int:
+    from incidents.views import HISTORY_PER_PAGE
+
+    count = Incident.objects.filter(page=page, started_at__lte=now).count()
+    return max(1, math.ceil(count / HISTORY_PER_PAGE))
+
+
+def page_entries(page: Page, url_prefix: str, incident_codes: list[str], now) -> list[Entry]:
+    """Every address of `page` under `url_prefix` ("/" or "/p/<id>/"), with its file."""
+    file_prefix = url_prefix.lstrip("/")
+    entries = []
+
+    def add(path: str, key: str | None = None):
+        entries.append(Entry(url_prefix + path, file_prefix + file_for(path), key))
+
+    for route, name in _routes():
+        if "<" not in route:
+            if name == "logo" and not page.logo_type:
+                continue
+            add(route)
+        elif name == "history-page":
+            for number in range(2, history_pages(page, now) + 1):
+                add(route.replace("<int:number>", str(number)), key=f"history/{number}")
+        elif "<slug:code>" in route:
+            for code in incident_codes:
+                add(route.replace("<slug:code>", code), key=code)
+    return entries
+
+
+_clients = threading.local()
+
+
+class Renderer:
+    """GETs addresses through the real views, with the host of SITE_URL, as a visitor would.
+
+    The client (and so the loaded middleware: WhiteNoise scans the static files when it starts) is kept
+    per thread and SITE_URL, so a worker pays for it once, not per publication.
+    """
+
+    def __init__(self):
+        site = urlsplit(settings.SITE_URL)
+        key = (site.netloc, site.scheme)
+        if getattr(_clients, "key", None) != key:
+            _clients.client = Client(HTTP_HOST=site.netloc, secure=site.scheme == "https")
+            _clients.key = key
+        self.client = _clients.client
+
+    def get(self, url: str) -> tuple[bytes, str]:
+        response = self.client.get(url)
+        if response.status_code == 400:
+            raise PublishError(f"{url} answered 400: is the host of SITE_URL ({settings.SITE_URL}) in ALLOWED_HOSTS?")
+        if response.status_code != 200:
+            raise PublishError(f"{url} answered {response.status_code}, not 200")
+        if response.streaming:
+            return b"".join(response.streaming_content), response["Content-Type"]
+        return response.content, response["Content-Type"]
+
+
+STATIC_LINK = re.compile(rb"""(?:href|src)=["']([^"'?#]+)""")
+
+
+def static_files(html: bytes) -> set[str]:
+    """The static assets (stylesheets, images, scripts) a page links to, by their path under STATIC_URL."""
+    base = "/" + settings.STATIC_URL.lstrip("/") if "://" not in settings.STATIC_URL else None
+    if base is None:
+        return set()  # assets served from elsewhere (a CDN): nothing to copy
+    found = set()
+    for match in STATIC_LINK.finditer(html):
+        url = match.group(1).decode()
+        if url.startswith(base):
+            found.add(url[len(base) :])
+    return found
+
+
+def read_static(name: str) -> bytes | None:
+    """An asset's bytes: from the collected (hashed) files when there are some, else from the app's sources."""
+    try:
+        if staticfiles_storage.exists(name):
+            with staticfiles_storage.open(name) as handle:
+                return handle.read()
+    except (OSError, ValueError):
+        pass
+    path = finders.find(name)
+    if path:
+        with open(path, "rb") as handle:
+            return handle.read()
+    return None
+
+
+@dataclass
+class Result:
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    deleted: list[str] = field(default_factory=list)
+    rendered: int = 0
+
+
+def now():
+    return timezone.now()
