@@ -136,6 +136,10 @@ else:
         }
     }
 
+# How long each process reuses a page's version it read from the cache (ms): a hit then costs no round trip
+# to Redis; other processes see a change within this time (the writing process at once). 0: ask every time.
+PUBLIC_STATE_REUSE_MS = env_int("PUBLIC_STATE_REUSE_MS", 500, minimum=0, maximum=5000)
+
 # Celery: a Redis broker in production; in-process (eager) without REDIS_URL. The broker carries ids only.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -33,8 +33,9 @@ def own_redis(tmp_path):
     if not binary:
         skip_or_fail("needs redis-server")
     port = free_port()
+    options = f"--port {port} --bind 127.0.0.1 --appendonly no --dir {tmp_path}".split()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        [binary, *options, "--save", ""],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

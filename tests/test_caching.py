@@ -1,6 +1,7 @@
 """Public responses: ETagged by the page's version, stored precompressed, served without a query or a render."""
 
 import gzip
+import time
 from datetime import timedelta
 
 import brotli
@@ -8,12 +9,13 @@ import pytest
 import time_machine
 from django.core.cache import cache, caches
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
 from incidents import services
 from incidents.choices import ComponentStatus as S
-from incidents.models import Incident
+from incidents.models import Incident, Page
 from incidents.public_cache import budget, store
 from incidents.public_cache.encoding import accepted_coding
 from incidents.public_cache.state import state_key
@@ -107,6 +109,17 @@ def test_the_committed_version_is_published_for_the_next_hit(page, make_componen
     page.refresh_from_db()
     assert cache.get(state_key(page.code)).version == page.version
     assert cache.get(state_key(None)).version == page.version  # the default page, served at /
+
+
+def test_a_write_in_another_process_shows_once_the_reused_version_expires(client, page, settings, frozen):
+    settings.PUBLIC_STATE_REUSE_MS = 100
+    first = client.get("/")["ETag"]
+    # Another process's write: the version moves in the database and in the shared cache, not in this process.
+    Page.objects.filter(pk=page.pk).update(version=F("version") + 1)
+    cache.delete_many([state_key(None), state_key(page.code)])
+    assert client.get("/")["ETag"] == first
+    time.sleep(0.15)
+    assert client.get("/")["ETag"] != first
 
 
 def test_a_write_clears_the_cached_version_before_it_commits(client, page, make_component):

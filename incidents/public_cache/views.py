@@ -34,6 +34,8 @@ def address_of(request) -> tuple[str, bool]:
     `/?x=1`, `/?x=2`, … would each cost a render and a cache slot). Searches and deep history pages are
     not stored: anyone could fill the cache with them.
     """
+    if not request.META.get("QUERY_STRING"):
+        return request.path, True
     params, cacheable = [], True
     number = request.GET.get("page", "").lstrip("0")
     if number.isdigit() and number != "1":
