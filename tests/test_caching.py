@@ -346,3 +346,25 @@ def test_the_subscribe_form_still_posts(page):
     response = Client(enforce_csrf_checks=True).post("/subscribe", {"email": "ann@example.com"})
     assert response.status_code == 200
     assert Subscriber.objects.filter(email="ann@example.com").exists()
+
+
+def test_api_and_feed_hits_keep_their_own_headers(client, page, incident, django_assert_num_queries, frozen):
+    for path, content_type in (("/api/v2/summary.json", "application/json"), ("/history.atom", "application/atom+xml")):
+        client.get(path)
+        with django_assert_num_queries(0):
+            hit = client.get(path, headers={"accept-encoding": "br"})
+        assert hit["Content-Type"].startswith(content_type)
+        assert hit["Content-Encoding"] == "br"
+    assert hit.wsgi_request.path == "/history.atom"
+    api = client.get("/api/v2/summary.json")
+    assert api["Access-Control-Allow-Origin"] == "*"
+    assert client.options("/api/v2/summary.json")["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_head_request_gets_the_headers_of_a_get(client, page, frozen):
+    get = client.get("/", headers={"accept-encoding": "gzip"})
+    head = client.head("/", headers={"accept-encoding": "gzip"})
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["ETag"] == get["ETag"]
+    assert head["Content-Length"] == get["Content-Length"]
