@@ -40,11 +40,13 @@ def incident(page, make_component):
 
 @pytest.fixture
 def redis_cache(redis_url, page, settings):
-    """The project's Redis cache backend (breaker and timeouts) on REDIS_URL, under this test's own prefix."""
+    """The project's Redis cache backend (breaker and timeouts) beside REDIS_URL, under this test's own prefix."""
+    from statuspage.settings import _next_redis_db
+
     settings.CACHES = {
         "default": {
             "BACKEND": "incidents.public_cache.backend.ResilientRedisCache",
-            "LOCATION": redis_url,
+            "LOCATION": _next_redis_db(redis_url),
             "KEY_PREFIX": f"test-cache-{page.code}",
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.1, "SOCKET_TIMEOUT": 0.1},
         }

@@ -42,7 +42,7 @@ def state_key(page_code: str | None) -> str:
 
 
 # key → (monotonic deadline, state): this process's copies (one per page and the default page).
-_reused: dict[str, tuple[float, PageState]] = {}
+reused: dict[str, tuple[float, PageState]] = {}
 
 
 def page_state(page_code: str | None) -> tuple[PageState, Page | None]:
@@ -50,7 +50,7 @@ def page_state(page_code: str | None) -> tuple[PageState, Page | None]:
     key = state_key(page_code)
     reuse = settings.PUBLIC_STATE_REUSE_MS / 1000
     if reuse:
-        held = _reused.get(key)
+        held = reused.get(key)
         if held is not None and held[0] > time.monotonic():
             return held[1], None
     page = None
@@ -60,13 +60,13 @@ def page_state(page_code: str | None) -> tuple[PageState, Page | None]:
         state = PageState.of(page)
         cache.add(key, state, STATE_TIMEOUT)
     if reuse:
-        _reused[key] = (time.monotonic() + reuse, state)
+        reused[key] = (time.monotonic() + reuse, state)
     return state, page
 
 
 def _forget(keys) -> None:
     for key in keys:
-        _reused.pop(key, None)
+        reused.pop(key, None)
 
 
 def load_page(page_code: str | None = None, *, pk: int | None = None) -> Page:
@@ -104,3 +104,11 @@ def publish_state(page_id: int) -> None:
         values[state_key(None)] = state
     _forget(values)
     cache.set_many(values, STATE_TIMEOUT)
+
+
+def forget_local() -> None:
+    """Drop this process's copies of page states and responses (tests: after the database was rolled back)."""
+    from incidents.public_cache import store
+
+    reused.clear()
+    store.local.clear()
