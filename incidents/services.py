@@ -31,6 +31,7 @@ from incidents.models import (
     Page,
     validate_time_zone,
 )
+from incidents.public_cache.state import page_state_changed
 from incidents.publishing import publish_soon
 from incidents.status import impact_of
 from incidents.uptime import rebuild_component_days, record_segment
@@ -65,8 +66,10 @@ def page_changed(page_id: int) -> None:
 
     The new version becomes visible exactly when the change commits: a reader sees either the old state
     with the old version or the new state with the new one, never new content cached under an old key.
+    The version cached for cheap hits is cleared now and set again on commit (incidents/public_cache/).
     """
     Page.objects.filter(pk=page_id).update(version=F("version") + 1, updated_at=timezone.now())
+    page_state_changed(page_id)
     transaction.on_commit(lambda: publish_soon(page_id), robust=True)  # the static copy, if PUBLISH_TARGET is set
 
 
@@ -86,6 +89,8 @@ def page_create(*, name: str, time_zone: str = "UTC", url: str = "", code: str |
         page.code = code
     page.full_clean()
     page.save()
+    if page.is_default:
+        page_state_changed(page.pk)  # a new default page: what / serves changes
     return page
 
 

@@ -8,6 +8,7 @@ import re
 import secrets
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -59,12 +60,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Public GET/HEAD requests stop here: they need none of the middleware below (see the module).
+    "incidents.public_cache.middleware.PublicPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "statuspage.urls"
@@ -98,33 +101,45 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: the public pages are cached by page version. Redis when REDIS_URL is set.
+# Cache: the public pages are cached by page version (incidents/public_cache/). Redis with CACHE_REDIS_URL,
+# which defaults to REDIS_URL's next database: the cache and the Celery broker never share a database.
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "statuspage")
-if REDIS_URL:
+
+
+def _next_redis_db(url: str) -> str:
+    """The same Redis server, next database (redis://h:6379/0 → redis://h:6379/1)."""
+    parts = urlsplit(url)
+    number = parts.path.strip("/") or "0"
+    if not number.isdigit() or int(number) >= 15:
+        raise ImproperlyConfigured(f"Set CACHE_REDIS_URL: REDIS_URL's database has no next one for the cache: {url!r}")
+    return parts._replace(path=f"/{int(number) + 1}").geturl()
+
+
+CACHE_REDIS_URL = env_url("CACHE_REDIS_URL", schemes=("redis", "rediss")) or (REDIS_URL and _next_redis_db(REDIS_URL))
+if CACHE_REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            # django-redis with a circuit breaker: a hung or dead Redis costs one short timeout, then the
+            # pages are served without it (from the database) and the failure is logged once a minute.
+            "BACKEND": "incidents.public_cache.backend.ResilientRedisCache",
+            "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
-            "TIMEOUT": 3600,
-            "OPTIONS": {
-                # The status page must stay up when Redis does not: a cache failure is a miss.
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-            },
+            "TIMEOUT": 300,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.1, "SOCKET_TIMEOUT": 0.1},
         }
     }
-    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "statuspage",
-            "TIMEOUT": 3600,
+            "TIMEOUT": 300,
         }
     }
+
+# How long each process reuses a page's version it read from the cache (ms): a hit then costs no round trip
+# to Redis; other processes see a change within this time (the writing process at once). 0: ask every time.
+PUBLIC_STATE_REUSE_MS = env_int("PUBLIC_STATE_REUSE_MS", 500, minimum=0, maximum=5000)
 
 # Celery: a Redis broker in production; in-process (eager) without REDIS_URL. The broker carries ids only.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

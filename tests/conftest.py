@@ -34,8 +34,14 @@ def _fast_passwords(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_local_cache(settings):
+    from incidents.public_cache.state import forget_local
+
+    # Each test has a new database: no page's state or response from an earlier test may be served.
+    forget_local()
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         cache.clear()
+    elif hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("public:*")
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_VARS = (
     "SECRET_KEY DEBUG ALLOWED_HOSTS SITE_URL DATABASE_URL REDIS_URL EMAIL_HOST EMAIL_PORT EMAIL_HOST_USER "
-    "EMAIL_HOST_PASSWORD EMAIL_USE_TLS DEFAULT_FROM_EMAIL EMAIL_BACKEND"
+    "EMAIL_HOST_PASSWORD EMAIL_USE_TLS DEFAULT_FROM_EMAIL EMAIL_BACKEND CACHE_REDIS_URL"
 ).split()
 
 
@@ -52,10 +52,33 @@ def test_database_and_redis_urls_switch_on_the_real_services():
     assert result.returncode == 0, result.stderr
     engine, cache, eager, email, _debug, port = result.stdout.split()
     assert engine == "django.db.backends.postgresql"
-    assert cache == "django_redis.cache.RedisCache"
+    assert cache == "incidents.public_cache.backend.ResilientRedisCache"
     assert eager == "False"
     assert email.endswith("smtp.EmailBackend")
     assert port == "2525"
+
+
+def redis_locations(**env) -> list[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in CONTRACT_VARS}
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.CELERY_BROKER_URL, settings.CACHES['default']['LOCATION'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "statuspage.settings"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_the_cache_and_the_broker_use_separate_redis_databases():
+    assert redis_locations(REDIS_URL="redis://r:6379/0") == ["redis://r:6379/0", "redis://r:6379/1"]
+    assert redis_locations(REDIS_URL="redis://:pw@r:6379") == ["redis://:pw@r:6379", "redis://:pw@r:6379/1"]
+    assert redis_locations(REDIS_URL="redis://r:6379/2", CACHE_REDIS_URL="redis://c:6380/5") == [
+        "redis://r:6379/2",
+        "redis://c:6380/5",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -68,6 +91,8 @@ def test_database_and_redis_urls_switch_on_the_real_services():
         ({"DATABASE_URL": "mysql://x@y/z", "SECRET_KEY": "k"}, "DATABASE_URL must be a URL starting with"),
         ({"DATABASE_URL": "postgres://", "SECRET_KEY": "k"}, "DATABASE_URL has no host"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must be a URL starting with"),
+        ({"REDIS_URL": "redis://r:6379/15"}, "Set CACHE_REDIS_URL"),
+        ({"CACHE_REDIS_URL": "memcached://m"}, "CACHE_REDIS_URL must be a URL starting with"),
         ({"SITE_URL": "status.example.com"}, "SITE_URL must be a URL starting with"),
         ({"DATABASE_URL": "postgres://u@db:5432/s"}, "SECRET_KEY must be set when DATABASE_URL is set"),
     ],

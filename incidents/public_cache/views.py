@@ -1,0 +1,133 @@
+"""The public_view decorator: every public response is a pure function of (page version, address, minute).
+
+A request resolves the page's state from the cache (`state.py`), derives the response's ETag from it
+and answers 304 or serves stored bytes as they are (`store.py`, `encoding.py`): no query, no render, no
+compression. Only a miss calls the view, and its response is stored in every coding at once. The ETag also
+carries the current minute, since "ongoing for 1h 5m" and "the last 15 days" move with the clock: a page
+costs one cold render per minute at most, and its entries expire soon after their minute has passed.
+"""
+
+import hashlib
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils import timezone
+
+from incidents.public_cache import budget, store
+from incidents.public_cache.encoding import CODINGS, accepted_coding, compressible, encode, etag_for, matching_etag
+from incidents.public_cache.state import PageState, load_page, page_state
+
+MAX_CACHED_LIST_PAGE = 20  # /history?page=N beyond this is rendered on demand (under the budget)
+
+# Headers a stored response keeps besides its body (Content-Type, Content-Disposition, …); the rest is per request.
+NOT_CACHED_HEADERS = {
+    "set-cookie", "vary", "etag", "cache-control", "content-length", "content-encoding", "expires", "last-modified",
+}  # fmt: skip
+
+
+def address_of(request) -> tuple[str, bool]:
+    """The address as the views read it (the path and the only query parameters they use), and whether
+    its answer may be stored.
+
+    Anything else in the query string is ignored by the views, so it must not make a new entry (otherwise
+    `/?x=1`, `/?x=2`, … would each cost a render and a cache slot). Searches and deep history pages are
+    not stored: anyone could fill the cache with them.
+    """
+    if not request.META.get("QUERY_STRING"):
+        return request.path, True
+    params, cacheable = [], True
+    number = request.GET.get("page", "").lstrip("0")
+    # ASCII digits only, as the history reads them (incidents.search.page_number): "²" or "٣" is page 1.
+    if number.isascii() and number.isdigit() and number != "1":
+        params.append(f"page={number}")
+        cacheable = len(number) <= 3 and int(number) <= MAX_CACHED_LIST_PAGE
+    query = " ".join(request.GET.get("q", "").split())
+    if query:
+        params.append(f"q={query}")
+        cacheable = False
+    return request.path + ("?" + "&".join(params) if params else ""), cacheable
+
+
+def etag_base(state: PageState, address: str, now) -> str:
+    material = f"{state.code}:{state.version}:{state.stamp}:{address}:{now:%Y%m%d%H%M}"
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def representations(response, codings=CODINGS) -> dict[str, store.Entry]:
+    headers = [(name, value) for name, value in response.items() if name.lower() not in NOT_CACHED_HEADERS]
+    body = response.content
+    if not compressible(response.get("Content-Type", ""), len(body)):
+        return dict.fromkeys(codings, ("identity", headers, body))  # e.g. a logo: sent as it is
+    return {coding: (coding, headers, encode(body, coding)) for coding in codings}
+
+
+def _finish(response, etag: str, max_age: int):
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={max_age}, must-revalidate"
+    response["Vary"] = "Accept-Encoding"
+    return response
+
+
+def _serve(entry: store.Entry, base: str, max_age: int) -> HttpResponse:
+    coding, headers, body = entry
+    response = HttpResponse(body)
+    for name, value in headers:
+        response[name] = value
+    if coding != "identity":
+        response["Content-Encoding"] = coding
+    response["Content-Length"] = str(len(body))
+    return _finish(response, etag_for(base, coding), max_age)
+
+
+def _busy() -> HttpResponse:
+    response = HttpResponse(
+        "Too many searches right now; please try again in a second.\n",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = "1"
+    return response
+
+
+def public_view(view=None, *, max_age: int | None = None):
+    """Resolve the page, answer 304 or stored bytes when it can, and call the view only on a miss.
+
+    The view is called as view(request, page, now, **kwargs) and returns an HttpResponse (a DRF Response
+    or a TemplateResponse is rendered first). `max_age` overrides settings.PUBLIC_CACHE_MAX_AGE. The
+    wrapper is marked `public_cache`, so PublicPathMiddleware serves it without the session, CSRF, auth
+    and messages middleware.
+    """
+    if view is None:
+        return lambda view: public_view(view, max_age=max_age)
+
+    @wraps(view)
+    def wrapper(request, page_code: str | None = None, **kwargs):
+        state, page = page_state(page_code)
+        now = timezone.now()
+        address, cacheable = address_of(request)
+        base = etag_base(state, address, now)
+        coding = accepted_coding(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+        seconds = settings.PUBLIC_CACHE_MAX_AGE if max_age is None else max_age
+        held = matching_etag(request.META.get("HTTP_IF_NONE_MATCH", ""), base, coding)
+        if held is not None:
+            return _finish(HttpResponseNotModified(), held, seconds)
+        entry = store.get(base, coding) if cacheable else None
+        if entry is None:
+            if not cacheable and not budget.uncached.take():
+                return _busy()
+            response = view(request, page or load_page(pk=state.id), now, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            if response.status_code != 200 or response.streaming:
+                return response  # an error from the view (e.g. an API's 404): not ETagged, not stored
+            if cacheable:
+                entries = representations(response)
+                store.put(base, entries)
+            else:
+                entries = representations(response, (coding,))
+            entry = entries[coding]
+        return _serve(entry, base, seconds)
+
+    wrapper.public_cache = True
+    return wrapper
