@@ -14,6 +14,7 @@ worker's pool processes as well.
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -74,16 +75,16 @@ class Supervisor:
 
     def _send_all(self, signum: int) -> None:
         for proc in self.procs.values():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signum)
-            except ProcessLookupError:
-                pass
 
     def run(self) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._signal)
         for name, cmd in self.cmds.items():
-            self.procs[name] = subprocess.Popen(cmd, cwd=BASE_DIR, env=self.env, stdin=subprocess.DEVNULL, process_group=0)
+            self.procs[name] = subprocess.Popen(
+                cmd, cwd=BASE_DIR, env=self.env, stdin=subprocess.DEVNULL, process_group=0
+            )
         started = ", ".join(f"{name} pid {proc.pid}" for name, proc in self.procs.items())
         print(f"statuspage: {started}; links use {self.env['SITE_URL']}; Ctrl-C stops all.", flush=True)
         status = 0
