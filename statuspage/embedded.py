@@ -4,17 +4,18 @@
 
 Without REDIS_URL the worker and beat talk through the embedded broker (kombu's filesystem transport in
 EMBEDDED_DIR, see settings.py), so scheduled work runs with no service installed; with REDIS_URL they use Redis.
-Links follow the address: unless SITE_URL is set, it is http://HOST:PORT (the machine's name when HOST is a
-wildcard such as 0.0.0.0, which no browser can reach), and a wildcard bind answers to any host name unless
-ALLOWED_HOSTS is set, so other machines never get 400 Bad Request.
+Links follow the address: unless SITE_URL is set, it is http://HOST:PORT (the machine's name or address when
+HOST is a wildcard such as 0.0.0.0, which no browser can reach: see link_host), and a wildcard bind answers to
+any host name unless ALLOWED_HOSTS is set, so other machines never get 400 Bad Request.
 
 Ctrl-C (SIGINT) or SIGTERM stops all three (a second Ctrl-C kills them); if one of them exits, the others are
-stopped too. Each runs in its own process group, so that the signal reaches runserver's reloader child and the
-worker's pool processes as well.
+stopped too. Each runs in its own process group: the stop signal reaches runserver's reloader child as Ctrl-C in
+a terminal would, and the last resort (SIGKILL after a grace period) leaves no pool process behind.
 """
 
 import argparse
 import contextlib
+import ipaddress
 import os
 import signal
 import socket
@@ -28,10 +29,37 @@ WILDCARD_HOSTS = {"0.0.0.0", "::", "[::]", ""}
 GRACE_SECONDS = 15
 
 
+def _not_loopback(name: str) -> bool:
+    """Whether `name` resolves here to an address that is not this machine's loopback."""
+    try:
+        infos = socket.getaddrinfo(name, None)
+    except OSError:
+        return False
+    return any(not ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+
+
+def primary_address() -> str | None:
+    """The address this machine uses to reach other networks (connecting a UDP socket sends nothing)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only the route is looked up
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if ipaddress.ip_address(address).is_loopback or address == "0.0.0.0" else address
+
+
 def link_host(host: str) -> str:
-    """The host name that links should carry for a server bound to `host`."""
+    """The host that links should carry for a server bound to `host`.
+
+    A wildcard bind (0.0.0.0) is served to other machines: the machine's name when it resolves to an address
+    they can reach, else its primary address (a name in /etc/hosts as 127.0.1.1 would send them to themselves).
+    """
     if host in WILDCARD_HOSTS:
-        return socket.getfqdn() or socket.gethostname() or "localhost"
+        for name in dict.fromkeys([socket.getfqdn(), socket.gethostname()]):
+            if name and not name.startswith("localhost") and _not_loopback(name):
+                return name
+        return primary_address() or socket.gethostname() or "localhost"
     if ":" in host and not host.startswith("["):
         return f"[{host}]"
     return host

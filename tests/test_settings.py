@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from statuspage import embedded
 from statuspage.embedded import site_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,8 +155,9 @@ def test_a_site_url_or_allowed_hosts_that_is_set_wins():
 
 def test_served_on_every_interface_links_name_the_machine_and_any_host_name_is_answered():
     env = site_environment({}, "0.0.0.0", 8000)
-    assert env["SITE_URL"] == f"http://{socket.getfqdn()}:8000"
+    assert env["SITE_URL"] == f"http://{embedded.link_host('0.0.0.0')}:8000"
     assert "0.0.0.0" not in env["SITE_URL"]
+    assert env["ALLOWED_HOSTS"] == "*"
     # Django's own host check (what answers 400 Bad Request), with the settings make run gives the processes.
     code = (
         "from django.test import RequestFactory; "
@@ -191,3 +193,25 @@ def test_make_test_brings_its_own_secret_when_database_url_is_set():
     assert "SECRET_KEY must be set" not in result.stderr
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "tests collected" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("addresses", "expected"),
+    [
+        ({"status-host.lan": "192.168.1.20", "status-host": "192.168.1.20"}, "status-host.lan"),  # a real name
+        ({"status-host.lan": "127.0.1.1", "status-host": "127.0.1.1"}, "192.168.1.20"),  # /etc/hosts: loopback
+        ({"status-host.lan": None, "status-host": None}, "192.168.1.20"),  # does not resolve
+    ],
+)
+def test_on_every_interface_links_use_the_machines_name_only_if_it_leads_here(monkeypatch, addresses, expected):
+    def getaddrinfo(name, port):
+        if addresses.get(name) is None:
+            raise socket.gaierror("unknown")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (addresses[name], 0))]
+
+    monkeypatch.setattr(socket, "getfqdn", lambda: "status-host.lan")
+    monkeypatch.setattr(socket, "gethostname", lambda: "status-host")
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(embedded, "primary_address", lambda: "192.168.1.20")
+    assert embedded.link_host("0.0.0.0") == expected
+    assert embedded.link_host("::") == expected
