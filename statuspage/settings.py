@@ -5,6 +5,8 @@ run` starts them), a local-memory cache and emails printed to the console. DATAB
 on PostgreSQL and Redis.
 """
 
+import contextlib
+import os
 import re
 import secrets
 from pathlib import Path
@@ -31,7 +33,13 @@ def _secret_key() -> str:
     # Embedded default: a random key kept beside the SQLite file, so sessions survive restarts.
     path = BASE_DIR / ".secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
+        # make run starts the web server, the worker and beat at once: the first key linked in place wins, and
+        # every process reads that one (a worker signing links with another key would break them all).
+        draft = path.with_name(f".secret_key.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(50))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
     return path.read_text().strip()
 
 
