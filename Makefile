@@ -21,9 +21,11 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_demo
 
+# The web server, a Celery worker and beat (on the embedded broker without REDIS_URL); Ctrl-C stops all three.
+# Links (SITE_URL) follow HOST and PORT unless SITE_URL is set: see statuspage/embedded.py.
 run: demo
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python -m statuspage.embedded --host $(HOST) --port $(PORT)
 
 check: install
 	$(BIN)/python manage.py check
@@ -37,6 +39,8 @@ fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The test run brings its own secret: with DATABASE_URL set, the settings refuse to start without SECRET_KEY.
+test: export SECRET_KEY ?= make-test-only-not-a-secret
 test: check lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -55,4 +59,4 @@ bench-page: install
 	$(BIN)/python bench/page.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles var .pytest_cache .ruff_cache

@@ -1,9 +1,12 @@
 """Settings, read from environment variables (see CONTRACT.md and the README).
 
-With nothing set, the project runs embedded: SQLite, tasks in-process, a local-memory cache and emails
-printed to the console. DATABASE_URL and REDIS_URL switch on PostgreSQL and Redis.
+With nothing set, the project runs embedded: SQLite, a Celery worker and beat on a filesystem broker (`make
+run` starts them), a local-memory cache and emails printed to the console. DATABASE_URL and REDIS_URL switch
+on PostgreSQL and Redis.
 """
 
+import contextlib
+import os
 import re
 import secrets
 from datetime import date
@@ -13,6 +16,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from statuspage.checks import check_site_url_allowed, url_host
 from statuspage.env import env_bool, env_date, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,13 +35,23 @@ def _secret_key() -> str:
     # Embedded default: a random key kept beside the SQLite file, so sessions survive restarts.
     path = BASE_DIR / ".secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
+        # make run starts the web server, the worker and beat at once: the first key linked in place wins, and
+        # every process reads that one (a worker signing links with another key would break them all).
+        draft = path.with_name(f".secret_key.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(50))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
     return path.read_text().strip()
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# SITE_URL: the absolute base of every link in emails, feeds, the calendar and the APIs. `make run` sets it from
+# HOST and PORT unless it is set (statuspage/embedded.py). The site must answer at SITE_URL's host: it is allowed
+# by default, and an explicit ALLOWED_HOSTS that leaves it out stops start-up.
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", list(dict.fromkeys(["localhost", "127.0.0.1", "[::1]", url_host(SITE_URL)])))
+check_site_url_allowed(SITE_URL, ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
@@ -98,6 +112,15 @@ if DATABASE_URL:
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the Celery worker write to the same file. WAL lets readers run beside a writer; a
+    # transaction takes the write lock when it begins (IMMEDIATE), so two read-then-write transactions queue up
+    # behind the busy timeout instead of failing at once with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -141,9 +164,24 @@ else:
 # to Redis; other processes see a change within this time (the writing process at once). 0: ask every time.
 PUBLIC_STATE_REUSE_MS = env_int("PUBLIC_STATE_REUSE_MS", 500, minimum=0, maximum=5000)
 
-# Celery: a Redis broker in production; in-process (eager) without REDIS_URL. The broker carries ids only.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Celery: a Redis broker in production; without REDIS_URL an embedded broker, kombu's filesystem transport in
+# EMBEDDED_DIR (default var/), served by the worker and beat that `make run` starts. The broker carries ids only.
+# (The test suite runs tasks in-process: tests/conftest.py.)
+EMBEDDED_DIR = Path(env_str("EMBEDDED_DIR") or BASE_DIR / "var").resolve()
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    _queue_dir = EMBEDDED_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "control_folder": str(EMBEDDED_DIR / "broker-control"),
+    }
+    CELERY_BEAT_SCHEDULE_FILENAME = str(EMBEDDED_DIR / "celerybeat-schedule")
+    for _folder in (_queue_dir, EMBEDDED_DIR / "broker-control"):
+        _folder.mkdir(parents=True, exist_ok=True)
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -156,13 +194,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The queue name: installations (or benchmarks) sharing one Redis each use their own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
-# Beat: the outbox sweeper re-enqueues what a broker outage or a dead worker left behind.
+# Beat: the outbox sweeper re-enqueues what a broker outage or a dead worker left behind; maintenances move
+# along and reminders go out. Every BEAT_INTERVAL seconds (a minute; tests shorten it).
+BEAT_INTERVAL = float(env_int("BEAT_INTERVAL", 60, minimum=1, maximum=3600))
 CELERY_BEAT_SCHEDULE = {
-    "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 60.0},
-    "watch-update-promises": {"task": "incidents.tasks.watch_update_promises", "schedule": 60.0},
-    "advance-maintenances": {"task": "incidents.tasks.advance_maintenances", "schedule": 60.0},
-    "remind-maintenance-subscribers": {"task": "incidents.tasks.remind_maintenance_subscribers", "schedule": 60.0},
-    "publish-all-pages": {"task": "incidents.tasks.publish_all_pages", "schedule": 60.0},  # if PUBLISH_TARGET
+    name: {"task": task, "schedule": BEAT_INTERVAL}
+    for name, task in [
+        ("notifications-sweep", "notifications.tasks.sweep"),
+        ("watch-update-promises", "incidents.tasks.watch_update_promises"),
+        ("advance-maintenances", "incidents.tasks.advance_maintenances"),
+        ("remind-maintenance-subscribers", "incidents.tasks.remind_maintenance_subscribers"),
+        ("publish-all-pages", "incidents.tasks.publish_all_pages"),  # if PUBLISH_TARGET is set
+    ]
 }
 
 # Notifications: outbound emails per second, shared by all workers through Redis (0: no limit).
