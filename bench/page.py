@@ -23,6 +23,7 @@ import http.client
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -161,23 +162,25 @@ error_log {tmp}/nginx-error.log;
 events {{ worker_connections 1024; }}
 http {{
   access_log off;
-  include /etc/nginx/mime.types;
-  types {{ application/json json; application/atom+xml atom; application/rss+xml rss; text/calendar ics; }}
   sendfile on; tcp_nopush on; keepalive_requests 100000;
-  gzip on; gzip_types text/html application/json; gzip_min_length 256;
   client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;
   uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  server {{
-    listen 127.0.0.1:{published_port};
-    root {published};
-    location / {{ try_files $uri $uri/index.html $uri.html =404; }}
-  }}
+  {site}
   server {{
     listen 127.0.0.1:{plain_port};
     root {plain};
+    types {{ text/html html; application/json json; }}
+    gzip on; gzip_types application/json; gzip_vary on;
   }}
 }}
 """
+
+
+def published_site(published: Path, port: int) -> str:
+    """The project's own nginx site for the published copy (deploy/nginx-static.conf), on a bench port."""
+    site = (ROOT / "deploy" / "nginx-static.conf").read_text()
+    site = re.sub(r"listen\s+80;", f"listen 127.0.0.1:{port};", site)
+    return re.sub(r"root\s+/srv/status;", f"root {published};", site)
 
 
 def write_to_visible(port: int, page_code: str, key: str, published: Path | None) -> dict:
@@ -229,6 +232,7 @@ def main():
 
     run = f"bench_page_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     tmp = Path(tempfile.mkdtemp(prefix="bench-page-"))
+    tmp.chmod(0o755)  # nginx's workers (user nobody) read the published copy and the plain files under it
     database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if database_url:
         if not database_url.startswith(("postgres://", "postgresql://")):
@@ -328,8 +332,8 @@ def main():
                 target.write_bytes(source.read_bytes())
                 nginx_rows[label] = (path, "/" + target.name)
             conf = tmp / "nginx.conf"
-            conf.write_text(NGINX_CONF.format(tmp=tmp, published=published_dir, plain=plain_dir,
-                                              published_port=published_port, plain_port=plain_port))  # fmt: skip
+            site = published_site(published_dir, published_port)
+            conf.write_text(NGINX_CONF.format(tmp=tmp, site=site, plain=plain_dir, plain_port=plain_port))
             server = subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"])
             processes.append(server)
             wait_for_port(published_port, process=server)
@@ -372,6 +376,13 @@ def main():
         print(f"\n{'write → visible':34} {'seconds':>10}   (live ≤ 1 s, published ≤ 2 s)")
         for place, seconds in write_to_visible(port, page.code, key, published_dir if publishing else None).items():
             print(f"{place:34} {seconds if seconds is None else round(seconds, 3)!s:>10}")
+
+        if nginx_rows:
+            # The page outlives the app: with gunicorn and the worker stopped, nginx still serves the copy.
+            stop(worker)
+            stop(ours)
+            answers = {path: fetch(published_port, path)[0] for path, _ in nginx_rows.values()}
+            print(f"\nwith the app stopped, nginx serves the published copy: {answers}")
     finally:
         for process in reversed(processes):
             stop(process)

@@ -98,6 +98,26 @@ def test_a_deleted_incident_disappears_from_the_copy(site, django_capture_on_com
     assert len(list((site.root / "incidents").iterdir())) == Incident.objects.filter(page=site.default).count()
 
 
+def test_an_incident_deleted_while_its_page_is_published_is_skipped_then_pruned(site, monkeypatch):
+    """The list of incidents is read first; one deleted before its page is rendered must not fail the rest."""
+    doomed = Incident.objects.filter(page=site.default).order_by("id").first()
+    listed = publishing.site.page_entries
+
+    def list_then_delete(*args, **kwargs):
+        entries = listed(*args, **kwargs)
+        if Incident.objects.filter(pk=doomed.pk).exists():
+            services.incident_delete(incident=doomed)  # a responder deletes it meanwhile
+        return entries
+
+    monkeypatch.setattr(publishing.site, "page_entries", list_then_delete)
+    call_command("publish")
+    assert (site.root / "index.html").is_file()
+    assert not (site.root / "incidents" / doomed.code).exists()
+    monkeypatch.setattr(publishing.site, "page_entries", listed)
+    call_command("publish")
+    assert doomed.code not in (site.root / "api/v2/incidents.json").read_text()
+
+
 def test_a_write_republishes_its_page_on_commit(site, django_capture_on_commit_callbacks):
     call_command("publish")
     incident = Incident.objects.get(page=site.other, name="Dashboard exports are slow")  # open

@@ -162,7 +162,12 @@ class Publisher:
                 and all(f in existing for f in files_of(entry))
             ):
                 continue  # these files already hold what they show
-            body, content_type = self.renderer.get(entry.url)
+            try:
+                body, content_type = self.renderer.get(entry.url)
+            except site.Gone:
+                if entry.key is None:
+                    raise  # a page-wide address (home, history, feeds, API) always answers
+                continue  # deleted meanwhile: its delete bumped the page's version, the next publication prunes it
             self.result.rendered += 1
             for file in files_of(entry):
                 if self.target.write(file, body, content_type):

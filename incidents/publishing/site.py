@@ -24,6 +24,10 @@ class PublishError(RuntimeError):
     pass
 
 
+class Gone(PublishError):
+    """An incident deleted while its page was being published: the next publication removes its files."""
+
+
 @dataclass(frozen=True)
 class Entry:
     url: str  # the address on the live site, e.g. /p/abc/history/page/2
@@ -101,6 +105,8 @@ class Renderer:
         response = self.client.get(url)
         if response.status_code == 400:
             raise PublishError(f"{url} answered 400: is the host of SITE_URL ({settings.SITE_URL}) in ALLOWED_HOSTS?")
+        if response.status_code == 404:
+            raise Gone(f"{url} answered 404, not 200")
         if response.status_code != 200:
             raise PublishError(f"{url} answered {response.status_code}, not 200")
         if response.streaming:
