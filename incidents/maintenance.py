@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, ComponentStatus, MaintenanceStatus
 from incidents.models import Component, Incident, Page
-from incidents.services import _clean_component_changes, _post, _require_aware, _require_text, incident_post_update
-from incidents.validation import require_window
+from incidents.services.incidents import incident_post_update, post_update_rows
+from incidents.validation import clean_component_changes, require_aware, require_text, require_window
 
 DEFAULT_MESSAGES = {
     MaintenanceStatus.IN_PROGRESS: "The scheduled maintenance is in progress. We will post updates as it goes.",
@@ -42,11 +42,11 @@ def maintenance_create(
     The window must not have ended yet, lies at most a year ahead, and lasts at most 14 days unless
     `long_window` confirms a longer one (incidents/validation.py).
     """
-    name = _require_text(name, "name", 200)
-    body = _require_text(body, "body")
+    name = require_text(name, "name", 200)
+    body = require_text(body, "body")
     components = list(components or [])
-    _clean_component_changes(page, dict.fromkeys(components, ComponentStatus.UNDER_MAINTENANCE))
-    now = _require_aware(display_at, "display_at") or timezone.now()
+    clean_component_changes(page, dict.fromkeys(components, ComponentStatus.UNDER_MAINTENANCE))
+    now = require_aware(display_at, "display_at") or timezone.now()
     require_window(scheduled_for, scheduled_until, scheduled_at=now, long_window=long_window)
     incident = Incident.objects.create(
         page=page,
@@ -60,7 +60,7 @@ def maintenance_create(
         scheduled_auto_completed=auto_completed,
         scheduled_remind_prior=remind_prior,
     )
-    _post(
+    post_update_rows(
         incident,
         status=MaintenanceStatus.SCHEDULED,
         body=body,

@@ -20,8 +20,9 @@ from incidents.models import (
     Page,
     validate_time_zone,
 )
-from incidents.services import _clean_component_changes, _require_choice, _require_text, page_changed
+from incidents.services.pages import page_changed
 from incidents.uptime import rebuild_component_days
+from incidents.validation import clean_component_changes, require_choice, require_text
 
 UNCHANGED = object()
 
@@ -36,7 +37,7 @@ def _assign(obj, fields: dict, allowed: set[str]) -> None:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
     for name, value in fields.items():
         if name == "name":
-            value = _require_text(value, "name", 100)
+            value = require_text(value, "name", 100)
         setattr(obj, name, value)
     obj.full_clean(exclude=["page", "code"])
 
@@ -75,7 +76,7 @@ def component_update(
     """Change a component's attributes; its status changes only through component_set_status (history)."""
     component = Component.objects.select_for_update().get(pk=component.pk)
     if name is not None:
-        component.name = _require_text(name, "name", 100)
+        component.name = require_text(name, "name", 100)
     if description is not None:
         component.description = validation.optional_text(description, "description")
     if group is not UNCHANGED:
@@ -120,7 +121,7 @@ def component_group_update(
             raise ValidationError({"components": f"Component {component} does not belong to the page."})
     group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
     if name is not None:
-        group.name = _require_text(name, "name", 100)
+        group.name = require_text(name, "name", 100)
     if description is not None:
         group.description = validation.optional_text(description, "description")
     if position is not None:
@@ -157,14 +158,14 @@ def incident_template_create(
     ("" for affected with the status unchanged)."""
     template = IncidentTemplate(
         page=page,
-        name=_require_text(name, "name", 100),
-        title=_require_text(title, "title", 200),
-        body=_require_text(body, "body"),
-        update_status=_require_choice(update_status, IncidentStatus, "update_status"),
+        name=require_text(name, "name", 100),
+        title=require_text(title, "title", 200),
+        body=require_text(body, "body"),
+        update_status=require_choice(update_status, IncidentStatus, "update_status"),
         should_send_notifications=bool(should_send_notifications),
     )
     statuses = dict(components) if isinstance(components, Mapping) else dict.fromkeys(components or [], "")
-    _clean_component_changes(page, {c: status or ComponentStatus.OPERATIONAL for c, status in statuses.items()})
+    clean_component_changes(page, {c: status or ComponentStatus.OPERATIONAL for c, status in statuses.items()})
     template.save()
     IncidentTemplateComponent.objects.bulk_create(
         IncidentTemplateComponent(template=template, component=component, status=status or "")
