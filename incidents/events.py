@@ -34,3 +34,6 @@ class Event:
 # An update was posted (incident_create, incident_post_update, maintenance stages): receivers get the
 # IncidentUpdate, inside the transaction that created it.
 update_posted = Event("update_posted")
+# A maintenance's reminder is due (incidents/tasks.py claimed it): receivers get the maintenance Incident, inside
+# the transaction that claimed the reminder.
+maintenance_reminder_due = Event("maintenance_reminder_due")
