@@ -10,7 +10,8 @@ from incidents import services
 from incidents.choices import ComponentStatus as S
 from incidents.choices import IncidentStatus as I
 from incidents.models import ComponentStatusChange, Incident, IncidentUpdate, Page
-from incidents.presentation import format_duration, label_updates
+from incidents.presentation import format_duration
+from incidents.selectors import label_updates
 
 T0 = datetime(2025, 6, 6, 17, 41, tzinfo=UTC)
 

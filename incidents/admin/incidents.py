@@ -26,7 +26,8 @@ from incidents.maintenance import maintenance_create
 from incidents.markup import render_markdown
 from incidents.metrics import incident_metrics
 from incidents.models import Incident, IncidentTemplate, IncidentUpdate, Page
-from incidents.presentation import format_posted, label_updates
+from incidents.presentation import format_posted
+from incidents.selectors import label_updates
 
 
 @admin.register(Incident)
