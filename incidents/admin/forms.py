@@ -128,25 +128,6 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
         chosen = any(field.value() or field.errors for field in fields)
         return chosen or self["status"].value() in self.open_on_stages
 
-    def component_changes(self) -> dict[Component, str]:
-        """As chosen; resolving presets every affected component that is not operational back to it.
-
-        For a maintenance, "In progress" puts its components under maintenance and "Completed" gives
-        them back the status they had, unless the responder chose otherwise.
-        """
-        from incidents.maintenance import stage_presets
-
-        changes = super().component_changes()
-        status = self.cleaned_data.get("status")
-        if self.incident.is_maintenance:
-            return {**stage_presets(self.incident, status), **changes}
-        if status == IncidentStatus.RESOLVED:
-            affected = {c.pk for c in self.incident.components.all()}
-            for component in self.components:
-                if component.pk in affected and component not in changes and component.status != "operational":
-                    changes[component] = ComponentStatus.OPERATIONAL
-        return changes
-
 
 class IncidentDetailsForm(forms.Form):
     """On the incident's page beside "Post update": its own ids (details_name, …), never the other form's."""

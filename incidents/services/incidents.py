@@ -23,7 +23,8 @@ from incidents.choices import (
     MaintenanceStatus,
 )
 from incidents.models import Component, ComponentStatusChange, Incident, IncidentUpdate, Page
-from incidents.services.pages import apply_component_status, page_changed
+from incidents.services import stages
+from incidents.services.pages import apply_component_status, lock_components, page_changed
 from incidents.status import impact_of
 from incidents.uptime import rebuild_component_days
 from incidents.validation import clean_component_changes, optional_text, require_aware, require_choice, require_text
@@ -140,15 +141,22 @@ def incident_post_update(
     deliver_notifications: bool = True,
     next_update_in: timedelta | None = None,
     refuse_duplicate: bool = False,
+    operational_on_resolve: bool = False,
 ) -> IncidentUpdate:
     """Post an update: a stage change and/or a message, and component statuses, in one step.
+
+    The stage's own component changes apply (incidents/services/stages.py): a maintenance in progress puts
+    its components under maintenance, completed restores them; with `operational_on_resolve`, resolving sets
+    the affected components back to operational (the admin asks for it; the Statuspage API does not). A
+    status given in `components` wins over these.
 
     With `refuse_duplicate`, a message identical to the latest one within 10 minutes is refused (the
     admin asks the responder to confirm, then posts again without it).
 
     `next_update_in` makes a promise shown while the incident is open: "Next update expected by …".
     """
-    incident = Incident.objects.select_for_update().select_related("page").get(pk=incident.pk)
+    # Lock order, everywhere: the incident, then components by primary key, then the page (page_changed).
+    incident = Incident.objects.select_for_update(of=("self",)).select_related("page").get(pk=incident.pk)
     body = require_text(body, "body")
     status = status or incident.status
     require_choice(status, MaintenanceStatus if incident.is_maintenance else IncidentStatus, "status")
@@ -166,6 +174,13 @@ def incident_post_update(
     if refuse_duplicate and is_probable_duplicate(incident, body):
         # Checked with the incident locked, so two clicks at once cannot both get through.
         raise ValidationError({"body": ValidationError(DUPLICATE_MESSAGE, code="duplicate")})
+    # The stage's presets are read from the locked rows (a status cannot change between reading and writing).
+    own = list(incident.components.all()) if stages.may_preset(incident, status, operational_on_resolve) else []
+    locked = {c.pk: c for c in lock_components([*changes, *own])}
+    presets = stages.stage_presets(
+        incident, status, [locked[c.pk] for c in own], operational_on_resolve=operational_on_resolve
+    )
+    changes = {**presets, **changes}
     return post_update_rows(
         incident,
         status=status,
@@ -205,7 +220,8 @@ def post_update_rows(
         deliver_notifications=deliver_notifications,
         next_update_at=next_update_at,
     )
-    for component, new_status in changes.items():
+    lock_components(changes)  # in primary-key order, whatever order the caller (or a client's JSON) gave
+    for component, new_status in sorted(changes.items(), key=lambda item: item[0].pk):
         apply_component_status(component, new_status, at=display_at, author=author, incident=incident, update=update)
     touched = list(changes) + affected
     if touched:
