@@ -20,7 +20,7 @@ from incidents.models import (
     Page,
     validate_time_zone,
 )
-from incidents.services.pages import page_changed
+from incidents.services.pages import lock_components, page_changed
 from incidents.uptime import rebuild_component_days
 from incidents.validation import clean_component_changes, require_choice, require_text
 
@@ -49,7 +49,9 @@ def page_update(*, page: Page, **fields) -> Page:
             validate_time_zone(fields["time_zone"])
         except ValidationError as exc:
             raise ValidationError({"time_zone": exc.messages}) from None
-    page = Page.objects.select_for_update().get(pk=page.pk)
+    if "time_zone" in fields:
+        lock_components(page.components.all())  # the replay rewrites them: locked first, by primary key
+    page = Page.objects.select_for_update().get(pk=page.pk)  # the page last, as every writer locks it
     moved_days = "time_zone" in fields and fields["time_zone"] != page.time_zone
     _assign(page, fields, PAGE_FIELDS)
     page.save()
@@ -128,6 +130,7 @@ def component_group_update(
         group.position = position
     group.save()
     if components is not None:
+        lock_components([*group.components.all(), *components])  # by primary key, as every writer does
         keep = [c.pk for c in components]
         Component.objects.filter(group=group).exclude(pk__in=keep).update(group=None, updated_at=timezone.now())
         Component.objects.filter(pk__in=keep).exclude(group=group).update(group=group, updated_at=timezone.now())

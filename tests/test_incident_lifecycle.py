@@ -283,7 +283,8 @@ def test_names_are_one_line_without_control_characters(page, name):
     assert not Incident.objects.exists()
 
 
-def test_the_duplicate_guard_is_checked_with_the_incident_locked(page):
+def test_the_duplicate_guard_refuses_the_same_message_until_confirmed(page):
+    # With two clicks at once (the lock): tests/test_concurrency.py.
     incident = services.incident_create(page=page, name="x", body="Same  words.", display_at=at(0))
     with time_machine.travel(at(5), tick=False):
         with pytest.raises(ValidationError) as error:

@@ -281,7 +281,8 @@ def _move_changes(update: IncidentUpdate, when: datetime) -> None:
         moved = min(moved, after) if after else moved
         ComponentStatusChange.objects.filter(pk=change.pk).update(changed_at=moved)
     # History was rewritten: the rollups of these components are replayed from it.
-    touched = Component.objects.filter(status_changes__update=update).select_related("page").distinct()
+    touched = Component.objects.filter(status_changes__update=update).select_related("page").distinct().order_by("pk")
+    lock_components(touched)  # by primary key, as every writer does
     rebuild_component_days(list(touched))
 
 
