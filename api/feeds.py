@@ -4,13 +4,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import Prefetch
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
+from incidents import selectors
 from incidents.caching import public_view
 from incidents.markup import render_markdown
-from incidents.models import Incident, IncidentUpdate
-from incidents.presentation import label_updates, local
+from incidents.presentation import local
 
 FEED_ITEMS = 25
 
@@ -39,7 +38,7 @@ def update_html(update, page) -> str:
 
 
 def incident_html(incident, page) -> str:
-    return "".join(update_html(update, page) for update in incident.newest_first)
+    return "".join(update_html(update, page) for update in incident.timeline)
 
 
 class AtomWithContent(Atom1Feed):
@@ -69,14 +68,9 @@ class HistoryFeed(Feed):
         return page.name
 
     def items(self, page):
-        timeline = Prefetch("updates", queryset=IncidentUpdate.objects.order_by("display_at", "id"), to_attr="timeline")
-        incidents = list(
-            Incident.objects.filter(page=page).order_by("-started_at", "-id").prefetch_related(timeline)[:FEED_ITEMS]
-        )
+        incidents = selectors.feed_incidents(page, FEED_ITEMS)
         for incident in incidents:
             incident.page = page
-            label_updates(incident.timeline)
-            incident.newest_first = list(reversed(incident.timeline))
         return incidents
 
     def item_title(self, incident):
@@ -88,7 +82,7 @@ class HistoryFeed(Feed):
     def item_pubdate(self, incident):
         # When it was first told: its start, or for a maintenance announced ahead its first update (a window
         # still to come is not news from the future, and would make the whole feed's <updated> a future time).
-        first = incident.timeline[0].display_at if incident.timeline else incident.started_at
+        first = incident.timeline[-1].display_at if incident.timeline else incident.started_at
         return min(incident.started_at, first)
 
     def item_updateddate(self, incident):

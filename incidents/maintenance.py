@@ -1,165 +1,23 @@
-"""Scheduled maintenance: an incident with a window, stages scheduled → in progress → verifying → completed.
+"""Scheduled maintenance's services, named here too for the modules that import them from this path.
 
-Written through these service functions (and incident_post_update for the updates in between); moved
-along on time by the beat task in incidents/tasks.py when the responder asked for it.
+They live in incidents/services/maintenance.py; what a stage does to components, in incidents/services/stages.py.
 """
 
-from datetime import datetime
+from incidents.services.maintenance import (
+    DEFAULT_MESSAGES,
+    advance_due_maintenance,
+    maintenance_complete,
+    maintenance_create,
+    maintenance_start,
+)
+from incidents.services.stages import restored_statuses, stage_presets
 
-from django.db import transaction
-from django.utils import timezone
-
-from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, ComponentStatus, MaintenanceStatus
-from incidents.models import Component, Incident, Page
-from incidents.services import _clean_component_changes, _post, _require_aware, _require_text, incident_post_update
-from incidents.validation import require_window
-
-DEFAULT_MESSAGES = {
-    MaintenanceStatus.IN_PROGRESS: "The scheduled maintenance is in progress. We will post updates as it goes.",
-    MaintenanceStatus.COMPLETED: "The scheduled maintenance has been completed.",
-}
-
-
-@transaction.atomic
-def maintenance_create(
-    *,
-    page: Page,
-    name: str,
-    body: str,
-    scheduled_for: datetime,
-    scheduled_until: datetime,
-    components: list[Component] | None = None,
-    auto_in_progress: bool = True,
-    auto_completed: bool = True,
-    remind_prior: bool = False,
-    author=None,
-    deliver_notifications: bool = True,
-    display_at: datetime | None = None,
-    long_window: bool = False,
-) -> Incident:
-    """Schedule a maintenance: its first update ("Scheduled") is posted now, or at `display_at` (backfill).
-
-    The window must not have ended yet, lies at most a year ahead, and lasts at most 14 days unless
-    `long_window` confirms a longer one (incidents/validation.py).
-    """
-    name = _require_text(name, "name", 200)
-    body = _require_text(body, "body")
-    components = list(components or [])
-    _clean_component_changes(page, dict.fromkeys(components, ComponentStatus.UNDER_MAINTENANCE))
-    now = _require_aware(display_at, "display_at") or timezone.now()
-    require_window(scheduled_for, scheduled_until, scheduled_at=now, long_window=long_window)
-    incident = Incident.objects.create(
-        page=page,
-        name=name,
-        status=MaintenanceStatus.SCHEDULED,
-        started_at=scheduled_for,
-        last_update_at=now,
-        scheduled_for=scheduled_for,
-        scheduled_until=scheduled_until,
-        scheduled_auto_in_progress=auto_in_progress,
-        scheduled_auto_completed=auto_completed,
-        scheduled_remind_prior=remind_prior,
-    )
-    _post(
-        incident,
-        status=MaintenanceStatus.SCHEDULED,
-        body=body,
-        changes={},
-        affected=components,
-        author=author,
-        display_at=now,
-        deliver_notifications=deliver_notifications,
-    )
-    return incident
-
-
-def maintenance_start(
-    *, maintenance: Incident, body: str | None = None, author=None, deliver_notifications=True, display_at=None
-):
-    """In progress: the affected components go under maintenance."""
-    components = dict.fromkeys(maintenance.components.all(), ComponentStatus.UNDER_MAINTENANCE)
-    return incident_post_update(
-        incident=maintenance,
-        status=MaintenanceStatus.IN_PROGRESS,
-        body=body or DEFAULT_MESSAGES[MaintenanceStatus.IN_PROGRESS],
-        components=components,
-        author=author,
-        deliver_notifications=deliver_notifications,
-        display_at=display_at,
-    )
-
-
-def restored_statuses(maintenance: Incident) -> dict[Component, str]:
-    """What each of its components goes back to: the status it had before it went under maintenance,
-    unless something else (an incident) changed it since, or another maintenance still holds it."""
-    held = set(
-        Incident.objects.filter(status__in=ACTIVE_MAINTENANCE_STATUSES, scheduled_for__isnull=False)
-        .exclude(pk=maintenance.pk)
-        .values_list("components", flat=True)
-    )
-    restore = {}
-    for component in maintenance.components.all():
-        if component.pk in held or component.status != ComponentStatus.UNDER_MAINTENANCE:
-            continue
-        entered = (
-            component.status_changes.filter(new_status=ComponentStatus.UNDER_MAINTENANCE)
-            .order_by("-changed_at", "-id")
-            .first()
-        )
-        if entered is not None:
-            restore[component] = entered.old_status
-    return restore
-
-
-def stage_presets(maintenance: Incident, status: str) -> dict[Component, str]:
-    """The component statuses a stage implies: in progress puts them under maintenance, completed restores."""
-    if status == MaintenanceStatus.IN_PROGRESS:
-        return dict.fromkeys(maintenance.components.all(), ComponentStatus.UNDER_MAINTENANCE)
-    if status == MaintenanceStatus.COMPLETED:
-        return restored_statuses(maintenance)
-    return {}
-
-
-def maintenance_complete(
-    *, maintenance: Incident, body: str | None = None, author=None, deliver_notifications=True, display_at=None
-):
-    """Completed: the components it put under maintenance go back to the status they had."""
-    return incident_post_update(
-        incident=maintenance,
-        status=MaintenanceStatus.COMPLETED,
-        body=body or DEFAULT_MESSAGES[MaintenanceStatus.COMPLETED],
-        components=stage_presets(maintenance, MaintenanceStatus.COMPLETED),
-        author=author,
-        deliver_notifications=deliver_notifications,
-        display_at=display_at,
-    )
-
-
-@transaction.atomic
-def advance_due_maintenance(maintenance_id: int, now: datetime | None = None) -> str | None:
-    """Move one maintenance along if its time has come and it asked for it; returns the new stage.
-
-    Locks the row first, so a task run twice (or two beat ticks) moves it once.
-    """
-    now = now or timezone.now()
-    maintenance = Incident.objects.select_for_update().filter(pk=maintenance_id).first()
-    if maintenance is None or not maintenance.is_maintenance:
-        return None
-    # The automatic stages notify subscribers when the responder asked for it when scheduling.
-    first = maintenance.updates.order_by("display_at", "id").first()
-    notify = first.deliver_notifications if first is not None else False
-    if (
-        maintenance.status == MaintenanceStatus.SCHEDULED
-        and maintenance.scheduled_auto_in_progress
-        and maintenance.scheduled_for <= now
-    ):
-        maintenance_start(maintenance=maintenance, deliver_notifications=notify)
-        maintenance.refresh_from_db()
-    if (
-        maintenance.status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
-        and maintenance.scheduled_auto_completed
-        and maintenance.scheduled_until <= now
-    ):
-        maintenance_complete(maintenance=maintenance, deliver_notifications=notify)
-        maintenance.refresh_from_db()
-    return maintenance.status
+__all__ = [
+    "DEFAULT_MESSAGES",
+    "advance_due_maintenance",
+    "maintenance_complete",
+    "maintenance_create",
+    "maintenance_start",
+    "restored_statuses",
+    "stage_presets",
+]

@@ -21,8 +21,9 @@ from incidents.models import (
     PageLogo,
     validate_time_zone,
 )
-from incidents.services import _clean_component_changes, _require_choice, _require_text, page_changed
+from incidents.services.pages import lock_components, page_changed
 from incidents.uptime import rebuild_component_days
+from incidents.validation import clean_component_changes, require_choice, require_text
 
 UNCHANGED = object()
 
@@ -37,7 +38,7 @@ def _assign(obj, fields: dict, allowed: set[str]) -> None:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
     for name, value in fields.items():
         if name == "name":
-            value = _require_text(value, "name", 100)
+            value = require_text(value, "name", 100)
         setattr(obj, name, value)
     obj.full_clean(exclude=["page", "code"])
 
@@ -49,7 +50,9 @@ def page_update(*, page: Page, **fields) -> Page:
             validate_time_zone(fields["time_zone"])
         except ValidationError as exc:
             raise ValidationError({"time_zone": exc.messages}) from None
-    page = Page.objects.select_for_update().get(pk=page.pk)
+    if "time_zone" in fields:
+        lock_components(page.components.all())  # the replay rewrites them: locked first, by primary key
+    page = Page.objects.select_for_update().get(pk=page.pk)  # the page last, as every writer locks it
     moved_days = "time_zone" in fields and fields["time_zone"] != page.time_zone
     _assign(page, fields, PAGE_FIELDS)
     page.save()
@@ -76,7 +79,7 @@ def component_update(
     """Change a component's attributes; its status changes only through component_set_status (history)."""
     component = Component.objects.select_for_update().get(pk=component.pk)
     if name is not None:
-        component.name = _require_text(name, "name", 100)
+        component.name = require_text(name, "name", 100)
     if description is not None:
         component.description = validation.optional_text(description, "description")
     if group is not UNCHANGED:
@@ -121,13 +124,14 @@ def component_group_update(
             raise ValidationError({"components": f"Component {component} does not belong to the page."})
     group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
     if name is not None:
-        group.name = _require_text(name, "name", 100)
+        group.name = require_text(name, "name", 100)
     if description is not None:
         group.description = validation.optional_text(description, "description")
     if position is not None:
         group.position = position
     group.save()
     if components is not None:
+        lock_components([*group.components.all(), *components])  # by primary key, as every writer does
         keep = [c.pk for c in components]
         Component.objects.filter(group=group).exclude(pk__in=keep).update(group=None, updated_at=timezone.now())
         Component.objects.filter(pk__in=keep).exclude(group=group).update(group=group, updated_at=timezone.now())
@@ -158,14 +162,14 @@ def incident_template_create(
     ("" for affected with the status unchanged)."""
     template = IncidentTemplate(
         page=page,
-        name=_require_text(name, "name", 100),
-        title=_require_text(title, "title", 200),
-        body=_require_text(body, "body"),
-        update_status=_require_choice(update_status, IncidentStatus, "update_status"),
+        name=require_text(name, "name", 100),
+        title=require_text(title, "title", 200),
+        body=require_text(body, "body"),
+        update_status=require_choice(update_status, IncidentStatus, "update_status"),
         should_send_notifications=bool(should_send_notifications),
     )
     statuses = dict(components) if isinstance(components, Mapping) else dict.fromkeys(components or [], "")
-    _clean_component_changes(page, {c: status or ComponentStatus.OPERATIONAL for c, status in statuses.items()})
+    clean_component_changes(page, {c: status or ComponentStatus.OPERATIONAL for c, status in statuses.items()})
     template.save()
     IncidentTemplateComponent.objects.bulk_create(
         IncidentTemplateComponent(template=template, component=component, status=status or "")

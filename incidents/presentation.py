@@ -6,20 +6,9 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
-from incidents.choices import STATUS_LABELS, Impact
+from incidents.choices import Impact
 from incidents.markup import render_markdown
-
-
-def label_updates(updates_oldest_first: Sequence) -> None:
-    """Set `.label` on each update: "Update" when its status equals the previous one's, else the status."""
-    previous = None
-    for update in updates_oldest_first:
-        if previous is not None and update.status == previous:
-            update.label = "Update"
-        else:
-            update.label = STATUS_LABELS[update.status]
-        previous = update.status
-
+from incidents.selectors import in_page_order
 
 LESS_THAN_A_MINUTE = "less than a minute"
 
@@ -97,19 +86,17 @@ def affected_groups(components: Sequence) -> list[tuple[str, list[str]]]:
     A grouped component appears under its group's name; an ungrouped one stands alone with no children.
     `components` need `group` loaded.
     """
-    entries: dict[tuple, tuple[str, list[str]]] = {}
-    for component in components:
-        group = component.group
-        if group is not None:
-            key = (group.position, 0, group.id)
-            entries.setdefault(key, (group.name, []))[1].append((component.position, component.id, component.name))
-        else:
-            key = (component.position, 1, component.id)
-            entries[key] = (component.name, [])
+    entries: dict[int, tuple[str, list[str]]] = {}
     result = []
-    for key in sorted(entries):
-        name, children = entries[key]
-        result.append((name, [child[2] for child in sorted(children)]))
+    for component in in_page_order(components):
+        group = component.group
+        if group is None:
+            result.append((component.name, []))
+        elif group.id not in entries:
+            entries[group.id] = (group.name, [component.name])
+            result.append(entries[group.id])
+        else:
+            entries[group.id][1].append(component.name)
     return result
 
 

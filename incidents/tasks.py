@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from incidents import events
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, MaintenanceStatus
 from incidents.models import Incident, IncidentUpdate
 from incidents.presentation import format_posted
@@ -115,8 +116,6 @@ def remind_maintenance_subscribers() -> int:
     The reminder is claimed on the maintenance row (a conditional UPDATE) in the same transaction that
     creates its outbox row, so it goes out once, and is lost neither to a crash nor to a broker outage.
     """
-    from notifications.services import maintenance_reminder
-
     now = timezone.now()
     due = Incident.objects.filter(
         status=MaintenanceStatus.SCHEDULED,
@@ -130,7 +129,7 @@ def remind_maintenance_subscribers() -> int:
         with transaction.atomic():
             if Incident.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(reminder_sent_at=now) != 1:
                 continue
-            maintenance_reminder(Incident.objects.get(pk=pk))
+            events.maintenance_reminder_due.send(Incident.objects.get(pk=pk))
             sent += 1
     return sent
 

@@ -12,6 +12,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from incidents.choices import ComponentStatus
+from incidents.models import Component
+
 # How far in the future a display time may lie (clock skew between a responder's machine and ours).
 FUTURE_TOLERANCE = timedelta(minutes=5)
 # Markdown messages: update bodies, postmortems, template bodies, descriptions.
@@ -100,3 +103,20 @@ def require_window(scheduled_for, scheduled_until, *, scheduled_at: datetime, lo
                 "(long window) if you mean it."
             }
         )
+
+
+def require_choice(value, choices, field: str) -> str:
+    """One of a TextChoices' values, or a ValidationError that lists them."""
+    if value not in choices.values:
+        raise ValidationError({field: f"Unknown {field} {value!r}; expected one of: {', '.join(choices.values)}."})
+    return value
+
+
+def clean_component_changes(page, components) -> dict:
+    """{component: status} for components of `page` only, each status a ComponentStatus."""
+    changes = {}
+    for component, status in (components or {}).items():
+        if not isinstance(component, Component) or component.page_id != page.pk:
+            raise ValidationError({"components": f"Component {component} does not belong to the page {page}."})
+        changes[component] = require_choice(status, ComponentStatus, "component status")
+    return changes

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "notifications"
+
+    def ready(self):
+        # incidents announces each posted update (inside its transaction); the outbox row is written there.
+        from incidents import events
+        from notifications.services import maintenance_reminder, notification_for_update
+
+        events.update_posted.connect(notification_for_update)
+        events.maintenance_reminder_due.connect(maintenance_reminder)

@@ -13,8 +13,9 @@ from django.urls import reverse
 
 from incidents.choices import ComponentStatus
 from incidents.markup import render_markdown
-from incidents.models import ComponentStatusChange, IncidentUpdate
-from incidents.presentation import format_posted, format_time, format_window, label_updates
+from incidents.models import ComponentGroup, ComponentStatusChange, IncidentUpdate
+from incidents.presentation import format_posted, format_time, format_window
+from incidents.selectors import affected_components, in_page_order, incident_timeline
 from notifications.models import Notification, NotificationKind, Subscriber
 from notifications.tokens import make_token
 
@@ -59,8 +60,7 @@ class NotificationEmail:
         update = IncidentUpdate.objects.select_related("incident__page").get(pk=notification.update_id)
         incident = update.incident
         page = incident.page
-        timeline = list(incident.updates.order_by("display_at", "id").only("id", "status", "display_at"))
-        label_updates(timeline)
+        timeline = incident_timeline(incident, fields=("id", "status", "display_at"))
         label = next((u.label for u in timeline if u.pk == update.pk), update.get_status_display())
         if notification.kind == NotificationKind.REMINDER:
             label = "Reminder"
@@ -99,14 +99,13 @@ class NotificationEmail:
     @staticmethod
     def _components(incident, update) -> list[tuple[str, str]]:
         """Affected components with their status as of this update, in page order."""
-        components = list(incident.components.select_related("group"))
+        components = affected_components(incident)
         as_of = {}
         changes = ComponentStatusChange.objects.filter(
             component__in=components, changed_at__lte=update.display_at
         ).order_by("changed_at", "id")
         for change in changes.only("component_id", "new_status"):
             as_of[change.component_id] = change.new_status
-        components.sort(key=lambda c: (c.group.position if c.group else c.position, c.group_id or 0, c.position))
         rows = []
         for component in components:
             name = f"{component.group.name} › {component.name}" if component.group else component.name
@@ -153,14 +152,15 @@ def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
 
 def scope_names(subscriber: Subscriber) -> list[str]:
     """What a page subscriber chose, in page order: "Delivery (the whole group)", "Delivery › SMS", "API"."""
-    groups = list(subscriber.groups.order_by("position", "id"))
+    groups = list(subscriber.groups.all())
     chosen = {group.pk for group in groups}
-    names = [f"{group.name} (the whole group)" for group in groups]
-    components = subscriber.components.select_related("group").order_by("group__position", "position", "id")
-    for component in components:
-        if component.group_id in chosen:
-            continue  # covered by its group
-        names.append(f"{component.group.name} › {component.name}" if component.group else component.name)
+    components = [c for c in subscriber.components.select_related("group") if c.group_id not in chosen]
+    names = []
+    for item in in_page_order([*groups, *components]):  # a component covered by a chosen group is left out
+        if isinstance(item, ComponentGroup):
+            names.append(f"{item.name} (the whole group)")
+        else:
+            names.append(f"{item.group.name} › {item.name}" if item.group else item.name)
     return names
 
 

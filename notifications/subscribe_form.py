@@ -7,6 +7,7 @@ says, and "only these" with nothing ticked is an error that says so (the answer 
 from django import forms
 
 from incidents.models import Component, ComponentGroup, Incident
+from incidents.selectors import page_layout
 
 ALL, CHOSEN = "all", "chosen"
 NOTHING_TICKED = "You chose “Only these” but ticked none. Tick at least one component, or choose “All components”."
@@ -28,8 +29,9 @@ class SubscribeForm(forms.Form):
     def __init__(self, page, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.page = page
-        self.fields["components"].choices = Component.objects.filter(page=page).values_list("code", "name")
-        self.fields["groups"].choices = ComponentGroup.objects.filter(page=page).values_list("code", "name")
+        rows, components = page_layout(page)
+        self.fields["components"].choices = [(c.code, c.name) for c in components]
+        self.fields["groups"].choices = [(row.group.code, row.group.name) for row in rows if row.group]
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.caching import get_public_page
 from incidents.models import Component, ComponentGroup, Incident
-from incidents.views import component_rows
+from incidents.selectors import page_layout, public_layout
 from notifications import conf, ratelimit, services
 from notifications.models import Subscriber, SubscriberState
 from notifications.subscribe_form import SubscribeForm
@@ -85,7 +85,7 @@ def subscribe(request, page_code: str | None = None):
 def _subscribe_again(request, page, form):
     """The form again, open, with what was typed and ticked, and what to change (400)."""
     incident = Incident.objects.filter(page=page, code=request.POST.get("incident") or "").first()
-    rows, _ = component_rows(page) if incident is None else ([], [])
+    rows, _ = public_layout(page) if incident is None else ([], [])
     context = {
         "page": page,
         "rows": rows,
@@ -141,12 +141,14 @@ def _manage_page(request, subscriber: Subscriber, *, saved=False, error="", stat
             set(subscriber.groups.values_list("code", flat=True)),
         )
     chosen_components, chosen_groups = ticked
-    groups = []
-    for group in ComponentGroup.objects.filter(page=page).prefetch_related("components"):
-        covered = group.code in chosen_groups
-        children = [(c, covered or c.code in chosen_components, covered) for c in group.components.all()]
-        groups.append((group, covered, children))
-    ungrouped = [(c, c.code in chosen_components) for c in Component.objects.filter(page=page, group__isnull=True)]
+    rows = []  # in page order: (group, ticked, [(component, ticked, covered)]) or (None, ticked, [(component, …)])
+    for row in page_layout(page)[0]:
+        if row.group is None:
+            rows.append((None, row.component.code in chosen_components, [(row.component, False, False)]))
+            continue
+        covered = row.group.code in chosen_groups
+        children = [(c, covered or c.code in chosen_components, covered) for c in row.children]
+        rows.append((row.group, covered, children))
     chosen_scope = bool(error) or not subscriber.all_components
     return _page_response(
         request,
@@ -154,8 +156,7 @@ def _manage_page(request, subscriber: Subscriber, *, saved=False, error="", stat
         {
             "page": page,
             "subscriber": subscriber,
-            "groups": groups,
-            "ungrouped": ungrouped,
+            "rows": rows,
             "chosen_scope": chosen_scope,
             "saved": saved,
             "error": error,

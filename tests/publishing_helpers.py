@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 from incidents import services
 from incidents.choices import IncidentStatus
-from incidents.demo import load_demo
+from incidents.management.demo_data import load_demo
 from incidents.models import Incident, Page
 from incidents.page_services import page_set_logo
 

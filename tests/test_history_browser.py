@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from incidents.demo import BEACONLY, load_demo
+from incidents.management.demo_data import BEACONLY, load_demo
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,8 @@ from incidents import services
 from incidents.choices import ComponentStatus as S
 from incidents.choices import IncidentStatus as I
 from incidents.models import ComponentStatusChange, Incident, IncidentUpdate, Page
-from incidents.presentation import format_duration, label_updates
+from incidents.presentation import format_duration
+from incidents.selectors import label_updates
 
 T0 = datetime(2025, 6, 6, 17, 41, tzinfo=UTC)
 
@@ -282,7 +283,8 @@ def test_names_are_one_line_without_control_characters(page, name):
     assert not Incident.objects.exists()
 
 
-def test_the_duplicate_guard_is_checked_with_the_incident_locked(page):
+def test_the_duplicate_guard_refuses_the_same_message_until_confirmed(page):
+    # With two clicks at once (the lock): tests/test_concurrency.py.
     incident = services.incident_create(page=page, name="x", body="Same  words.", display_at=at(0))
     with time_machine.travel(at(5), tick=False):
         with pytest.raises(ValidationError) as error:

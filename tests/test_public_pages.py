@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 
 from incidents import services
 from incidents.choices import IncidentStatus as I
-from incidents.demo import BEACONLY, CHIRPDESK, load_demo
+from incidents.management.demo_data import BEACONLY, CHIRPDESK, load_demo
 from incidents.models import Incident, Page
 
 NOW = datetime(2025, 6, 14, 12, 0, tzinfo=UTC)

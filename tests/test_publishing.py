@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from incidents import publishing, services
-from incidents.demo import BEACONLY, CHIRPDESK
+from incidents.management.demo_data import BEACONLY, CHIRPDESK
 from incidents.models import Incident
 from incidents.publishing.run import publish_all
 from incidents.publishing.target import TargetError, parse_target

@@ -20,7 +20,7 @@ import time_machine
 from django.core.management import call_command
 
 from incidents import services
-from incidents.demo import BEACONLY, CHIRPDESK
+from incidents.management.demo_data import BEACONLY, CHIRPDESK
 from incidents.models import Incident
 from incidents.publishing.run import publish_all
 from tests.conftest import skip_or_fail

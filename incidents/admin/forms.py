@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from django import forms
 
+from incidents import selectors
 from incidents.choices import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
-from incidents.models import Component, ComponentGroup, IncidentTemplate
+from incidents.models import Component, IncidentTemplate
 from incidents.validation import MAX_TEXT
 
 UNCHANGED = ""
@@ -31,8 +32,7 @@ class ComponentChangesMixin:
 
     def add_component_fields(self, page):
         self.page = page
-        groups = {g.id: g for g in ComponentGroup.objects.filter(page=page)}
-        self.components = list(Component.objects.filter(page=page).select_related("group"))
+        rows, self.components = selectors.page_layout(page)
         for component in self.components:
             self.fields[f"component_{component.code}"] = forms.ChoiceField(
                 label=component.name,
@@ -40,20 +40,16 @@ class ComponentChangesMixin:
                 required=False,
                 help_text=f"Now: {component.get_status_display()}",
             )
-        rows: dict[tuple, tuple[str | None, list]] = {}
-        for component in self.components:
-            group = groups.get(component.group_id)
-            key = (group.position, 0, group.id) if group else (component.position, 1, component.id)
-            rows.setdefault(key, (group.name if group else None, []))[1].append(component)
-        self._component_rows = [rows[key] for key in sorted(rows)]
+        self._component_rows = [
+            (row.group.name, row.children) if row.group else (None, [row.component])
+            for row in rows
+            if row.group is None or row.children
+        ]
 
     @property
     def component_rows(self):
         """[(group name or None, [(component, bound field), ...]), ...] in page order."""
-        return [
-            (name, [(c, self[f"component_{c.code}"]) for c in sorted(members, key=lambda c: (c.position, c.id))])
-            for name, members in self._component_rows
-        ]
+        return [(name, [(c, self[f"component_{c.code}"]) for c in members]) for name, members in self._component_rows]
 
     def component_changes(self) -> dict[Component, str]:
         return {
@@ -132,25 +128,6 @@ class PostUpdateForm(ComponentChangesMixin, forms.Form):
         chosen = any(field.value() or field.errors for field in fields)
         return chosen or self["status"].value() in self.open_on_stages
 
-    def component_changes(self) -> dict[Component, str]:
-        """As chosen; resolving presets every affected component that is not operational back to it.
-
-        For a maintenance, "In progress" puts its components under maintenance and "Completed" gives
-        them back the status they had, unless the responder chose otherwise.
-        """
-        from incidents.maintenance import stage_presets
-
-        changes = super().component_changes()
-        status = self.cleaned_data.get("status")
-        if self.incident.is_maintenance:
-            return {**stage_presets(self.incident, status), **changes}
-        if status == IncidentStatus.RESOLVED:
-            affected = {c.pk for c in self.incident.components.all()}
-            for component in self.components:
-                if component.pk in affected and component not in changes and component.status != "operational":
-                    changes[component] = ComponentStatus.OPERATIONAL
-        return changes
-
 
 class IncidentDetailsForm(forms.Form):
     """On the incident's page beside "Post update": its own ids (details_name, …), never the other form's."""
@@ -224,7 +201,9 @@ class MaintenanceForm(forms.Form):
 
     def __init__(self, page, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["components"].queryset = Component.objects.filter(page=page).order_by("group__position", "position")
+        self.fields["components"].queryset = Component.objects.filter(page=page)
+        # The choices in page order (the queryset only validates).
+        self.fields["components"].choices = [(c.pk, c.name) for c in selectors.page_components(page)]
 
 
 def is_duplicate(error) -> bool:

@@ -22,11 +22,12 @@ from incidents.admin.forms import (
     is_duplicate,
 )
 from incidents.choices import UNRESOLVED_STATUSES
-from incidents.maintenance import maintenance_create
 from incidents.markup import render_markdown
 from incidents.metrics import incident_metrics
 from incidents.models import Incident, IncidentTemplate, IncidentUpdate, Page
-from incidents.presentation import format_posted, label_updates
+from incidents.presentation import format_posted
+from incidents.selectors import label_updates
+from incidents.services.maintenance import maintenance_create
 
 
 @admin.register(Incident)
@@ -230,6 +231,8 @@ class IncidentAdmin(admin.ModelAdmin):
                             deliver_notifications=form.cleaned_data["deliver_notifications"],
                             next_update_in=form.cleaned_data["next_update_in"],
                             refuse_duplicate=not form.cleaned_data["confirm_duplicate"],
+                            # Resolving here sets the affected components back to operational, unless chosen.
+                            operational_on_resolve=True,
                         )
                     except ValidationError as error:
                         if is_duplicate(error):

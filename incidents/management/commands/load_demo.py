@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from incidents.demo import load_demo
+from incidents.management.demo_data import load_demo
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""The only write path for pages, components and incidents.
+"""Writes of incidents and their updates: declare, post an update, edit, delete, the postmortem.
 
 The admin, the APIs, management commands and tests all call these functions. Each runs in one
 transaction, validates before it writes (bad input raises ValidationError and changes nothing), and
@@ -6,14 +6,14 @@ bumps the page's version in that transaction, so caches see the change exactly w
 """
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import Max, Min
 from django.utils import timezone
 
-from incidents import validation
+from incidents import events
 from incidents.choices import (
     CLOSED_STATUSES,
     UNRESOLVED_STATUSES,
@@ -22,190 +22,12 @@ from incidents.choices import (
     IncidentStatus,
     MaintenanceStatus,
 )
-from incidents.models import (
-    Component,
-    ComponentGroup,
-    ComponentStatusChange,
-    Incident,
-    IncidentUpdate,
-    Page,
-    validate_time_zone,
-)
-from incidents.public_cache.state import page_state_changed
-from incidents.publishing import publish_soon
+from incidents.models import Component, ComponentStatusChange, Incident, IncidentUpdate, Page
+from incidents.services import stages
+from incidents.services.pages import apply_component_status, lock_components, page_changed
 from incidents.status import impact_of
-from incidents.uptime import rebuild_component_days, record_segment
-from notifications.services import notification_for_update
-
-# The bounds live in incidents/validation.py; these names stay for the modules that import them from here.
-FUTURE_TOLERANCE = validation.FUTURE_TOLERANCE
-_require_text = validation.require_text
-_require_aware = validation.require_aware
-
-
-# -- validation helpers ------------------------------------------------------------------------------
-
-
-def _require_choice(value, choices, field: str) -> str:
-    if value not in choices.values:
-        raise ValidationError({field: f"Unknown {field} {value!r}; expected one of: {', '.join(choices.values)}."})
-    return value
-
-
-def _clean_component_changes(page: Page, components: Mapping | None) -> dict[Component, str]:
-    changes = {}
-    for component, status in (components or {}).items():
-        if not isinstance(component, Component) or component.page_id != page.pk:
-            raise ValidationError({"components": f"Component {component} does not belong to the page {page}."})
-        changes[component] = _require_choice(status, ComponentStatus, "component status")
-    return changes
-
-
-def page_changed(page_id: int) -> None:
-    """Bump the page's version (cache invalidation) inside the writing transaction.
-
-    The new version becomes visible exactly when the change commits: a reader sees either the old state
-    with the old version or the new state with the new one, never new content cached under an old key.
-    The version cached for cheap hits is cleared now and set again on commit (incidents/public_cache/).
-    """
-    Page.objects.filter(pk=page_id).update(version=F("version") + 1, updated_at=timezone.now())
-    page_state_changed(page_id)
-    transaction.on_commit(lambda: publish_soon(page_id), robust=True)  # the static copy, if PUBLISH_TARGET is set
-
-
-# -- pages and components -----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def page_create(*, name: str, time_zone: str = "UTC", url: str = "", code: str | None = None) -> Page:
-    """Create a page; the first page becomes the default one, served at /."""
-    name = _require_text(name, "name", 100)
-    try:
-        validate_time_zone(time_zone)
-    except ValidationError as exc:
-        raise ValidationError({"time_zone": exc.messages}) from None
-    page = Page(name=name, time_zone=time_zone, url=url, is_default=not Page.objects.filter(is_default=True).exists())
-    if code:
-        page.code = code
-    page.full_clean()
-    page.save()
-    if page.is_default:
-        page_state_changed(page.pk)  # a new default page: what / serves changes
-    return page
-
-
-def _next_position(page: Page) -> int:
-    """Top-level groups and ungrouped components share one order on the page."""
-    top = [
-        ComponentGroup.objects.filter(page=page).aggregate(m=Max("position"))["m"],
-        Component.objects.filter(page=page).aggregate(m=Max("position"))["m"],
-    ]
-    return max((p for p in top if p is not None), default=-1) + 1
-
-
-@transaction.atomic
-def component_group_create(
-    *, page: Page, name: str, description: str = "", position: int | None = None
-) -> ComponentGroup:
-    group = ComponentGroup(
-        page=page,
-        name=_require_text(name, "name", 100),
-        description=validation.optional_text(description, "description"),
-        position=_next_position(page) if position is None else position,
-    )
-    group.save()
-    page_changed(page.pk)
-    return group
-
-
-@transaction.atomic
-def component_create(
-    *,
-    page: Page,
-    name: str,
-    group: ComponentGroup | None = None,
-    description: str = "",
-    status: str = ComponentStatus.OPERATIONAL,
-    position: int | None = None,
-    showcase: bool = True,
-    only_show_if_degraded: bool = False,
-    start_date: date | None = None,
-) -> Component:
-    if group is not None and group.page_id != page.pk:
-        raise ValidationError({"group": f"The group {group} does not belong to the page {page}."})
-    _require_choice(status, ComponentStatus, "status")
-    if position is None:
-        if group is not None:
-            position = (group.components.aggregate(m=Max("position"))["m"] or -1) + 1
-        else:
-            position = _next_position(page)
-    component = Component.objects.create(
-        page=page,
-        group=group,
-        name=_require_text(name, "name", 100),
-        description=validation.optional_text(description, "description"),
-        status=status,
-        position=position,
-        showcase=showcase,
-        only_show_if_degraded=only_show_if_degraded,
-        start_date=start_date,
-    )
-    page_changed(page.pk)
-    return component
-
-
-def _apply_component_status(
-    component: Component,
-    status: str,
-    *,
-    at: datetime,
-    author=None,
-    incident: Incident | None = None,
-    update: IncidentUpdate | None = None,
-) -> ComponentStatusChange | None:
-    """Set one component's status and record the change; nothing when the status is unchanged."""
-    # Lock the component row only; the joined rows are read, not locked (PostgreSQL refuses FOR UPDATE on
-    # the nullable side of an outer join).
-    loaded = Component.objects.select_related("page", "status_change__incident")
-    current = loaded.select_for_update(of=("self",)).get(pk=component.pk)
-    if current.status == status:
-        component.status = status
-        return None
-    # A component's history must stay in time order (uptime replays it): a back-dated change cannot land
-    # before the component's latest recorded change.
-    latest = current.status_changes.aggregate(m=Max("changed_at"))["m"]
-    if latest is not None and at < latest:
-        at = latest
-    change = ComponentStatusChange.objects.create(
-        component=current,
-        old_status=current.status,
-        new_status=status,
-        changed_at=at,
-        incident=incident,
-        update=update,
-        author=author,
-    )
-    # The change ends the previous status's segment: add it to the uptime rollups.
-    previous = current.status_change
-    if previous is not None:
-        record_segment(current, previous.changed_at, at, current.status, previous.incident)
-    else:
-        record_segment(current, None, at, current.status)
-    Component.objects.filter(pk=component.pk).update(status=status, status_change=change, updated_at=timezone.now())
-    component.status = status
-    component.status_change = change
-    return change
-
-
-@transaction.atomic
-def component_set_status(*, component: Component, status: str, author=None, at: datetime | None = None):
-    """Set a component's status outside any incident (a quick change from the admin or the API)."""
-    _require_choice(status, ComponentStatus, "status")
-    at = _require_aware(at, "time") or timezone.now()
-    change = _apply_component_status(component, status, at=at, author=author)
-    page_changed(component.page_id)
-    return change
-
+from incidents.uptime import rebuild_component_days
+from incidents.validation import clean_component_changes, optional_text, require_aware, require_choice, require_text
 
 # -- incidents ------------------------------------------------------------------------------------------
 
@@ -267,19 +89,19 @@ def incident_create(
     `components` maps components to their new status; `affected` lists components that the incident
     concerns without changing their status.
     """
-    name = _require_text(name, "name", 200)
-    body = _require_text(body, "body")
-    _require_choice(status, IncidentStatus, "status")
+    name = require_text(name, "name", 200)
+    body = require_text(body, "body")
+    require_choice(status, IncidentStatus, "status")
     if status == IncidentStatus.POSTMORTEM:
         raise ValidationError({"status": "An incident starts in another stage; a postmortem follows its resolution."})
     if impact_override not in (None, ""):
-        _require_choice(impact_override, Impact, "impact_override")
-    changes = _clean_component_changes(page, components)
+        require_choice(impact_override, Impact, "impact_override")
+    changes = clean_component_changes(page, components)
     affected = list(affected or [])
-    _clean_component_changes(page, dict.fromkeys(affected, ComponentStatus.OPERATIONAL))
+    clean_component_changes(page, dict.fromkeys(affected, ComponentStatus.OPERATIONAL))
     now = timezone.now()
-    display_at = _require_aware(display_at, "display_at") or now
-    started_at = _require_aware(started_at, "started_at")
+    display_at = require_aware(display_at, "display_at") or now
+    started_at = require_aware(started_at, "started_at")
     if started_at and started_at > display_at:
         raise ValidationError({"started_at": "The incident cannot start after its first update."})
 
@@ -292,7 +114,7 @@ def incident_create(
         started_at=started_at or display_at,
         last_update_at=display_at,
     )
-    _post(
+    post_update_rows(
         incident,
         status=status,
         body=body,
@@ -319,33 +141,47 @@ def incident_post_update(
     deliver_notifications: bool = True,
     next_update_in: timedelta | None = None,
     refuse_duplicate: bool = False,
+    operational_on_resolve: bool = False,
 ) -> IncidentUpdate:
     """Post an update: a stage change and/or a message, and component statuses, in one step.
+
+    The stage's own component changes apply (incidents/services/stages.py): a maintenance in progress puts
+    its components under maintenance, completed restores them; with `operational_on_resolve`, resolving sets
+    the affected components back to operational (the admin asks for it; the Statuspage API does not). A
+    status given in `components` wins over these.
 
     With `refuse_duplicate`, a message identical to the latest one within 10 minutes is refused (the
     admin asks the responder to confirm, then posts again without it).
 
     `next_update_in` makes a promise shown while the incident is open: "Next update expected by …".
     """
-    incident = Incident.objects.select_for_update().select_related("page").get(pk=incident.pk)
-    body = _require_text(body, "body")
+    # Lock order, everywhere: the incident, then components by primary key, then the page (page_changed).
+    incident = Incident.objects.select_for_update(of=("self",)).select_related("page").get(pk=incident.pk)
+    body = require_text(body, "body")
     status = status or incident.status
-    _require_choice(status, MaintenanceStatus if incident.is_maintenance else IncidentStatus, "status")
+    require_choice(status, MaintenanceStatus if incident.is_maintenance else IncidentStatus, "status")
     if status == IncidentStatus.POSTMORTEM and incident.status not in (
         IncidentStatus.RESOLVED,
         IncidentStatus.POSTMORTEM,
     ):
         raise ValidationError({"status": "Resolve the incident before posting its postmortem."})
-    changes = _clean_component_changes(incident.page, components)
+    changes = clean_component_changes(incident.page, components)
     affected = list(affected or [])
-    _clean_component_changes(incident.page, dict.fromkeys(affected, ComponentStatus.OPERATIONAL))
-    display_at = _require_aware(display_at, "display_at") or timezone.now()
+    clean_component_changes(incident.page, dict.fromkeys(affected, ComponentStatus.OPERATIONAL))
+    display_at = require_aware(display_at, "display_at") or timezone.now()
     if display_at < incident.last_update_at:
         raise ValidationError({"display_at": "A new update cannot be shown before the incident's latest update."})
     if refuse_duplicate and is_probable_duplicate(incident, body):
         # Checked with the incident locked, so two clicks at once cannot both get through.
         raise ValidationError({"body": ValidationError(DUPLICATE_MESSAGE, code="duplicate")})
-    return _post(
+    # The stage's presets are read from the locked rows (a status cannot change between reading and writing).
+    own = list(incident.components.all()) if stages.may_preset(incident, status, operational_on_resolve) else []
+    locked = {c.pk: c for c in lock_components([*changes, *own])}
+    presets = stages.stage_presets(
+        incident, status, [locked[c.pk] for c in own], operational_on_resolve=operational_on_resolve
+    )
+    changes = {**presets, **changes}
+    return post_update_rows(
         incident,
         status=status,
         body=body,
@@ -370,7 +206,7 @@ def _promise(display_at: datetime, next_update_in: timedelta | None) -> datetime
     return display_at + next_update_in
 
 
-def _post(
+def post_update_rows(
     incident, *, status, body, changes, affected, author, display_at, deliver_notifications, next_update_at=None
 ) -> IncidentUpdate:
     if next_update_at is not None and status not in UNRESOLVED_STATUSES:
@@ -384,14 +220,15 @@ def _post(
         deliver_notifications=deliver_notifications,
         next_update_at=next_update_at,
     )
-    for component, new_status in changes.items():
-        _apply_component_status(component, new_status, at=display_at, author=author, incident=incident, update=update)
+    lock_components(changes)  # in primary-key order, whatever order the caller (or a client's JSON) gave
+    for component, new_status in sorted(changes.items(), key=lambda item: item[0].pk):
+        apply_component_status(component, new_status, at=display_at, author=author, incident=incident, update=update)
     touched = list(changes) + affected
     if touched:
         incident.components.add(*touched)
     incident_refresh(incident)
     page_changed(incident.page_id)
-    notification_for_update(update)
+    events.update_posted.send(update)
     return update
 
 
@@ -410,11 +247,11 @@ def incident_update_edit(
     Incident.objects.select_for_update().filter(pk=update.incident_id).first()  # one writer per incident
     update = IncidentUpdate.objects.select_for_update().select_related("incident").get(pk=update.pk)
     if body is not None:
-        update.body = _require_text(body, "body")
+        update.body = require_text(body, "body")
     if deliver_notifications is not None:
         update.deliver_notifications = bool(deliver_notifications)
     if display_at is not None:
-        display_at = _require_aware(display_at, "display_at")
+        display_at = require_aware(display_at, "display_at")
         siblings = IncidentUpdate.objects.filter(incident_id=update.incident_id)
         before = siblings.filter(id__lt=update.id).aggregate(m=Max("display_at"))["m"]
         after = siblings.filter(id__gt=update.id).order_by("display_at").values_list("display_at", flat=True).first()
@@ -444,7 +281,8 @@ def _move_changes(update: IncidentUpdate, when: datetime) -> None:
         moved = min(moved, after) if after else moved
         ComponentStatusChange.objects.filter(pk=change.pk).update(changed_at=moved)
     # History was rewritten: the rollups of these components are replayed from it.
-    touched = Component.objects.filter(status_changes__update=update).select_related("page").distinct()
+    touched = Component.objects.filter(status_changes__update=update).select_related("page").distinct().order_by("pk")
+    lock_components(touched)  # by primary key, as every writer does
     rebuild_component_days(list(touched))
 
 
@@ -479,10 +317,10 @@ def incident_edit(*, incident: Incident, name: str | None = None, impact_overrid
     """Rename an incident or change its impact override ("" clears the override)."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if name is not None:
-        incident.name = _require_text(name, "name", 200)
+        incident.name = require_text(name, "name", 200)
     if impact_override is not None:
         if impact_override:
-            _require_choice(impact_override, Impact, "impact_override")
+            require_choice(impact_override, Impact, "impact_override")
         incident.impact_override = impact_override
     incident.save(update_fields=["name", "impact_override", "updated_at"])
     incident_refresh(incident)
@@ -506,7 +344,7 @@ def incident_update_delete(*, update: IncidentUpdate) -> None:
 @transaction.atomic
 def incident_postmortem_save(*, incident: Incident, body: str, notify: bool | None = None) -> Incident:
     """Keep a postmortem draft on the incident (not public until published), with its "notify" choice."""
-    fields = {"postmortem": validation.optional_text(body, "postmortem")}
+    fields = {"postmortem": optional_text(body, "postmortem")}
     if notify is not None:
         fields["postmortem_notify"] = bool(notify)
     Incident.objects.filter(pk=incident.pk).update(**fields)
@@ -518,7 +356,7 @@ def incident_postmortem_save(*, incident: Incident, body: str, notify: bool | No
 @transaction.atomic
 def incident_postmortem_publish(*, incident: Incident, body: str, author=None, deliver_notifications: bool = False):
     """Publish the postmortem: save it and post it as a "postmortem" update of a resolved incident."""
-    body = _require_text(body, "postmortem")
+    body = require_text(body, "postmortem")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.is_open:
         raise ValidationError({"postmortem": "Resolve the incident before publishing its postmortem."})

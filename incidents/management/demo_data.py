@@ -15,8 +15,8 @@ from django.utils import timezone
 from incidents import services
 from incidents.choices import ComponentStatus as S
 from incidents.choices import IncidentStatus as I
-from incidents.maintenance import maintenance_complete, maintenance_create, maintenance_start
 from incidents.models import Page
+from incidents.services.maintenance import maintenance_complete, maintenance_create, maintenance_start
 
 CHIRPDESK = "chirpdeskdmo"
 BEACONLY = "beaconlydemo"

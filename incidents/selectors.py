@@ -1,0 +1,184 @@
+"""The reads of `incidents`, each written once: page order, timelines, affected components, current and recent
+incidents. The public views, the feeds, the emails, the subscriber's pages, the admin and the API call these.
+
+Page order, decided here only: top-level rows (groups and ungrouped components) by position; on equal positions
+a group comes before a component, then the older (smaller id) first; a group's components by position, then id.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, QuerySet
+
+from incidents.choices import STATUS_LABELS, UNRESOLVED_STATUSES, MaintenanceStatus
+from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
+from incidents.status import worst_component_status
+
+# -- page order -------------------------------------------------------------------------------------------------
+
+GROUP, COMPONENT = 0, 1  # on a tie of positions, the group first
+
+
+def top_level_key(item: Component | ComponentGroup) -> tuple[int, int, int]:
+    """The sort key of a top-level row: a group, or a component outside any group."""
+    return (item.position, GROUP if isinstance(item, ComponentGroup) else COMPONENT, item.id)
+
+
+def child_key(component: Component) -> tuple[int, int]:
+    """The sort key of a component inside its group."""
+    return (component.position, component.id)
+
+
+def page_order_key(item: Component | ComponentGroup) -> tuple:
+    """Where a group or a component stands on the page; a group just before its own components.
+
+    A grouped component needs its `group` loaded (select_related, or set by page_layout)."""
+    if isinstance(item, Component) and item.group_id is not None:
+        return (top_level_key(item.group), child_key(item))
+    return (top_level_key(item), ())
+
+
+def in_page_order(items: Iterable[Component | ComponentGroup]) -> list:
+    """Groups and/or components (with their groups loaded) sorted in page order."""
+    return sorted(items, key=page_order_key)
+
+
+@dataclass
+class LayoutRow:
+    """A top-level row of the page: a group with its components, or a component on its own."""
+
+    group: ComponentGroup | None = None
+    component: Component | None = None
+    children: list[Component] = field(default_factory=list)
+
+
+def page_layout(page: Page) -> tuple[list[LayoutRow], list[Component]]:
+    """Every row of the page in page order, and every component in page order (two queries).
+
+    Each component has its `group` set (no further query) and its current status change loaded."""
+    groups = {g.id: g for g in ComponentGroup.objects.filter(page=page)}
+    components = list(Component.objects.filter(page=page).select_related("status_change__incident"))
+    rows = {g.id: LayoutRow(group=g) for g in groups.values()}
+    top: list[tuple[tuple, LayoutRow]] = [(top_level_key(g), rows[g.id]) for g in groups.values()]
+    for component in components:
+        if component.group_id is None:
+            top.append((top_level_key(component), LayoutRow(component=component)))
+        else:
+            component.group = groups[component.group_id]
+            rows[component.group_id].children.append(component)
+    for row in rows.values():
+        row.children.sort(key=child_key)
+    top.sort(key=lambda pair: pair[0])
+    ordered = [row for _, row in top]
+    flat = [c for row in ordered for c in ([row.component] if row.component else row.children)]
+    return ordered, flat
+
+
+def public_layout(page: Page) -> tuple[list[LayoutRow], list[Component]]:
+    """The rows a visitor sees: hidden components left out, a group without a visible one too; each group's
+    `status` is its worst component's (hidden ones included). Also every component, in page order."""
+    rows, components = page_layout(page)
+    shown = []
+    for row in rows:
+        if row.component is not None:
+            if row.component.is_visible:
+                shown.append(row)
+            continue
+        visible = [c for c in row.children if c.is_visible]
+        if visible:
+            row.group.status = worst_component_status(c.status for c in row.children)
+            shown.append(LayoutRow(group=row.group, children=visible))
+    return shown, components
+
+
+def page_components(page: Page) -> list[Component]:
+    """The page's components in page order, each with its group."""
+    return page_layout(page)[1]
+
+
+def affected_components(incident: Incident) -> list[Component]:
+    """The components an incident affected, in page order, each with its group (one query)."""
+    return in_page_order(incident.components.select_related("group"))
+
+
+# -- timelines -------------------------------------------------------------------------------------------------
+
+
+def label_updates(updates_oldest_first: Sequence) -> None:
+    """Set `.label` on each update: "Update" when its status equals the previous one's, else the status."""
+    previous = None
+    for update in updates_oldest_first:
+        if previous is not None and update.status == previous:
+            update.label = "Update"
+        else:
+            update.label = STATUS_LABELS[update.status]
+        previous = update.status
+
+
+def incident_timeline(incident: Incident, *, fields: Sequence[str] | None = None) -> list[IncidentUpdate]:
+    """The incident's updates, labelled, newest first (`fields` limits the columns loaded)."""
+    updates = incident.updates.order_by("display_at", "id")
+    if fields:
+        updates = updates.only(*fields)
+    timeline = list(updates)
+    label_updates(timeline)
+    timeline.reverse()
+    return timeline
+
+
+def with_timelines(incidents: QuerySet[Incident]) -> list[Incident]:
+    """The incidents, each with `.timeline`: its updates labelled, newest first (one extra query for all)."""
+    incidents = incidents.prefetch_related(
+        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("display_at", "id"), to_attr="timeline")
+    )
+    incidents = list(incidents)
+    for incident in incidents:
+        label_updates(incident.timeline)
+        incident.timeline.reverse()
+    return incidents
+
+
+# -- which incidents -------------------------------------------------------------------------------------------
+
+# What the home page shows above the components: open incidents, and maintenances not yet completed.
+CURRENT_STATUSES = (
+    *UNRESOLVED_STATUSES,
+    MaintenanceStatus.SCHEDULED,
+    MaintenanceStatus.IN_PROGRESS,
+    MaintenanceStatus.VERIFYING,
+)
+
+
+def current_incidents(page: Page) -> list[Incident]:
+    """Open incidents and maintenances not yet completed, latest update first, with their timelines."""
+    return with_timelines(
+        Incident.objects.filter(page=page, status__in=CURRENT_STATUSES).order_by("-last_update_at", "-id")
+    )
+
+
+def recent_incidents(page: Page, now: datetime, days: int) -> list[Incident]:
+    """Incidents started in about the last `days` days (a day more, for the page's zone), newest first."""
+    since = now - timedelta(days=days + 1)
+    return with_timelines(Incident.objects.filter(page=page, started_at__gte=since).order_by("-started_at", "-id"))
+
+
+def history_incidents(page: Page, now: datetime) -> QuerySet[Incident]:
+    """Past and current incidents, newest first (a maintenance still to come is not history)."""
+    return Incident.objects.filter(page=page, started_at__lte=now).order_by("-started_at", "-id")
+
+
+def feed_incidents(page: Page, count: int) -> list[Incident]:
+    """The latest `count` incidents by start, with their timelines."""
+    return with_timelines(Incident.objects.filter(page=page).order_by("-started_at", "-id")[:count])
+
+
+def split_maintenances(incidents, now) -> tuple[list, list]:
+    """The maintenances under way (in progress or verifying), and those still to come, by start.
+
+    A maintenance still "scheduled" after its window ended (nobody started it) is not to come: it is left out.
+    """
+    maintenances = sorted((i for i in incidents if i.is_maintenance), key=lambda i: (i.scheduled_for, i.id))
+    in_progress = [m for m in maintenances if m.is_active_maintenance]
+    upcoming = [m for m in maintenances if m.is_upcoming and (m.scheduled_until is None or m.scheduled_until > now)]
+    return in_progress, upcoming
