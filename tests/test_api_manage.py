@@ -86,9 +86,12 @@ def test_put_behaves_as_patch_and_a_name_alone_posts_no_update(responder_api, pa
     assert incident.updates.count() == 1
 
 
-def test_deleting_an_incident_answers_it_and_removes_it(responder_api, page):
+def test_deleting_an_incident_answers_it_and_removes_it(admin_api, responder_api, page):
     incident = services.incident_create(page=page, name="Oops", body="a")
-    response = responder_api.delete(f"incidents/{incident.code}")
+    refused = responder_api.delete(f"incidents/{incident.code}")  # as in the admin: page admins only
+    assert refused.status_code == 403
+    assert "incidents.delete_incident" in refused.json()["error"]
+    response = admin_api.delete(f"incidents/{incident.code}")
     assert response.status_code == 200
     assert response.json()["id"] == incident.code
     assert not Incident.objects.exists()

@@ -181,7 +181,7 @@ def test_every_page_has_its_api_under_its_own_path_in_its_own_time_zone(client, 
 
 
 def test_timestamps_have_milliseconds_and_the_page_offset(page):
-    from api.shapes import timestamp
+    from api.fields import timestamp
 
     moment = datetime(2021, 12, 7, 18, 7, 15, 773000, tzinfo=UTC)
     assert timestamp(moment, page) == "2021-12-07T18:07:15.773Z"
