@@ -70,7 +70,7 @@ def admin_may_edit_field(user, model, obj, field) -> bool:
 def matrix(w):
     """(what, method, path, body, the admin's answer for a user)."""
     i, u, c, g = w["incident"], w["update"], w["component"], w["group"]
-    t, s = w["template"], w["subscriber"]
+    s = w["subscriber"]
     incident_body = {"incident": {"body": "More", "status": "identified"}}
     return [
         ("list incidents", "get", "incidents", None, lambda user: admin_may(user, Incident, "view")),
@@ -131,9 +131,7 @@ RESPONDER_MAY = {
 
 
 @pytest.mark.parametrize("role", ["responder", "page_admin", "viewer", "nobody"])
-def test_the_api_and_the_admin_agree_on_every_manage_endpoint_and_method(
-    request, client, page, world, make_user, role
-):
+def test_the_api_and_the_admin_agree_on_every_manage_endpoint_and_method(request, client, page, world, make_user, role):
     user = make_user("nemo") if role == "nobody" else request.getfixturevalue(role)
     api = Api(client, page, ApiKey.issue(user)[1])
     allowed = set()
