@@ -253,3 +253,31 @@ def test_query_counts_do_not_grow_with_the_page_and_a_cached_hit_costs_one(clien
     grow(2)
     assert _queries(client, f"/api/v2/{path}") == small
     assert _queries(client, f"/api/v2/{path}") == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v2/nothing.json", "/api/v3/summary.json", "/api/v1/pages/", "/api/", "/api/v2/summary.json/extra"],
+)
+def test_an_unknown_api_path_answers_a_json_404(client, page, path):
+    for url in (path, f"/p/{page.code}{path}"):
+        for method in ("get", "post", "delete"):
+            response = getattr(client, method)(url)
+            assert response.status_code == 404, (method, url)
+            assert response["Content-Type"] == "application/json"
+            assert response.json() == {"error": "No such API endpoint."}
+
+
+def test_a_wrong_method_on_an_api_path_answers_a_json_405(client, page, admin_key):
+    for url, method in [
+        ("/api/v2/summary.json", "delete"),
+        (f"/api/v1/pages/{page.code}/incidents", "delete"),
+        (f"/api/v1/pages/{page.code}/metrics", "post"),
+        ("/api/schema", "post"),
+        ("/api/docs", "put"),
+    ]:
+        response = getattr(client, method)(url, headers={"Authorization": f"OAuth {admin_key}"})
+        assert response.status_code == 405, (url, method)
+        assert response["Content-Type"] == "application/json"
+        assert "error" in response.json()
+    assert client.get("/api/v2/summary.json").status_code == 200  # the real paths still answer
