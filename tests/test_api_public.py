@@ -281,3 +281,11 @@ def test_a_wrong_method_on_an_api_path_answers_a_json_405(client, page, admin_ke
         assert response["Content-Type"] == "application/json"
         assert "error" in response.json()
     assert client.get("/api/v2/summary.json").status_code == 200  # the real paths still answer
+
+
+def test_a_cold_summary_loads_incidents_and_maintenances_in_one_go(client, outage):
+    """Page, components (2), open incidents and current maintenances with their details (4), nothing else."""
+    from django.core.cache import cache
+
+    cache.clear()
+    assert _queries(client, "/api/v2/summary.json") == 7
