@@ -1,10 +1,11 @@
-"""API keys in the admin: create one (the key is shown once, in a message) and revoke them."""
+"""API keys in the admin: create one (the key is shown once, in a message) and revoke them.
+
+Who may: Django's model permissions of ApiKey (held by the Page admins group), as everywhere."""
 
 from django.contrib import admin, messages
 from django.utils import timezone
 
 from api.models import ApiKey
-from incidents.roles import is_page_admin
 
 
 @admin.register(ApiKey)
@@ -16,19 +17,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
-    def has_module_permission(self, request):
-        return is_page_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_page_admin(request.user)
-
-    def has_add_permission(self, request):
-        return is_page_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        # Only the name of an existing key can change; the key itself never.
-        return is_page_admin(request.user)
-
+    # Only the name of an existing key can change (change permission); the key itself never.
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead, so the key's history stays
 

@@ -1,4 +1,6 @@
-"""Who calls the manage API and how often: API key authentication, the two roles, a per-key rate limit."""
+"""Who calls the manage API and how often: API key authentication and a per-key rate limit.
+
+What a key may do is api/permissions.py: its user's Django permissions."""
 
 import time
 from datetime import timedelta
@@ -8,11 +10,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.permissions import BasePermission
 from rest_framework.throttling import BaseThrottle
 
 from api.models import ApiKey, hash_key
-from incidents import roles
 
 # last_used_at is written at most this often per key, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -48,32 +48,6 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'OAuth realm="api"'
-
-
-class IsResponder(BasePermission):
-    """Responders and page admins: incidents, updates and component statuses."""
-
-    message = "This API key's user is not a responder."
-
-    def has_permission(self, request, view):
-        if not request.auth:
-            return False
-        if not roles.is_responder(request.user):
-            raise exceptions.PermissionDenied(self.message)
-        return True
-
-
-class IsPageAdmin(BasePermission):
-    """Page admins: everything."""
-
-    message = "This API key's user is not a page admin."
-
-    def has_permission(self, request, view):
-        if not request.auth:
-            return False
-        if not roles.is_page_admin(request.user):
-            raise exceptions.PermissionDenied(self.message)
-        return True
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

@@ -16,30 +16,27 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import docs, inputs, shapes
-from api.auth import ApiKeyAuthentication, ApiKeyRateThrottle, IsPageAdmin, IsResponder
+from api import inputs, selectors, serializers
+from api.auth import ApiKeyAuthentication, ApiKeyRateThrottle
+from api.pagination import PerPagePagination
+from api.permissions import HasPermissions
+from api.serializers import render, render_incidents
 from incidents import services
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, IncidentStatus, MaintenanceStatus
 from incidents.maintenance import DEFAULT_MESSAGES as MAINTENANCE_MESSAGES
-from incidents.maintenance import maintenance_create, stage_presets
+from incidents.maintenance import maintenance_create
 from incidents.metrics import incident_metrics, mean_time_to_resolve_by_component
 from incidents.models import Component, Incident, IncidentUpdate, Page
 
-MAX_PER_PAGE = 100
-MAX_PAGE = 100_000
-
 ERRORS = {
-    400: OpenApiResponse(docs.Error, description="Malformed body"),
-    401: OpenApiResponse(docs.Error, description="No key, or a bad or revoked key"),
-    403: OpenApiResponse(docs.Error, description="The key's user lacks the role"),
-    404: OpenApiResponse(docs.Error, description="Unknown page or object"),
-    422: OpenApiResponse(docs.Error, description="Invalid values"),
-    429: OpenApiResponse(docs.Error, description="Over the rate limit (see Retry-After)"),
+    400: OpenApiResponse(serializers.Error, description="Malformed body"),
+    401: OpenApiResponse(serializers.Error, description="No key, or a bad or revoked key"),
+    403: OpenApiResponse(serializers.Error, description="The key's user lacks the role"),
+    404: OpenApiResponse(serializers.Error, description="Unknown page or object"),
+    422: OpenApiResponse(serializers.Error, description="Invalid values"),
+    429: OpenApiResponse(serializers.Error, description="Over the rate limit (see Retry-After)"),
 }
-LIST_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1"),
-    OpenApiParameter("per_page", OpenApiTypes.INT, description=f"Items per page, at most {MAX_PER_PAGE}"),
-]
+LIST_PARAMETERS = PerPagePagination.parameters()
 
 
 def responses(ok_status: int, serializer, *, errors=(401, 403, 404, 422, 429)) -> dict:
@@ -47,21 +44,26 @@ def responses(ok_status: int, serializer, *, errors=(401, 403, 404, 422, 429)) -
 
 
 class ManageView(APIView):
-    """A view of one page's resources; `admin_methods` need a page admin, the rest a responder."""
+    """A view of one page's resources. `required_permissions` maps each method (GET for the safe ones) to the
+    Django permissions it needs (api/permissions.py); PUT is PATCH."""
 
     authentication_classes = [ApiKeyAuthentication]
     throttle_classes = [ApiKeyRateThrottle]
     parser_classes = [inputs.JSONParser, FormParser, MultiPartParser]
     renderer_classes = [JSONRenderer]
-    admin_methods: tuple[str, ...] = ()
+    paging = PerPagePagination  # not pagination_class: drf-spectacular would then page every list it sees
+    required_permissions: dict[str, tuple[str, ...]] = {}
 
     def get_permissions(self):
-        if self.request.method in self.admin_methods:
-            return [IsPageAdmin()]
-        return [IsResponder()]
+        return [HasPermissions()]
 
-    def require_page_admin(self):
-        IsPageAdmin().has_permission(self.request, self)
+    def require(self, *perms: str) -> None:
+        HasPermissions(*perms).check(self.request, self)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "patch" in cls.__dict__:
+            cls.put = cls.patch  # Statuspage's PUT is a partial update: the same as PATCH
 
     def page(self, page_code: str) -> Page:
         page = Page.objects.filter(code=page_code).first()
@@ -70,18 +72,7 @@ class ManageView(APIView):
         return page
 
     def paginate(self, queryset):
-        numbers = {}
-        for name, default, maximum in (("page", 1, MAX_PAGE), ("per_page", MAX_PER_PAGE, MAX_PER_PAGE)):
-            raw = self.request.query_params.get(name)
-            try:
-                value = default if raw in (None, "") else int(raw)
-            except ValueError:
-                raise inputs.Unprocessable(f"{name}: must be a whole number.") from None
-            if not 1 <= value <= maximum:
-                raise inputs.Unprocessable(f"{name}: must be between 1 and {maximum}.")
-            numbers[name] = value
-        start = (numbers["page"] - 1) * numbers["per_page"]
-        return queryset[start : start + numbers["per_page"]]
+        return self.paging().paginate_queryset(queryset, self.request, self)
 
     def components_by_code(self, page: Page, codes, field: str) -> dict[str, Component]:
         codes = list(codes)
@@ -122,10 +113,10 @@ def _search(request, queryset):
 
 def _incident_response(page, incident, status=200):
     """The incident in the v2 shape, plus its metrics (a management field)."""
-    incident = shapes.load_incident(incident)
+    incident = selectors.load_incident(incident)
     updates = sorted(incident.timeline, key=lambda u: (u.display_at, u.id))
     metrics = incident_metrics(incident, updates, timezone.now()).as_dict()
-    return Response({**shapes.any_object(incident, page), "metrics": metrics}, status=status)
+    return Response({**render_incidents([incident], page)[0], "metrics": metrics}, status=status)
 
 
 def _promise(data: dict) -> timedelta | None:
@@ -136,19 +127,21 @@ def _promise(data: dict) -> timedelta | None:
 class IncidentListBase(ManageView):
     """The page's incidents, most recent activity first."""
 
+    required_permissions = {"GET": ("incidents.view_incident",), "POST": ("incidents.add_incident",)}
+
     def filter(self, queryset):
         return queryset
 
     @extend_schema(
         tags=["manage: incidents"],
         parameters=[*LIST_PARAMETERS, OpenApiParameter("q", OpenApiTypes.STR, description="Search names and bodies")],
-        responses=responses(200, docs.Incident(many=True)),
+        responses=responses(200, serializers.Incident(many=True)),
     )
     def get(self, request, page_code):
         page = self.page(page_code)
         queryset = self.filter(Incident.objects.filter(page=page)).order_by("-last_update_at", "-id")
         queryset = self.paginate(_search(request, queryset))
-        return Response([shapes.any_object(i, page) for i in shapes.with_details(queryset)])
+        return Response(render_incidents(selectors.with_details(queryset), page))
 
 
 class IncidentListView(IncidentListBase):
@@ -157,7 +150,7 @@ class IncidentListView(IncidentListBase):
     @extend_schema(
         tags=["manage: incidents"],
         request={"application/json": inputs.IncidentBody},
-        responses=responses(201, docs.Incident, errors=(400, 401, 403, 404, 422, 429)),
+        responses=responses(201, serializers.Incident, errors=(400, 401, 403, 404, 422, 429)),
     )
     def post(self, request, page_code):
         page = self.page(page_code)
@@ -222,6 +215,12 @@ class ActiveMaintenancesView(IncidentListBase):
 class IncidentDetailView(ManageView):
     """One incident: read it, post an update to it, rename it or delete it."""
 
+    required_permissions = {
+        "GET": ("incidents.view_incident",),
+        "PATCH": ("incidents.change_incident",),
+        "DELETE": ("incidents.delete_incident",),
+    }
+
     def incident(self, page_code, incident_code) -> tuple[Page, Incident]:
         page = self.page(page_code)
         incident = Incident.objects.filter(page=page, code=incident_code).first()
@@ -229,7 +228,7 @@ class IncidentDetailView(ManageView):
             raise Http404("No such incident on this page.")
         return page, incident
 
-    @extend_schema(tags=["manage: incidents"], responses=responses(200, docs.Incident))
+    @extend_schema(tags=["manage: incidents"], responses=responses(200, serializers.Incident))
     def get(self, request, page_code, incident_code):
         page, incident = self.incident(page_code, incident_code)
         return _incident_response(page, incident)
@@ -237,7 +236,7 @@ class IncidentDetailView(ManageView):
     @extend_schema(
         tags=["manage: incidents"],
         request={"application/json": inputs.IncidentBody},
-        responses=responses(200, docs.Incident, errors=(400, 401, 403, 404, 422, 429)),
+        responses=responses(200, serializers.Incident, errors=(400, 401, 403, 404, 422, 429)),
         description="A new `status` and/or `body` posts an update; `components` changes statuses in the same step.",
     )
     def patch(self, request, page_code, incident_code):
@@ -251,9 +250,9 @@ class IncidentDetailView(ManageView):
                     incident=incident, name=data.get("name"), impact_override=data.get("impact_override")
                 )
             if {"status", "body", "components", "component_ids"} & data.keys():
+                # A maintenance stage's presets are the service's rule; resolving changes only the components given
+                # (Statuspage's behaviour: operational_on_resolve stays off).
                 chosen = {by_code[code]: status for code, status in statuses.items()}
-                if incident.is_maintenance and data.get("status"):
-                    chosen = {**stage_presets(incident, data["status"]), **chosen}
                 services.incident_post_update(
                     incident=incident,
                     body=_body(data, data.get("status")),
@@ -266,19 +265,10 @@ class IncidentDetailView(ManageView):
                 )
         return _incident_response(page, incident)
 
-    @extend_schema(
-        tags=["manage: incidents"],
-        request={"application/json": inputs.IncidentBody},
-        responses=responses(200, docs.Incident, errors=(400, 401, 403, 404, 422, 429)),
-        description="The same as PATCH.",
-    )
-    def put(self, request, page_code, incident_code):
-        return self.patch(request, page_code, incident_code)
-
-    @extend_schema(tags=["manage: incidents"], responses=responses(200, docs.Incident))
+    @extend_schema(tags=["manage: incidents"], responses=responses(200, serializers.Incident))
     def delete(self, request, page_code, incident_code):
         page, incident = self.incident(page_code, incident_code)
-        gone = shapes.incident_object(shapes.load_incident(incident), page)
+        gone = render(serializers.Incident, selectors.load_incident(incident), page)
         services.incident_delete(incident=incident)
         return Response(gone)
 
@@ -286,10 +276,12 @@ class IncidentDetailView(ManageView):
 class IncidentUpdateView(ManageView):
     """Edit one update: body, display time (to backfill a timeline), notification flag."""
 
+    required_permissions = {"PATCH": ("incidents.change_incidentupdate",)}
+
     @extend_schema(
         tags=["manage: incidents"],
         request={"application/json": inputs.IncidentUpdateBody},
-        responses=responses(200, docs.IncidentUpdate, errors=(400, 401, 403, 404, 422, 429)),
+        responses=responses(200, serializers.IncidentUpdate, errors=(400, 401, 403, 404, 422, 429)),
     )
     def patch(self, request, page_code, incident_code, update_code):
         page = self.page(page_code)
@@ -307,13 +299,15 @@ class IncidentUpdateView(ManageView):
             display_at=data.get("display_at"),
             deliver_notifications=data.get("deliver_notifications"),
         )
-        return Response(shapes.update_object(update, update.incident, page))
+        return Response(render(serializers.IncidentUpdate, selectors.load_update(update), page))
 
 
 class PageMetricsView(ManageView):
     """Ours: the page's mean time to resolve by component over the last 90 days (maintenances left out)."""
 
-    @extend_schema(tags=["manage: incidents"], responses=responses(200, docs.PageMetrics))
+    required_permissions = {"GET": ("incidents.view_incident",)}
+
+    @extend_schema(tags=["manage: incidents"], responses=responses(200, serializers.PageMetrics))
     def get(self, request, page_code):
         page = self.page(page_code)
         rows = mean_time_to_resolve_by_component(page, timezone.now())

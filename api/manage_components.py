@@ -5,16 +5,33 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from api import docs, inputs, shapes
+from api import inputs, selectors, serializers
 from api.manage import ManageView, responses
+from api.serializers import render
 from incidents import page_services, services
 from incidents.models import Component, ComponentGroup, IncidentTemplate
 
-ADMIN_WRITES = ("POST", "DELETE")
+COMPONENT_PERMISSIONS = {
+    "GET": ("incidents.view_component",),
+    "POST": ("incidents.add_component",),
+    "PATCH": ("incidents.change_component",),
+    "DELETE": ("incidents.delete_component",),
+}
+# The admin lets responders change a component's status only; its other fields are for those who may create
+# components (page admins).
+COMPONENT_DETAILS_PERMISSION = "incidents.add_component"
+GROUP_PERMISSIONS = {
+    "GET": ("incidents.view_componentgroup",),
+    "POST": ("incidents.add_componentgroup",),
+    "PATCH": ("incidents.change_componentgroup",),
+    "DELETE": ("incidents.delete_componentgroup",),
+}
 BODY_ERRORS = (400, 401, 403, 404, 422, 429)
 
 
 class ComponentBase(ManageView):
+    required_permissions = COMPONENT_PERMISSIONS
+
     def group(self, page, code):
         if not code:
             return None
@@ -33,18 +50,16 @@ class ComponentBase(ManageView):
 class ComponentListView(ComponentBase):
     """List the page's components or create one (page admins)."""
 
-    admin_methods = ADMIN_WRITES
-
-    @extend_schema(tags=["manage: components"], responses=responses(200, docs.Component(many=True)))
+    @extend_schema(tags=["manage: components"], responses=responses(200, serializers.Component(many=True)))
     def get(self, request, page_code):
         page = self.page(page_code)
         components = Component.objects.filter(page=page).select_related("group").order_by("position", "id")
-        return Response([shapes.component_object(c, page) for c in self.paginate(components)])
+        return Response(render(serializers.Component, self.paginate(components), page, many=True))
 
     @extend_schema(
         tags=["manage: components"],
         request={"application/json": inputs.ComponentBody},
-        responses=responses(201, docs.Component, errors=BODY_ERRORS),
+        responses=responses(201, serializers.Component, errors=BODY_ERRORS),
     )
     def post(self, request, page_code):
         page = self.page(page_code)
@@ -59,23 +74,21 @@ class ComponentListView(ComponentBase):
             only_show_if_degraded=data.get("only_show_if_degraded", False),
             start_date=data.get("start_date"),
         )
-        return Response(shapes.component_object(self.component(page, component.code), page), status=201)
+        return Response(render(serializers.Component, self.component(page, component.code), page), status=201)
 
 
 class ComponentDetailView(ComponentBase):
     """One component."""
 
-    admin_methods = ADMIN_WRITES
-
-    @extend_schema(tags=["manage: components"], responses=responses(200, docs.Component))
+    @extend_schema(tags=["manage: components"], responses=responses(200, serializers.Component))
     def get(self, request, page_code, component_code):
         page = self.page(page_code)
-        return Response(shapes.component_object(self.component(page, component_code), page))
+        return Response(render(serializers.Component, self.component(page, component_code), page))
 
     @extend_schema(
         tags=["manage: components"],
         request={"application/json": inputs.ComponentBody},
-        responses=responses(200, docs.Component, errors=BODY_ERRORS),
+        responses=responses(200, serializers.Component, errors=BODY_ERRORS),
         description="Responders may change the status only; the other fields need a page admin.",
     )
     def patch(self, request, page_code, component_code):
@@ -84,7 +97,7 @@ class ComponentDetailView(ComponentBase):
         data = inputs.read_body(request, "component", inputs.ComponentFields, partial=True)
         attributes = {k: v for k, v in data.items() if k != "status"}
         if attributes:
-            self.require_page_admin()
+            self.require(COMPONENT_DETAILS_PERMISSION)
         with transaction.atomic():
             if attributes:
                 changes = {k: attributes[k] for k in ("name", "showcase", "only_show_if_degraded") if k in attributes}
@@ -97,16 +110,7 @@ class ComponentDetailView(ComponentBase):
                 page_services.component_update(component=component, **changes)
             if "status" in data:
                 services.component_set_status(component=component, status=data["status"], author=request.user)
-        return Response(shapes.component_object(self.component(page, component_code), page))
-
-    @extend_schema(
-        tags=["manage: components"],
-        request={"application/json": inputs.ComponentBody},
-        responses=responses(200, docs.Component, errors=BODY_ERRORS),
-        description="The same as PATCH.",
-    )
-    def put(self, request, page_code, component_code):
-        return self.patch(request, page_code, component_code)
+        return Response(render(serializers.Component, self.component(page, component_code), page))
 
     @extend_schema(tags=["manage: components"], responses=responses(204, None))
     def delete(self, request, page_code, component_code):
@@ -116,7 +120,7 @@ class ComponentDetailView(ComponentBase):
 
 
 class GroupBase(ManageView):
-    admin_methods = ("POST", "PATCH", "PUT", "DELETE")
+    required_permissions = GROUP_PERMISSIONS
 
     def group_object(self, page, code) -> ComponentGroup:
         group = ComponentGroup.objects.filter(page=page, code=code).first()
@@ -134,16 +138,17 @@ class GroupBase(ManageView):
 class GroupListView(GroupBase):
     """List the page's component groups or create one (page admins)."""
 
-    @extend_schema(tags=["manage: component groups"], responses=responses(200, docs.Component(many=True)))
+    @extend_schema(tags=["manage: component groups"], responses=responses(200, serializers.Component(many=True)))
     def get(self, request, page_code):
         page = self.page(page_code)
-        components, _ = shapes.load_components(page)
-        return Response([c for c in components if c["group"]])
+        rows, _ = selectors.load_components(page)
+        groups = [row for row in rows if isinstance(row, selectors.GroupAsComponent)]
+        return Response(render(serializers.Component, groups, page, many=True))
 
     @extend_schema(
         tags=["manage: component groups"],
         request={"application/json": inputs.ComponentGroupBody},
-        responses=responses(201, docs.Component, errors=BODY_ERRORS),
+        responses=responses(201, serializers.Component, errors=BODY_ERRORS),
     )
     def post(self, request, page_code):
         page = self.page(page_code)
@@ -155,21 +160,21 @@ class GroupListView(GroupBase):
             )
             if members:
                 page_services.component_group_update(group=group, components=members)
-        return Response(shapes.load_group(page, group), status=201)
+        return Response(render(serializers.Component, selectors.load_group(group), page), status=201)
 
 
 class GroupDetailView(GroupBase):
     """One component group (changes need a page admin)."""
 
-    @extend_schema(tags=["manage: component groups"], responses=responses(200, docs.Component))
+    @extend_schema(tags=["manage: component groups"], responses=responses(200, serializers.Component))
     def get(self, request, page_code, group_code):
         page = self.page(page_code)
-        return Response(shapes.load_group(page, self.group_object(page, group_code)))
+        return Response(render(serializers.Component, selectors.load_group(self.group_object(page, group_code)), page))
 
     @extend_schema(
         tags=["manage: component groups"],
         request={"application/json": inputs.ComponentGroupBody},
-        responses=responses(200, docs.Component, errors=BODY_ERRORS),
+        responses=responses(200, serializers.Component, errors=BODY_ERRORS),
     )
     def patch(self, request, page_code, group_code):
         page = self.page(page_code)
@@ -182,50 +187,35 @@ class GroupDetailView(GroupBase):
             description="" if "description" in data and description is None else description,
             components=self.members(page, data),
         )
-        return Response(shapes.load_group(page, group))
+        return Response(render(serializers.Component, selectors.load_group(group), page))
 
-    @extend_schema(tags=["manage: component groups"], responses=responses(200, docs.Component))
+    @extend_schema(tags=["manage: component groups"], responses=responses(200, serializers.Component))
     def delete(self, request, page_code, group_code):
         page = self.page(page_code)
         group = self.group_object(page, group_code)
-        gone = shapes.load_group(page, group)
+        gone = render(serializers.Component, selectors.load_group(group), page)
         page_services.component_group_delete(group=group)
         return Response(gone)
-
-
-def template_object(template: IncidentTemplate, page) -> dict:
-    """Statuspage's template, plus ours: `component_statuses`, the status it sets per component id."""
-    links = sorted(template.component_links.all(), key=lambda link: (link.component.position, link.component.id))
-    return {
-        "id": template.code,
-        "name": template.name,
-        "title": template.title,
-        "body": template.body,
-        "group_id": None,
-        "update_status": template.update_status,
-        "should_tweet": False,
-        "should_send_notifications": template.should_send_notifications,
-        "components": [shapes.component_object(link.component, page) for link in links],
-        "component_statuses": {link.component.code: link.status for link in links if link.status},
-    }
 
 
 class TemplateListView(ManageView):
     """List the page's incident templates or create one (page admins)."""
 
-    admin_methods = ("POST",)
+    required_permissions = {"GET": ("incidents.view_incidenttemplate",), "POST": ("incidents.add_incidenttemplate",)}
 
-    @extend_schema(tags=["manage: incident templates"], responses=responses(200, docs.IncidentTemplate(many=True)))
+    @extend_schema(
+        tags=["manage: incident templates"], responses=responses(200, serializers.IncidentTemplate(many=True))
+    )
     def get(self, request, page_code):
         page = self.page(page_code)
         templates = IncidentTemplate.objects.filter(page=page).order_by("name", "id")
-        templates = self.paginate(templates).prefetch_related("component_links__component__group")
-        return Response([template_object(t, page) for t in templates])
+        templates = selectors.load_templates(self.paginate(templates))
+        return Response(render(serializers.IncidentTemplate, templates, page, many=True))
 
     @extend_schema(
         tags=["manage: incident templates"],
         request={"application/json": inputs.IncidentTemplateBody},
-        responses=responses(201, docs.IncidentTemplate, errors=BODY_ERRORS),
+        responses=responses(201, serializers.IncidentTemplate, errors=BODY_ERRORS),
     )
     def post(self, request, page_code):
         page = self.page(page_code)
@@ -241,4 +231,5 @@ class TemplateListView(ManageView):
             should_send_notifications=data.get("should_send_notifications", True),
             components={found[code]: status for code, status in statuses.items()},
         )
-        return Response(template_object(template, page), status=201)
+        template = selectors.load_templates(IncidentTemplate.objects.filter(pk=template.pk))[0]
+        return Response(render(serializers.IncidentTemplate, template, page), status=201)

@@ -5,30 +5,18 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from api import docs, inputs, shapes
+from api import inputs, serializers
 from api.manage import ManageView, responses
+from api.serializers import render
 from incidents.models import Component, ComponentGroup
 from notifications import services as notifications
 from notifications.models import Subscriber
 
-EVERYTHING = ("GET", "POST", "DELETE", "PATCH", "PUT")
-
-
-def subscriber_object(subscriber: Subscriber, page) -> dict:
-    """`components` lists the chosen components and groups (empty: every component of the page)."""
-    chosen = [c.code for c in subscriber.components.all()] + [g.code for g in subscriber.groups.all()]
-    return {
-        "id": subscriber.code,
-        "mode": "email",
-        "email": subscriber.email,
-        "endpoint": None,
-        "components": [] if subscriber.all_components else chosen,
-        "incident_id": subscriber.incident.code if subscriber.incident_id else None,
-        "state": subscriber.state,
-        "created_at": shapes.timestamp(subscriber.created_at, page),
-        "confirmed_at": shapes.timestamp(subscriber.confirmed_at, page),
-        "quarantined_at": shapes.timestamp(subscriber.quarantined_at, page),
-    }
+PERMISSIONS = {
+    "GET": ("notifications.view_subscriber",),
+    "POST": ("notifications.add_subscriber",),
+    "DELETE": ("notifications.delete_subscriber",),
+}
 
 
 def _loaded(queryset):
@@ -38,18 +26,18 @@ def _loaded(queryset):
 class SubscriberListView(ManageView):
     """List the page's subscribers or add one."""
 
-    admin_methods = EVERYTHING
+    required_permissions = PERMISSIONS
 
-    @extend_schema(tags=["manage: subscribers"], responses=responses(200, docs.Subscriber(many=True)))
+    @extend_schema(tags=["manage: subscribers"], responses=responses(200, serializers.Subscriber(many=True)))
     def get(self, request, page_code):
         page = self.page(page_code)
         subscribers = _loaded(Subscriber.objects.filter(page=page).order_by("id"))
-        return Response([subscriber_object(s, page) for s in self.paginate(subscribers)])
+        return Response(render(serializers.Subscriber, self.paginate(subscribers), page, many=True))
 
     @extend_schema(
         tags=["manage: subscribers"],
         request={"application/json": inputs.SubscriberBody},
-        responses=responses(201, docs.Subscriber, errors=(400, 401, 403, 404, 422, 429)),
+        responses=responses(201, serializers.Subscriber, errors=(400, 401, 403, 404, 422, 429)),
         description="`skip_confirmation_notification: true` makes it active at once (an operator importing a "
         "known list); otherwise it gets a confirmation email and stays pending until confirmed.",
     )
@@ -76,13 +64,13 @@ class SubscriberListView(ManageView):
                 confirmed=data.get("skip_confirmation_notification", False),
             )
         subscriber = _loaded(Subscriber.objects.filter(pk=subscriber.pk)).get()
-        return Response(subscriber_object(subscriber, page), status=201)
+        return Response(render(serializers.Subscriber, subscriber, page), status=201)
 
 
 class SubscriberDetailView(ManageView):
     """One subscriber: read it or remove it (nothing more is ever sent to it)."""
 
-    admin_methods = EVERYTHING
+    required_permissions = PERMISSIONS
 
     def subscriber(self, page_code, code):
         page = self.page(page_code)
@@ -91,14 +79,14 @@ class SubscriberDetailView(ManageView):
             raise Http404("No such subscriber on this page.")
         return page, subscriber
 
-    @extend_schema(tags=["manage: subscribers"], responses=responses(200, docs.Subscriber))
+    @extend_schema(tags=["manage: subscribers"], responses=responses(200, serializers.Subscriber))
     def get(self, request, page_code, subscriber_code):
         page, subscriber = self.subscriber(page_code, subscriber_code)
-        return Response(subscriber_object(subscriber, page))
+        return Response(render(serializers.Subscriber, subscriber, page))
 
-    @extend_schema(tags=["manage: subscribers"], responses=responses(200, docs.Subscriber))
+    @extend_schema(tags=["manage: subscribers"], responses=responses(200, serializers.Subscriber))
     def delete(self, request, page_code, subscriber_code):
         page, subscriber = self.subscriber(page_code, subscriber_code)
-        gone = subscriber_object(subscriber, page)
+        gone = render(serializers.Subscriber, subscriber, page)
         notifications.subscriber_unsubscribe(subscriber)
         return Response(gone)

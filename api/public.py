@@ -10,7 +10,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import docs, shapes
+from api import selectors, serializers
+from api.serializers import render
 from incidents.caching import public_view
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, MaintenanceStatus
 from incidents.models import Incident
@@ -56,8 +57,8 @@ class PublicView(APIView):
     throttle_classes = []
 
 
-def _incidents(page, queryset) -> list[dict]:
-    return [shapes.incident_object(i, page) for i in shapes.with_details(queryset)]
+def _incidents(queryset):
+    return list(selectors.with_details(queryset))
 
 
 def _recent(page):
@@ -76,87 +77,87 @@ def _maintenances(page, statuses=None):
         maintenances = maintenances[:RECENT_INCIDENTS]
     else:
         maintenances = maintenances.filter(status__in=statuses)
-    return [shapes.maintenance_object(m, page) for m in shapes.with_details(maintenances)]
+    return list(selectors.with_details(maintenances))
 
 
-@extend_schema(tags=["public"], responses=docs.Summary, summary="Page, components, open incidents and status")
+def _answer(document_class, page, **objects):
+    return Response(render(document_class, {"page": page, **objects}, page))
+
+
+@extend_schema(tags=["public"], responses=serializers.Summary, summary="Page, components, open incidents and status")
 class SummaryView(PublicView):
     def get(self, request, page, now):
-        components, rows = shapes.load_components(page)
-        return Response(
-            {
-                "page": shapes.page_object(page),
-                "components": components,
-                "incidents": _incidents(page, _unresolved(page)),
-                "scheduled_maintenances": _maintenances(
-                    page, (MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES)
-                ),
-                "status": shapes.status_object(shapes.status_of(page, rows)),
-            }
+        components, rows = selectors.load_components(page)
+        unresolved, maintenances = selectors.current_incidents(page, CURRENT_MAINTENANCE)
+        return _answer(
+            serializers.Summary,
+            page,
+            components=components,
+            incidents=unresolved,
+            scheduled_maintenances=maintenances,
+            status=selectors.status_of(page, rows, unresolved),
         )
 
 
-@extend_schema(tags=["public"], responses=docs.StatusDocument, summary="The page's status indicator")
+@extend_schema(tags=["public"], responses=serializers.StatusDocument, summary="The page's status indicator")
 class StatusView(PublicView):
     def get(self, request, page, now):
-        _, rows = shapes.load_components(page)
-        return Response(
-            {"page": shapes.page_object(page), "status": shapes.status_object(shapes.status_of(page, rows))}
-        )
+        _, rows = selectors.load_components(page)
+        return _answer(serializers.StatusDocument, page, status=selectors.status_of(page, rows))
 
 
-@extend_schema(tags=["public"], responses=docs.ComponentsDocument, summary="Every component, groups included")
+@extend_schema(tags=["public"], responses=serializers.ComponentsDocument, summary="Every component, groups included")
 class ComponentsView(PublicView):
     def get(self, request, page, now):
-        components, _ = shapes.load_components(page)
-        return Response({"page": shapes.page_object(page), "components": components})
+        components, _ = selectors.load_components(page)
+        return _answer(serializers.ComponentsDocument, page, components=components)
 
 
-@extend_schema(tags=["public"], responses=docs.IncidentsDocument, summary="The 50 most recent incidents")
+@extend_schema(tags=["public"], responses=serializers.IncidentsDocument, summary="The 50 most recent incidents")
 class IncidentsView(PublicView):
     def get(self, request, page, now):
-        return Response({"page": shapes.page_object(page), "incidents": _incidents(page, _recent(page))})
+        return _answer(serializers.IncidentsDocument, page, incidents=_incidents(_recent(page)))
 
 
-@extend_schema(tags=["public"], responses=docs.IncidentsDocument, summary="Unresolved incidents")
+@extend_schema(tags=["public"], responses=serializers.IncidentsDocument, summary="Unresolved incidents")
 class UnresolvedIncidentsView(PublicView):
     def get(self, request, page, now):
-        return Response({"page": shapes.page_object(page), "incidents": _incidents(page, _unresolved(page))})
+        return _answer(serializers.IncidentsDocument, page, incidents=_incidents(_unresolved(page)))
 
 
 @extend_schema(
     tags=["public"],
-    responses={200: docs.IncidentDocument, 404: OpenApiResponse(docs.Error)},
+    responses={200: serializers.IncidentDocument, 404: OpenApiResponse(serializers.Error)},
     summary="One incident",
 )
 class IncidentView(PublicView):
     def get(self, request, page, now, code):
-        found = _incidents(page, Incident.objects.filter(page=page, code=code))
+        found = _incidents(Incident.objects.filter(page=page, code=code))
         if not found:
             raise Http404("No such incident.")
-        return Response({"page": shapes.page_object(page), "incident": found[0]})
+        return _answer(serializers.IncidentDocument, page, incident=found[0])
 
 
 class MaintenancesBase(PublicView):
     statuses: tuple | None = None
 
     def get(self, request, page, now):
-        return Response(
-            {"page": shapes.page_object(page), "scheduled_maintenances": _maintenances(page, self.statuses)}
+        return _answer(
+            serializers.MaintenancesDocument, page, scheduled_maintenances=_maintenances(page, self.statuses)
         )
 
 
-@extend_schema(tags=["public"], responses=docs.MaintenancesDocument, summary="The 50 most recent maintenances")
+@extend_schema(tags=["public"], responses=serializers.MaintenancesDocument, summary="The 50 most recent maintenances")
 class MaintenancesView(MaintenancesBase):
     pass
 
 
-@extend_schema(tags=["public"], responses=docs.MaintenancesDocument, summary="Maintenances still to come")
+@extend_schema(tags=["public"], responses=serializers.MaintenancesDocument, summary="Maintenances still to come")
 class UpcomingMaintenancesView(MaintenancesBase):
     statuses = (MaintenanceStatus.SCHEDULED,)
 
 
-@extend_schema(tags=["public"], responses=docs.MaintenancesDocument, summary="Maintenances in progress")
+@extend_schema(tags=["public"], responses=serializers.MaintenancesDocument, summary="Maintenances in progress")
 class ActiveMaintenancesView(MaintenancesBase):
     statuses = ACTIVE_MAINTENANCE_STATUSES
 

@@ -1,6 +1,7 @@
 """The API's addresses: public v2 and feeds for every page (at / and under /p/<page id>/), manage v1, schema."""
 
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import feeds, manage, manage_components, manage_subscribers
@@ -10,6 +11,25 @@ public_paths = [(f"api/v2/{route}", public_api(view), f"api-v2-{name}") for rout
     ("history.atom", feeds.history_atom, "history-atom"),
     ("history.rss", feeds.history_rss, "history-rss"),
 ]
+
+
+def read_only(view):
+    """The schema and its docs: a write answers the API's JSON 405 (not the schema renderer's YAML)."""
+
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            response = JsonResponse({"error": f"Method {request.method} not allowed."}, status=405)
+            response["Allow"] = "GET, HEAD, OPTIONS"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def unknown_endpoint(request, *args, **kwargs):
+    """Any other path under /api/ (or a page's /p/<id>/api/): JSON, as every API answer, not the HTML 404."""
+    return JsonResponse({"error": "No such API endpoint."}, status=404)
+
 
 v1 = "api/v1/pages/<slug:page_code>/"
 manage_paths = [
@@ -35,7 +55,8 @@ urlpatterns = (
     + [path(f"p/<slug:page_code>/{route}", view, name=f"page-{name}") for route, view, name in public_paths]
     + [path(v1 + route, view.as_view(), name=f"api-v1-{name}") for route, view, name in manage_paths]
     + [
-        path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
-        path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+        path("api/schema", read_only(SpectacularAPIView.as_view()), name="api-schema"),
+        path("api/docs", read_only(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
+        re_path(r"^(?:p/[^/]+/)?api/", unknown_endpoint),  # last: only what nothing above answers
     ]
 )

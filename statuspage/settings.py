@@ -288,7 +288,7 @@ if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_RATE_LIMIT):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["api.auth.IsResponder"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasPermissions"],
     "DEFAULT_THROTTLE_CLASSES": ["api.auth.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [

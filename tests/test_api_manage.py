@@ -86,9 +86,12 @@ def test_put_behaves_as_patch_and_a_name_alone_posts_no_update(responder_api, pa
     assert incident.updates.count() == 1
 
 
-def test_deleting_an_incident_answers_it_and_removes_it(responder_api, page):
+def test_deleting_an_incident_answers_it_and_removes_it(admin_api, responder_api, page):
     incident = services.incident_create(page=page, name="Oops", body="a")
-    response = responder_api.delete(f"incidents/{incident.code}")
+    refused = responder_api.delete(f"incidents/{incident.code}")  # as in the admin: page admins only
+    assert refused.status_code == 403
+    assert "incidents.delete_incident" in refused.json()["error"]
+    response = admin_api.delete(f"incidents/{incident.code}")
     assert response.status_code == 200
     assert response.json()["id"] == incident.code
     assert not Incident.objects.exists()
@@ -312,3 +315,22 @@ def test_manage_lists_cost_the_same_queries_however_many_objects(responder_api, 
     for n in range(1, 4):
         grow(n)
     assert {path: count(path) for path in before} == before
+
+
+def test_put_is_patch_on_every_endpoint_that_patches(admin_api, page, make_component):
+    """Statuspage takes PUT as a partial update wherever it takes PATCH (one rule in ManageView)."""
+    group = services.component_group_create(page=page, name="Edge")
+    incident = services.incident_create(page=page, name="Slow", body="a")
+    update = incident.updates.get()
+    component = make_component("API")
+    answers = [
+        admin_api.put(f"incidents/{incident.code}", {"incident": {"name": "Slower"}}),
+        admin_api.put(f"incidents/{incident.code}/incident_updates/{update.code}", {"incident_update": {"body": "b"}}),
+        admin_api.put(f"components/{component.code}", {"component": {"description": "REST"}}),
+        admin_api.put(f"component-groups/{group.code}", {"component_group": {"description": "CDN"}}),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200], [a.content for a in answers]
+    incident.refresh_from_db(), update.refresh_from_db(), component.refresh_from_db(), group.refresh_from_db()
+    assert (incident.name, update.body, component.name, component.description) == ("Slower", "b", "API", "REST")
+    assert (group.name, group.description) == ("Edge", "CDN")
+    assert admin_api.put("incidents", {"incident": {"name": "x"}}).status_code == 405  # a list has no PATCH

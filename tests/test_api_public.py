@@ -181,7 +181,7 @@ def test_every_page_has_its_api_under_its_own_path_in_its_own_time_zone(client, 
 
 
 def test_timestamps_have_milliseconds_and_the_page_offset(page):
-    from api.shapes import timestamp
+    from api.fields import timestamp
 
     moment = datetime(2021, 12, 7, 18, 7, 15, 773000, tzinfo=UTC)
     assert timestamp(moment, page) == "2021-12-07T18:07:15.773Z"
@@ -253,3 +253,39 @@ def test_query_counts_do_not_grow_with_the_page_and_a_cached_hit_costs_none(clie
     grow(2)
     assert _queries(client, f"/api/v2/{path}") == small
     assert _queries(client, f"/api/v2/{path}") == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v2/nothing.json", "/api/v3/summary.json", "/api/v1/pages/", "/api/", "/api/v2/summary.json/extra"],
+)
+def test_an_unknown_api_path_answers_a_json_404(client, page, path):
+    for url in (path, f"/p/{page.code}{path}"):
+        for method in ("get", "post", "delete"):
+            response = getattr(client, method)(url)
+            assert response.status_code == 404, (method, url)
+            assert response["Content-Type"] == "application/json"
+            assert response.json() == {"error": "No such API endpoint."}
+
+
+def test_a_wrong_method_on_an_api_path_answers_a_json_405(client, page, admin_key):
+    for url, method in [
+        ("/api/v2/summary.json", "delete"),
+        (f"/api/v1/pages/{page.code}/incidents", "delete"),
+        (f"/api/v1/pages/{page.code}/metrics", "post"),
+        ("/api/schema", "post"),
+        ("/api/docs", "put"),
+    ]:
+        response = getattr(client, method)(url, headers={"Authorization": f"OAuth {admin_key}"})
+        assert response.status_code == 405, (url, method)
+        assert response["Content-Type"] == "application/json"
+        assert "error" in response.json()
+    assert client.get("/api/v2/summary.json").status_code == 200  # the real paths still answer
+
+
+def test_a_cold_summary_loads_incidents_and_maintenances_in_one_go(client, outage):
+    """Page, components (2), open incidents and current maintenances with their details (4), nothing else."""
+    from django.core.cache import cache
+
+    cache.clear()
+    assert _queries(client, "/api/v2/summary.json") == 7
