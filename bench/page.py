@@ -24,6 +24,8 @@ import json
 import os
 import random
 import re
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +48,7 @@ from bench.support import (  # noqa: E402
     wait_for_port,
     with_database,
     wrk,
+    wrk_run,
 )
 
 COMPONENTS, GROUPS, INCIDENTS_PER_COMPONENT, DAYS = 100, 10, 5, 90
@@ -217,6 +220,23 @@ def write_to_visible(port: int, page_code: str, key: str, published: Path | None
     return seen
 
 
+def cache_outage(port: int, cache_redis, log: Path, args) -> None:
+    """The live page while the cache's Redis hangs (SIGSTOP), then is killed: every answer 200, none over 1 s."""
+    print(f"\n{'cache Redis down, under wrk':34} {'req/s':>10} {'max ms':>10} {'errors':>7}   (all 200, max < 1000 ms)")
+    before = log.stat().st_size
+    for phase, sig in (("hung (SIGSTOP)", signal.SIGSTOP), ("killed (SIGKILL)", signal.SIGKILL)):
+        os.kill(cache_redis.pid, sig)
+        time.sleep(0.2)
+        for path in ("/", "/api/v2/summary.json"):
+            result = wrk_run(f"http://127.0.0.1:{port}{path}", seconds=args.seconds, connections=args.connections)
+            errors = result["errors"] + result["socket_errors"]
+            print(f"{phase + ' ' + path:34} {result['rps']:10.0f} {result['max_ms']:10.0f} {errors:7d}", flush=True)
+    cache_redis.wait(5)
+    grown = log.stat().st_size - before
+    lines = log.read_text(errors="replace").count("\n") if grown else 0
+    print(f"{'log written meanwhile':34} {grown:10d} bytes ({lines} lines in the whole log)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
@@ -254,9 +274,19 @@ def main():
         "LOG_LEVEL": "WARNING",
         "API_RATE_LIMIT": "1000000/minute",
     }
+    cache_redis = None
+    if redis_url and shutil.which("redis-server"):
+        # The cache on a Redis of the bench's own (the broker stays on REDIS_URL), so that the last phase can hang
+        # and kill it without touching anything else on the machine.
+        cache_port = free_port()
+        cache_redis = subprocess.Popen(["redis-server", "--port", str(cache_port), "--bind", "127.0.0.1", "--save", "",
+                                        "--appendonly", "no"], stdout=subprocess.DEVNULL)  # fmt: skip
+        wait_for_port(cache_port, process=cache_redis)
+        common["CACHE_REDIS_URL"] = f"redis://127.0.0.1:{cache_port}/0"
     os.environ.update(common)  # this process: populate, cold render (no PUBLISH_TARGET: no publishing here)
     served_env = environment(**common, PUBLISH_TARGET=f"file://{published_dir}")
-    processes = []
+    processes = [cache_redis] if cache_redis else []
+    gunicorn_log = tmp / "gunicorn.log"
     try:
         import django
 
@@ -287,7 +317,8 @@ def main():
 
         # Our site: gunicorn with 2 workers and a Celery worker (notifications, publishing).
         ours = subprocess.Popen([str(VENV_BIN / "gunicorn"), "statuspage.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
-                                 "--log-level", "warning"], cwd=ROOT, env=served_env)  # fmt: skip
+                                 "--log-level", "warning"], cwd=ROOT, env=served_env,
+                                stderr=gunicorn_log.open("ab"))  # fmt: skip
         processes.append(ours)
         worker = subprocess.Popen([str(VENV_BIN / "celery"), "-A", "statuspage", "worker", "--pool=solo",
                                    "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
@@ -376,6 +407,9 @@ def main():
         print(f"\n{'write → visible':34} {'seconds':>10}   (live ≤ 1 s, published ≤ 2 s)")
         for place, seconds in write_to_visible(port, page.code, key, published_dir if publishing else None).items():
             print(f"{place:34} {seconds if seconds is None else round(seconds, 3)!s:>10}")
+
+        if cache_redis:
+            cache_outage(port, cache_redis, gunicorn_log, args)
 
         if nginx_rows:
             # The page outlives the app: with gunicorn and the worker stopped, nginx still serves the copy.

@@ -63,16 +63,33 @@ def require_tool(name: str, package: str) -> str:
     return path
 
 
-def wrk(url: str, *, seconds: int, connections: int, headers: dict | None = None) -> float:
-    """Requests per second that wrk measured; exits if any answer was not 2xx or 3xx."""
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def wrk_run(url: str, *, seconds: int, connections: int, headers: dict | None = None) -> dict:
+    """What wrk measured: requests/s, the slowest answer (ms), error answers and socket errors (timeouts: 2 s)."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "2s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    latency = re.search(r"Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s|m)\b", out)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if bad:
-        raise SystemExit(f"wrk saw {bad.group(1)} error answers from {url}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "max_ms": float(latency.group(1)) * UNITS[latency.group(2)] if latency else float("nan"),
+        "errors": int(bad.group(1)) if bad else 0,
+        "socket_errors": sum(map(int, sockets.groups())) if sockets else 0,
+        "output": out,
+    }
+
+
+def wrk(url: str, *, seconds: int, connections: int, headers: dict | None = None) -> float:
+    """Requests per second that wrk measured; exits if any answer was not 2xx or 3xx."""
+    result = wrk_run(url, seconds=seconds, connections=connections, headers=headers)
+    if result["errors"] or result["socket_errors"]:
+        raise SystemExit(f"wrk saw errors from {url}:\n{result['output']}")
+    return result["rps"]
 
 
 def environment(**overrides) -> dict:

@@ -127,11 +127,13 @@ def incident_timeline(incident: Incident, *, fields: Sequence[str] | None = None
     return timeline
 
 
-def with_timelines(incidents: QuerySet[Incident]) -> list[Incident]:
-    """The incidents, each with `.timeline`: its updates labelled, newest first (one extra query for all)."""
-    incidents = incidents.prefetch_related(
-        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("display_at", "id"), to_attr="timeline")
-    )
+def with_timelines(incidents: QuerySet[Incident], *, update_fields: Sequence[str] | None = None) -> list[Incident]:
+    """The incidents, each with `.timeline`: its updates labelled, newest first (one extra query for all).
+    `update_fields` loads only those fields of the updates (a list that shows a few of them)."""
+    updates = IncidentUpdate.objects.order_by("display_at", "id")
+    if update_fields:
+        updates = updates.only("incident_id", *update_fields)
+    incidents = incidents.prefetch_related(Prefetch("updates", queryset=updates, to_attr="timeline"))
     incidents = list(incidents)
     for incident in incidents:
         label_updates(incident.timeline)
@@ -158,9 +160,13 @@ def current_incidents(page: Page) -> list[Incident]:
 
 
 def recent_incidents(page: Page, now: datetime, days: int) -> list[Incident]:
-    """Incidents started in about the last `days` days (a day more, for the page's zone), newest first."""
+    """Incidents started in about the last `days` days (a day more, for the page's zone), newest first, with
+    what the status page lists of them: a busy page has hundreds, and loading every field of each (its
+    postmortem draft, a dozen timestamps) cost more than the rest of the list."""
     since = now - timedelta(days=days + 1)
-    return with_timelines(Incident.objects.filter(page=page, started_at__gte=since).order_by("-started_at", "-id"))
+    incidents = Incident.objects.filter(page=page, started_at__gte=since).order_by("-started_at", "-id")
+    incidents = incidents.only("page_id", "code", "name", "status", "impact", "started_at", "scheduled_for")
+    return with_timelines(incidents, update_fields=("status", "body", "display_at"))
 
 
 def history_incidents(page: Page, now: datetime) -> QuerySet[Incident]:

@@ -295,18 +295,23 @@ def _component_uptimes(components, tz: ZoneInfo, now: datetime, days: int) -> li
             if codes:
                 related.append((incidents, codes))
             stored[component_id][str(day)] = ([major, partial, degraded, maintenance], incidents)
-    _name_incidents(related)
+    _name_incidents(related, {c.page_id for c in components})
     now_ts = now_utc.timestamp()
     window = (starts, [min(end, now_ts) for end in ends], dates, [day.isoformat() for day in dates])
     return [_from_rollups(c, stored.get(c.pk, {}), window, tz, now_ts) for c in components]
 
 
-def _name_incidents(related) -> None:
+def _name_incidents(related, page_ids: set[int]) -> None:
     """Fill each day's incident map (code -> name) with the incidents' names as they are now: one query.
-    A deleted incident has no name to show (its status changes no longer point at it): it is left out."""
+    A deleted incident has no name to show (its status changes no longer point at it): it is left out.
+
+    Read by page (an index) rather than by a list of every code in the window: sending hundreds of codes as
+    parameters cost more than reading the page's few hundred names."""
     if related:
         codes = {code for _, day_codes in related for code in day_codes}
-        names = dict(Incident.objects.filter(code__in=codes).values_list("code", "name"))
+        many = len(codes) > 50
+        rows = Incident.objects.filter(page_id__in=page_ids) if many else Incident.objects.filter(code__in=codes)
+        names = dict(rows.values_list("code", "name"))
         for incidents, day_codes in related:
             incidents.update((code, names[code]) for code in day_codes if code in names)
 

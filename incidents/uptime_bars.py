@@ -7,6 +7,8 @@ their sentences reach mouse, touch, keyboard and screen readers alike; the bar i
 with a text summary.
 """
 
+from itertools import groupby
+
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -17,12 +19,11 @@ LEVELS = ("ok", "nodata", "degraded", "partial", "major")  # drawn in this order
 
 def runs(levels: list[str]) -> list[tuple[str, int, int]]:
     """Consecutive equal levels as (level, first day index, number of days)."""
-    found: list[tuple[str, int, int]] = []
-    for index, level in enumerate(levels):
-        if found and found[-1][0] == level and found[-1][1] + found[-1][2] == index:
-            found[-1] = (level, found[-1][1], found[-1][2] + 1)
-        else:
-            found.append((level, index, 1))
+    found, first = [], 0
+    for level, group in groupby(levels):
+        count = len(list(group))
+        found.append((level, first, count))
+        first += count
     return found
 
 
