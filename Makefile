@@ -23,9 +23,14 @@ demo: migrate
 
 # The web server, a Celery worker and beat (on the embedded broker without REDIS_URL); Ctrl-C stops all three.
 # Links (SITE_URL) follow HOST and PORT unless SITE_URL is set: see statuspage/embedded.py.
-run: demo
-	$(BIN)/python manage.py collectstatic --noinput -v0
+run: demo staticfiles/.collected
 	$(BIN)/python -m statuspage.embedded --host $(HOST) --port $(PORT)
+
+# Static files are collected (and compressed) again only when ours or the installed packages' change.
+staticfiles/.collected: $(BIN)/.installed $(shell find static -type f 2>/dev/null)
+	@echo "Collecting and compressing static files (once; about a minute on a small machine)…"
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	touch $@
 
 check: install
 	$(BIN)/python manage.py check

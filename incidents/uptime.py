@@ -97,9 +97,13 @@ class ComponentUptime:
 
     @cached_property
     def percent(self) -> str | None:
-        """The uptime over the window, as "99.98"."""
+        """The uptime over the window, as "99.98"; never "100.00" when some downtime was counted (a 55-second
+        partial outage rounds to 100.00, next to its orange day): then "99.99"."""
         value = self.uptime
-        return None if value is None else f"{value * 100:.2f}"
+        if value is None:
+            return None
+        shown = f"{value * 100:.2f}"
+        return "99.99" if shown == "100.00" and value < 1 else shown
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -2,9 +2,9 @@
 
 Most days look the same, so the bar is one SVG path per colour (a day is one unit of the viewBox, its
 bar drawn 0.7 wide by a pattern from the page's sprite), not one element per day: a few elements per component
-whatever the history. The days with downtime are spelled out below the bar in a <details> list, so
-their sentences reach mouse, touch, keyboard and screen readers alike; the bar itself is an image
-with a text summary.
+whatever the history. The days with an outage or degraded performance are spelled out below the bar in a
+<details> list, so their sentences reach mouse, touch, keyboard and screen readers alike; the bar itself is an
+image with a text summary.
 """
 
 from itertools import groupby
@@ -40,22 +40,37 @@ def _paths(levels: list[str]) -> SafeString:
     )
 
 
+def _days(count: int) -> str:
+    return f"{count} day{'' if count == 1 else 's'}"
+
+
+def days_summary(levels: list[str], days: int) -> str:
+    """What the list under the bar holds, in the words of the uptime figure: degraded performance is not
+    downtime (it does not count against uptime), so it is named apart from outages."""
+    outages = sum(level in ("partial", "major") for level in levels)
+    degraded = levels.count("degraded")
+    if not outages and not degraded:
+        return f"No outages in the last {days} days"
+    if not degraded:
+        return f"{_days(outages)} with an outage"
+    if not outages:
+        return f"{_days(degraded)} with degraded performance"
+    return f"{_days(outages)} with an outage, {degraded} with degraded performance"
+
+
 def bar_html(component, uptime, *, days: int, detail_url: str) -> SafeString:
-    """The bar, its legend and the list of days with downtime, for one component."""
+    """The bar, its legend and the list of days with an outage or degraded performance, for one component."""
     levels = [day.level for day in uptime.days]
     down = [day for day, level in zip(uptime.days, levels, strict=True) if level not in ("ok", "nodata")][::-1]
     percent = f"{uptime.percent} % uptime" if uptime.percent else "No data yet"
-    if down:
-        count = f"{len(down)} day{'' if len(down) == 1 else 's'} with downtime"
-    else:
-        count = f"No downtime in the last {days} days" if uptime.percent else "No data yet"
+    count = days_summary(levels, days) if uptime.percent else "No data yet"
     label = f"{component.name}: {percent if uptime.percent else 'no data yet'} over the last {days} days; {count}."
     # The incidents' names are on the uptime page, with links: here, the days alone keep the page light.
     items = format_html_join("", "<li>{}</li>", ((describe_day(day, with_related=False),) for day in down))
     return format_html(
         '<div class="uptime">'
         '<svg class="bars" viewBox="0 0 {} 1" preserveAspectRatio="none" role="img" aria-label="{}">{}</svg>'
-        '<p class="uptime-legend" data-from="{} days ago" data-from-short="30 days ago" data-to="Today">{}</p>'
+        '<p class="uptime-legend" data-from="{} days ago" data-to="Today">{}</p>'
         '<details class="uptime-days"><summary>{}</summary>{}<a href="{}">Day-by-day uptime of {}</a></details>'
         "</div>",
         len(levels),

@@ -99,3 +99,20 @@ def test_an_incident_a_few_seconds_old_is_ongoing_for_less_than_a_minute(client,
     clock.shift(timedelta(seconds=20))
     html = soup(client.get(f"/incidents/{outage.code}"))
     assert text(html.select_one(".summary")).endswith("ongoing for less than a minute.")
+
+
+@pytest.mark.parametrize(
+    ("status", "icon"),
+    [
+        (S.OPERATIONAL, "operational"),
+        (S.DEGRADED_PERFORMANCE, "degraded_performance"),
+        (S.PARTIAL_OUTAGE, "degraded_performance"),  # one component in partial outage: a minor indicator
+        (S.MAJOR_OUTAGE, "partial_outage"),  # one of two in major outage: a major indicator
+        (S.UNDER_MAINTENANCE, "under_maintenance"),
+    ],
+)
+def test_the_status_line_icon_reads_like_the_indicator_not_always_like_a_major_outage(client, page, status, icon):
+    services.component_create(page=page, name="API", status=status)
+    services.component_create(page=page, name="Web")
+    banner = soup(client.get("/")).select_one(".banner use")
+    assert banner["href"] == f"#i-{icon}"

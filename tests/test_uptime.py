@@ -120,7 +120,7 @@ def test_home_page_shows_bars_and_spells_out_every_day_with_downtime(client, db)
     assert levels == ["nodata"] * 47 + ["ok"] * 40 + ["major", "ok", "ok"]
     counted_days = 31 + 11.5  # 1 May to 12 June noon
     percent = f"{(1 - 6 / (counted_days * 24)) * 100:.2f}"
-    assert bars[0]["aria-label"] == f"API: {percent} % uptime over the last 90 days; 1 day with downtime."
+    assert bars[0]["aria-label"] == f"API: {percent} % uptime over the last 90 days; 1 day with an outage."
     legend = html.select_one(".uptime-legend")
     assert (legend["data-from"], legend.get_text(), legend["data-to"]) == (
         "90 days ago",
@@ -128,7 +128,7 @@ def test_home_page_shows_bars_and_spells_out_every_day_with_downtime(client, db)
         "Today",
     )
     days = html.select_one("details.uptime-days")
-    assert days.summary.get_text() == "1 day with downtime"
+    assert days.summary.get_text() == "1 day with an outage"
     assert [li.get_text() for li in days.select("li")] == ["Jun 10, 2025: 6h 0m major outage."]
     assert days.select_one("a")["href"] == f"/uptime#c-{api.code}"
     notes = [" ".join(li.get_text(" ").split()) for li in uptime_html.select(".day-notes li")]
@@ -303,3 +303,21 @@ def test_a_renamed_or_deleted_incident_is_shown_as_it_is_now_beside_the_days_it_
         deleted, html = notes()
         assert deleted == ["Jun 10, 2025: 6h 0m major outage."]
         assert not html.select(".day-notes a")
+
+
+def test_the_words_under_a_bar_match_the_figure_degraded_performance_is_not_an_outage():
+    from incidents.uptime_bars import days_summary
+
+    assert days_summary(["ok"] * 90, 90) == "No outages in the last 90 days"
+    assert days_summary(["ok", "degraded", "degraded"], 90) == "2 days with degraded performance"
+    assert days_summary(["partial", "ok", "major"], 90) == "2 days with an outage"
+    assert days_summary(["partial", "degraded", "ok"], 90) == "1 day with an outage, 1 with degraded performance"
+
+
+def test_an_outage_never_shows_as_100_percent_uptime(db):
+    from incidents.uptime import ComponentUptime, Day
+
+    clean = [Day(date(2025, 6, 10), True, seconds=86_400) for _ in range(89)]
+    one_outage = Day(date(2025, 6, 10), True, seconds=86_400, partial=55)  # 55 s of partial outage: 99.99979 %
+    assert ComponentUptime(component=None, days=[*clean, one_outage]).percent == "99.99"
+    assert ComponentUptime(component=None, days=[Day(date(2025, 6, 10), True, seconds=86_400)]).percent == "100.00"

@@ -49,6 +49,21 @@ def status_label(status: str) -> str:
     return ComponentStatus(status).label
 
 
+# The icon of the page's status line: the component status it reads like.
+INDICATOR_ICONS = {
+    "none": ComponentStatus.OPERATIONAL,
+    "minor": ComponentStatus.DEGRADED_PERFORMANCE,
+    "major": ComponentStatus.PARTIAL_OUTAGE,
+    "critical": ComponentStatus.MAJOR_OUTAGE,
+    "maintenance": ComponentStatus.UNDER_MAINTENANCE,
+}
+
+
+@register.filter
+def indicator_icon(indicator: str) -> str:
+    return INDICATOR_ICONS.get(indicator, ComponentStatus.MAJOR_OUTAGE)
+
+
 @register.filter
 def status_colour(status: str) -> str:
     return COMPONENT_COLOUR[status]
@@ -96,6 +111,7 @@ def window(incident, page) -> str:
 
 @register.simple_tag
 def uptime_bar(component, page, days):
-    """A component's uptime bar with its legend and the days with downtime (incidents/uptime_bars.py)."""
+    """A component's uptime bar with its legend and the days that were not all operational
+    (incidents/uptime_bars.py)."""
     detail_url = f"{page.public_url('uptime')}#c-{component.code}"
     return bar_html(component, component.uptime, days=days, detail_url=detail_url)
