@@ -304,3 +304,9 @@ def test_a_back_dated_change_never_lands_before_a_components_latest_change(page,
     times = list(api.status_changes.order_by("id").values_list("new_status", "changed_at"))
     assert times == [(S.DEGRADED_PERFORMANCE, at(60)), (S.MAJOR_OUTAGE, at(60))]
     assert incident.started_at == at(30)  # the timeline still shows the responder's time
+
+
+def test_a_groups_components_take_the_next_positions_in_turn(page):
+    group = services.component_group_create(page=page, name="Delivery")
+    made = [services.component_create(page=page, group=group, name=f"Channel {n}") for n in range(3)]
+    assert [c.position for c in made] == [0, 1, 2]

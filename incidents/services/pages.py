@@ -110,7 +110,8 @@ def component_create(
     validation.require_choice(status, ComponentStatus, "status")
     if position is None:
         if group is not None:
-            position = (group.components.aggregate(m=Max("position"))["m"] or -1) + 1
+            last = group.components.aggregate(m=Max("position"))["m"]
+            position = 0 if last is None else last + 1  # (not `last or -1`: a last position of 0 is a position)
         else:
             position = next_position(page)
     component = Component.objects.create(
