@@ -32,7 +32,9 @@ class SubscribeForm(forms.Form):
         self.fields["groups"].choices = ComponentGroup.objects.filter(page=page).values_list("code", "name")
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        from notifications.services import normalise_email
+
+        return normalise_email(self.cleaned_data["email"])
 
     def clean(self):
         data = super().clean()
