@@ -83,8 +83,9 @@ class Outcome:
 class Messages:
     """Each notification rendered once; per subscriber only the links and threading headers differ."""
 
-    def __init__(self):
+    def __init__(self, channel):
         self.emails: dict[int, NotificationEmail] = {}
+        self.raw = getattr(channel, "sends_raw", False)
 
     def build(self, delivery):
         email = self.emails.get(delivery.notification_id)
@@ -92,7 +93,7 @@ class Messages:
             email = self.emails[delivery.notification_id] = NotificationEmail(
                 Notification.objects.get(pk=delivery.notification_id)
             )
-        return email.build(delivery.subscriber)
+        return (self.raw and email.raw(delivery.subscriber)) or email.build(delivery.subscriber)
 
 
 def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
@@ -102,7 +103,8 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
     deliveries = list(
         Delivery.objects.filter(claim=claim, status=DeliveryStatus.SENDING).select_related("subscriber").order_by("pk")
     )
-    outcome, messages, channel = Outcome(claim), Messages(), channel_class()
+    outcome, channel = Outcome(claim), channel_class()
+    messages = Messages(channel)
     unrecorded = None  # the last message sent, recorded by the next check (or at the end)
     pending = list(reversed(deliveries))
     try:

@@ -4,8 +4,10 @@ import contextlib
 import smtplib
 
 from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
 from notifications.channels.base import Channel, ChannelError
+from notifications.emails import RawEmail
 
 
 def smtp_code(error: smtplib.SMTPException) -> int | None:
@@ -21,6 +23,8 @@ class EmailChannel(Channel):
 
     def __init__(self):
         self.connection = get_connection(fail_silently=False)
+        # Over SMTP a message encoded once can be sent as bytes (RawEmail); other backends get EmailMessages.
+        self.sends_raw = isinstance(self.connection, SmtpBackend)
 
     def open(self) -> None:
         try:
@@ -33,9 +37,13 @@ class EmailChannel(Channel):
             self.connection.close()
 
     def send(self, message) -> None:
-        """Send one EmailMessage; SMTP replies become ChannelErrors (5xx permanent, 4xx not)."""
+        """Send one EmailMessage (or RawEmail); SMTP replies become ChannelErrors (5xx permanent, 4xx not)."""
         try:
-            self.connection.send_messages([message])
+            if isinstance(message, RawEmail):
+                self.connection.open()  # a no-op while the connection is open
+                self.connection.connection.sendmail(message.from_email, [message.to], message.data)
+            else:
+                self.connection.send_messages([message])
         except smtplib.SMTPRecipientsRefused as exc:
             code = smtp_code(exc)
             permanent = code is not None and code >= 500
