@@ -181,8 +181,9 @@ class NotificationEmail:
 
     def raw(self, subscriber: Subscriber) -> RawEmail | None:
         """The subscriber's copy of the once-encoded message, or None (then use build())."""
-        if not subscriber.email.isascii() or "\n" in subscriber.email or "\r" in subscriber.email:
-            return None
+        address = subscriber.email
+        if not address.isascii() or sanitize_address(address, "utf-8") != address:
+            return None  # quoted, internationalised or odd: Django's own encoding handles it
         kind, reason = _reason(subscriber, self.context["page"].name, self.context["noun"])
         template = self._template(kind, reason)
         if template is None:

@@ -1,6 +1,5 @@
 """Write paths for subscribers and the outbox. Network I/O never happens here: emails go through tasks."""
 
-import logging
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
@@ -24,9 +23,6 @@ from notifications.models import (
     SubscriberEmail,
     SubscriberState,
 )
-
-log = logging.getLogger(__name__)
-
 
 # -- the outbox ------------------------------------------------------------------------------------------
 
@@ -107,14 +103,14 @@ def _recipient_sets(notification: Notification) -> tuple[QuerySet[Subscriber], Q
     return page_level, incident_level
 
 
-def recipient_chunks(notification: Notification, size: int) -> Iterator[list[int]]:
+def recipient_chunks(notification: Notification, size: int, *, after: int = 0) -> Iterator[list[int]]:
     """The recipients' ids in chunks of at most `size`, each address once; memory stays flat.
 
-    Keyset pages over the page's subscribers, then the incident's own subscribers (few), leaving out
-    addresses that already get the update through the page.
+    Keyset pages over the page's subscribers (from the id after `after`: a resumed fan-out), then the
+    incident's own subscribers (few), leaving out addresses that already get the update through the page.
     """
     page_level, incident_level = _recipient_sets(notification)
-    last = 0
+    last = after
     while ids := list(page_level.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size]):
         last = ids[-1]
         yield ids

@@ -10,6 +10,8 @@ sweep()                    → (beat, every 15 s) hand over what a broker outage
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db.models import Max
 from django.db.models.functions import Now
 
 from notifications import conf, imports, sending
@@ -31,10 +33,23 @@ log = logging.getLogger(__name__)
 
 @shared_task(ignore_result=True)
 def fanout(notification_id: int) -> None:
+    """Delivery rows chunk by chunk, each chunk handed to a send task. A run cut short (time limit, dead
+    worker) is resumed after the last subscriber that has a row, so a long list always gets to its end."""
     notification = Notification.objects.select_related("update__incident").filter(pk=notification_id).first()
     if notification is None or notification.fanned_out_at is not None:
         return
-    for chunk in recipient_chunks(notification, conf.chunk_size()):
+    after = Delivery.objects.filter(notification_id=notification_id).aggregate(last=Max("subscriber_id"))["last"]
+    try:
+        _fan_out(notification, after=after or 0)
+    except SoftTimeLimitExceeded:
+        # Time is up: a new run goes on from here (or the sweeper's, if the broker is away).
+        if not enqueue_fanout(notification_id):
+            Notification.objects.filter(pk=notification_id).update(enqueued_at=None)
+
+
+def _fan_out(notification: Notification, *, after: int) -> None:
+    notification_id = notification.pk
+    for chunk in recipient_chunks(notification, conf.chunk_size(), after=after):
         Delivery.objects.bulk_create(
             [Delivery(notification_id=notification_id, subscriber_id=s) for s in chunk], ignore_conflicts=True
         )

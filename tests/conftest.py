@@ -214,3 +214,4 @@ def browser():
 
 # The API tests' fixtures (keys in each role, a second page, a manage API client).
 from tests.api_support import *  # noqa: E402, F403
+from tests.redis_server import own_redis  # noqa: E402, F401 - a Redis of the test's own, to hang

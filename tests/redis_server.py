@@ -3,6 +3,7 @@
 Never the shared one: SIGSTOP on it would hang every other run on the machine.
 """
 
+import contextlib
 import shutil
 import signal
 import subprocess
@@ -57,3 +58,22 @@ def own_redis():
     server = RedisServer()
     yield server
     server.stop()
+
+
+@contextlib.contextmanager
+def celery_app_on(url: str):
+    """A Celery app of the test's own on `url`, made current and default (Celery's public API, no internals)."""
+    from celery import Celery
+
+    from tests.conftest import celery_app
+
+    app = Celery(f"statuspage-own-redis-{url.rsplit(':', 1)[-1]}", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.update(broker_url=url, task_always_eager=False)
+    app.set_current()
+    app.set_default()
+    try:
+        yield app
+    finally:
+        celery_app.set_current()
+        celery_app.set_default()

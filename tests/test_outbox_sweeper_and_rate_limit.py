@@ -142,3 +142,16 @@ def test_the_fan_out_streams_recipients_in_chunks_with_one_send_task_each(page, 
     assert sorted(pk for chunk in chunks for pk in chunk) == sorted(Delivery.objects.values_list("pk", flat=True))
     fanout(quiet_update.pk)  # already fanned out: nothing more
     assert len(chunks) == 3
+
+
+def test_a_fan_out_cut_short_is_resumed_after_the_last_subscriber_with_a_row(page, quiet_update, settings, monkeypatch):
+    settings.NOTIFICATIONS_CHUNK_SIZE = 2
+    readers = [confirmed(page, f"r{n}@example.com") for n in range(5)]
+    for reader in readers[:2]:  # a run killed by its time limit after its first chunk
+        Delivery.objects.create(notification=quiet_update, subscriber=reader, enqueued_at=timezone.now())
+    chunks = []
+    monkeypatch.setattr(send_deliveries, "apply_async", lambda args, **kw: chunks.append(args[0]))
+    fanout(quiet_update.pk)
+    handed = Delivery.objects.filter(pk__in=[pk for chunk in chunks for pk in chunk])
+    assert sorted(handed.values_list("subscriber__email", flat=True)) == [r.email for r in readers[2:]]
+    assert Delivery.objects.count() == 5
