@@ -143,15 +143,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A write never waits on a hung broker: short connect and send timeouts, no retry loop (the outbox rows are
 # committed first; the sweeper hands over what the broker did not take).
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_TASK_PUBLISH_RETRY = False
+REDIS_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
     "max_retries": 0,
     "connect_retries_timeout": 1,
 }
-CELERY_TASK_PUBLISH_RETRY = False
-if env_str("CELERY_BROKER_KEY_PREFIX", ""):  # installations (or tests) sharing one Redis keep apart
-    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(REDIS_BROKER_TRANSPORT_OPTIONS)
+    if env_str("CELERY_BROKER_KEY_PREFIX", ""):  # installations (or tests) sharing one Redis keep apart
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")
 # The queue name: installations (or benchmarks) sharing one Redis each use their own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # Beat: the outbox sweeper re-enqueues what a broker outage or a dead worker left behind.

@@ -64,12 +64,16 @@ def own_redis():
 def celery_app_on(url: str):
     """A Celery app of the test's own on `url`, made current and default (Celery's public API, no internals)."""
     from celery import Celery
+    from django.conf import settings
 
     from tests.conftest import celery_app
 
     app = Celery(f"statuspage-own-redis-{url.rsplit(':', 1)[-1]}", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.update(broker_url=url, task_always_eager=False)
+    # The broker timeouts production uses with Redis (settings has them only when REDIS_URL is set).
+    app.conf.update(
+        broker_url=url, task_always_eager=False, broker_transport_options=dict(settings.REDIS_BROKER_TRANSPORT_OPTIONS)
+    )
     app.set_current()
     app.set_default()
     try:
