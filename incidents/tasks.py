@@ -134,7 +134,12 @@ def remind_maintenance_subscribers() -> int:
     return sent
 
 
-@shared_task(ignore_result=True)
+# Publishing holds no outbox claim, so it may outlive the short default limit (a full copy of a large page, or
+# of every page, can take a minute on a small machine).
+PUBLISH_LIMITS = {"time_limit": 600, "soft_time_limit": 570}
+
+
+@shared_task(ignore_result=True, **PUBLISH_LIMITS)
 def publish_page(page_id: int) -> None:
     """Republish one page's static copy after a change (enqueued on commit by page_changed, debounced).
 
@@ -162,7 +167,7 @@ def publish_page(page_id: int) -> None:
             publish_page.apply_async((page_id,), countdown=1)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **PUBLISH_LIMITS)
 def publish_all_pages() -> None:
     """Republish every page's static copy (beat, every minute): what moves with the clock, pages gone."""
     from incidents.publishing.run import Busy, publish_all

@@ -1,12 +1,10 @@
 """Admin: subscribers by page (search, filters, CSV import and export, delete) and delivery progress."""
 
 import csv
-import io
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -15,9 +13,10 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from incidents.models import Page
-from notifications import services
-from notifications.models import Delivery, DeliveryStatus, Notification, Subscriber
+from notifications import imports, services
+from notifications.models import Delivery, DeliveryStatus, Notification, Subscriber, SubscriberImport
 
+MAX_UPLOAD_BYTES = 5 * 2**20
 CSV_FIELDS = ["email", "page", "state", "scope", "components", "groups", "created_at", "confirmed_at", "quarantined_at"]
 
 
@@ -37,25 +36,6 @@ class CsvImportForm(forms.Form):
         help_text="They already agreed to hear from you: no confirmation email. "
         "Untick to send each address a confirmation link instead.",
     )
-
-
-def read_addresses(data: bytes) -> tuple[list[str], list[str]]:
-    """(valid addresses, invalid lines) from a CSV upload."""
-    text = data.decode("utf-8-sig", errors="replace")
-    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(cell.strip() for cell in row)]
-    column = 0
-    if rows and "email" in [cell.strip().lower() for cell in rows[0]]:
-        column = [cell.strip().lower() for cell in rows[0]].index("email")
-        rows = rows[1:]
-    valid, invalid = [], []
-    for row in rows:
-        value = row[column].strip() if len(row) > column else ""
-        try:
-            validate_email(value)
-            valid.append(value.lower())
-        except ValidationError:
-            invalid.append(",".join(row))
-    return list(dict.fromkeys(valid)), invalid
 
 
 @admin.register(Subscriber)
@@ -123,18 +103,17 @@ class SubscriberAdmin(admin.ModelAdmin):
             return redirect("admin:notifications_subscriber_changelist")
         form = CsvImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            valid, invalid = read_addresses(form.cleaned_data["file"].read())
             page, at_once = form.cleaned_data["page"], form.cleaned_data["active_at_once"]
-            for address in valid:
-                services.subscribe(page=page, email=address, confirmed=at_once)
-            verb = "subscribed" if at_once else "sent a confirmation link (unless already subscribed)"
-            addresses = ngettext("%(count)d address", "%(count)d addresses", len(valid)) % {"count": len(valid)}
-            self.message_user(request, f"{addresses} {verb} on {page}.")
-            if invalid:
-                shown = "; ".join(invalid[:10])
-                lines = ngettext("%(count)d line", "%(count)d lines", len(invalid)) % {"count": len(invalid)}
-                self.message_user(request, f"{lines} skipped, not an address: {shown}", messages.WARNING)
-            return redirect("admin:notifications_subscriber_changelist")
+            upload = form.cleaned_data["file"]
+            if upload.size > MAX_UPLOAD_BYTES:
+                form.add_error("file", f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MB. Split it.")
+            else:
+                try:
+                    job = imports.start_import(page=page, data=upload.read(), active_at_once=at_once)
+                except ValidationError as exc:
+                    form.add_error("file", exc)
+                else:
+                    return self._import_started(request, job)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -142,6 +121,20 @@ class SubscriberAdmin(admin.ModelAdmin):
             "title": "Import subscribers from CSV",
         }
         return render(request, "admin/notifications/subscriber/import.html", context)
+
+    def _import_started(self, request, job):
+        verb = "subscribed" if job.active_at_once else "sent a confirmation link (unless already subscribed)"
+        count = job.total
+        addresses = ngettext("%(count)d address", "%(count)d addresses", count) % {"count": count}
+        self.message_user(
+            request, f"Importing {addresses} on {job.page}: each will be {verb}. Progress is shown under Imports."
+        )
+        if job.invalid_lines:
+            invalid = job.invalid_lines
+            shown = "; ".join(invalid[:10])
+            lines = ngettext("%(count)d line", "%(count)d lines", len(invalid)) % {"count": len(invalid)}
+            self.message_user(request, f"{lines} skipped, not an address: {shown}", messages.WARNING)
+        return redirect("admin:notifications_subscriberimport_change", job.pk)
 
 
 def _progress(status):
@@ -218,3 +211,27 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SubscriberImport)
+class SubscriberImportAdmin(admin.ModelAdmin):
+    """The CSV imports: how far each has got, and how it ended."""
+
+    list_display = ["created_at", "page", "status", "progress", "invalid", "finished_at"]
+    list_filter = ["status", "page"]
+    fields = ["page", "status", "progress", "invalid", "active_at_once", "error", "created_at", "finished_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Progress")
+    def progress(self, obj):
+        return f"{obj.done} of {obj.total}"
+
+    @admin.display(description="Lines skipped")
+    def invalid(self, obj):
+        return len(obj.invalid_lines)

@@ -12,3 +12,6 @@ class NotificationsConfig(AppConfig):
 
         events.update_posted.connect(notification_for_update)
         events.maintenance_reminder_due.connect(maintenance_reminder)
+        # The tasks register with Celery here, so that notifications.enqueue can name them in any process.
+        import notifications.checks  # noqa: F401  (the outbox's system checks)
+        import notifications.tasks  # noqa: F401

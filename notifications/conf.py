@@ -31,13 +31,25 @@ def retry_max_seconds() -> float:
 
 
 def sweep_after_seconds() -> float:
-    """A notification not fanned out, or a delivery still queued, this long after enqueueing is re-enqueued."""
+    """A row handed to the broker this long ago and still waiting is re-enqueued (the broker lost it).
+
+    Rows the broker never took (enqueued_at NULL: it was down) go at the next sweep.
+    """
     return get("SWEEP_AFTER_SECONDS", 120.0)
 
 
 def stuck_after_seconds() -> float:
-    """A delivery claimed ("sending") this long ago belongs to a dead worker: it goes back to the queue."""
-    return get("STUCK_AFTER_SECONDS", 600.0)
+    """A claim with no sign of life (heartbeat) for this long belongs to a dead worker: back to the queue.
+
+    Each message refreshes its claim's heartbeat just before it is sent, so this is inactivity, not age;
+    CELERY_TASK_TIME_LIMIT must stay below it (a system check says so).
+    """
+    return get("STUCK_AFTER_SECONDS", 45.0)
+
+
+def import_max_addresses() -> int:
+    """The largest CSV import (addresses) the admin accepts."""
+    return get("IMPORT_MAX_ADDRESSES", 50_000)
 
 
 def confirm_max_age() -> int:

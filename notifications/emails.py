@@ -1,13 +1,17 @@
 """The emails: incident update notifications and subscription confirmations (text + HTML parts).
 
 A notification is rendered once per chunk and recipient kind; only the links and the message ids differ
-between recipients, so they are filled in per message (the 10,000-recipient benchmark depends on it).
+between recipients, so they are filled in per message (the 10,000-recipient benchmark depends on it). For
+SMTP, the whole message is even encoded once (MIME, headers) and each recipient's copy is that byte string
+with their address, links and message ids put in (RawEmail).
 """
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import sanitize_address
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -21,6 +25,19 @@ from notifications.tokens import make_token
 
 MANAGE = "__STATUSPAGE_MANAGE_URL__"
 UNSUBSCRIBE = "__STATUSPAGE_UNSUBSCRIBE_URL__"
+RECIPIENT = "__STATUSPAGE_RECIPIENT__"
+CODE = "__STATUSPAGE_SUBSCRIBER_CODE__"
+# A placeholder's line, filled in, must stay far below SMTP's 998-byte line limit.
+MAX_TEMPLATE_LINE = 400
+
+
+@dataclass(frozen=True, slots=True)
+class RawEmail:
+    """One recipient's message, already in wire format (CRLF line ends), for a channel that sends bytes."""
+
+    from_email: str
+    to: str
+    data: bytes
 
 
 def site_domain() -> str:
@@ -38,11 +55,6 @@ def list_id(page) -> str:
 
 def link(subscriber: Subscriber, purpose: str) -> str:
     return absolute(reverse(f"notifications:{purpose}", kwargs={"token": make_token(subscriber, purpose)}))
-
-
-def message_id(notification_id: int, subscriber: Subscriber, incident_code: str) -> str:
-    """Unique per delivery; the incident's first notification to the same subscriber is the thread root."""
-    return f"<{incident_code}.{notification_id}.{subscriber.code}@{site_domain()}>"
 
 
 def _reason(subscriber: Subscriber, page_name: str, noun: str = "incident") -> tuple[str, str]:
@@ -95,6 +107,7 @@ class NotificationEmail:
             "unsubscribe_url": UNSUBSCRIBE,
         }
         self._rendered: dict[str, tuple[str, str]] = {}
+        self._templates: dict[str, tuple[str, bytes] | None] = {}
 
     @staticmethod
     def _components(incident, update) -> list[tuple[str, str]]:
@@ -121,24 +134,67 @@ class NotificationEmail:
             )
         return self._rendered[kind]
 
+    def _message(self, text, html, *, to, code, unsubscribe) -> EmailMultiAlternatives:
+        headers = {
+            "Message-ID": f"<{self.incident_code}.{self.notification.pk}.{code}@{site_domain()}>",
+            "List-Id": self.list_id,
+            **unsubscribe_headers(unsubscribe),
+        }
+        if self.first_notification_id and self.first_notification_id != self.notification.pk:
+            # The incident's first notification to the same subscriber is the thread root.
+            root = f"<{self.incident_code}.{self.first_notification_id}.{code}@{site_domain()}>"
+            headers["In-Reply-To"] = root
+            headers["References"] = root
+        message = EmailMultiAlternatives(self.subject, text, to=[to], headers=headers)
+        message.attach_alternative(html, "text/html")
+        return message
+
     def build(self, subscriber: Subscriber) -> EmailMultiAlternatives:
         kind, reason = _reason(subscriber, self.context["page"].name, self.context["noun"])
         text, html = self._parts(kind, reason)
         manage, unsubscribe = link(subscriber, "manage"), link(subscriber, "unsubscribe")
         text = text.replace(MANAGE, manage).replace(UNSUBSCRIBE, unsubscribe)
         html = html.replace(MANAGE, manage).replace(UNSUBSCRIBE, unsubscribe)
-        headers = {
-            "Message-ID": message_id(self.notification.pk, subscriber, self.incident_code),
-            "List-Id": self.list_id,
-            **unsubscribe_headers(unsubscribe),
-        }
-        if self.first_notification_id and self.first_notification_id != self.notification.pk:
-            root = message_id(self.first_notification_id, subscriber, self.incident_code)
-            headers["In-Reply-To"] = root
-            headers["References"] = root
-        message = EmailMultiAlternatives(self.subject, text, to=[subscriber.email], headers=headers)
-        message.attach_alternative(html, "text/html")
-        return message
+        return self._message(text, html, to=subscriber.email, code=subscriber.code, unsubscribe=unsubscribe)
+
+    def _template(self, kind: str, reason: str) -> tuple[str, bytes] | None:
+        """(envelope sender, the message encoded once with placeholders), or None if it cannot be filled in
+        safely (a body that needed quoted-printable, a header that was folded: placeholders not intact)."""
+        if kind not in self._templates:
+            text, html = self._parts(kind, reason)
+            message = self._message(text, html, to=RECIPIENT, code=CODE, unsubscribe=UNSUBSCRIBE)
+            data = message.message().as_bytes(linesep="\r\n")
+            expected = {
+                MANAGE: text.count(MANAGE) + html.count(MANAGE),
+                UNSUBSCRIBE: text.count(UNSUBSCRIBE) + html.count(UNSUBSCRIBE) + 1,  # and List-Unsubscribe
+                RECIPIENT: 1,
+                CODE: 3 if "In-Reply-To" in message.extra_headers else 1,  # Message-ID, In-Reply-To, References
+            }
+            marks = [placeholder.encode() for placeholder in expected]
+            intact = all(data.count(p.encode()) == n for p, n in expected.items())
+            lines = [line for line in data.split(b"\r\n") if any(mark in line for mark in marks)]
+            short = all(len(line) < MAX_TEMPLATE_LINE for line in lines)
+            sender = sanitize_address(message.from_email, message.encoding or settings.DEFAULT_CHARSET)
+            self._templates[kind] = (sender, data) if intact and short else None
+        return self._templates[kind]
+
+    def raw(self, subscriber: Subscriber) -> RawEmail | None:
+        """The subscriber's copy of the once-encoded message, or None (then use build())."""
+        address = subscriber.email
+        if not address.isascii() or sanitize_address(address, "utf-8") != address:
+            return None  # quoted, internationalised or odd: Django's own encoding handles it
+        kind, reason = _reason(subscriber, self.context["page"].name, self.context["noun"])
+        template = self._template(kind, reason)
+        if template is None:
+            return None
+        sender, data = template
+        data = (
+            data.replace(MANAGE.encode(), link(subscriber, "manage").encode())
+            .replace(UNSUBSCRIBE.encode(), link(subscriber, "unsubscribe").encode())
+            .replace(CODE.encode(), subscriber.code.encode())
+            .replace(RECIPIENT.encode(), subscriber.email.encode())
+        )
+        return RawEmail(sender, subscriber.email, data)
 
 
 def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:

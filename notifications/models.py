@@ -6,6 +6,7 @@ notifications/services.py (subscribers) and notifications/tasks.py (deliveries).
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page, code_field
 
@@ -39,11 +40,12 @@ class Subscriber(models.Model):
     class Meta:
         ordering = ["email", "id"]
         constraints = [
+            # Addresses compare case-insensitively: Ann@Example.com and ann@example.com are one subscriber.
             models.UniqueConstraint(
-                fields=["page", "email"], condition=Q(incident__isnull=True), name="one_page_subscription"
+                "page", Lower("email"), condition=Q(incident__isnull=True), name="one_page_subscription"
             ),
             models.UniqueConstraint(
-                fields=["incident", "email"], condition=Q(incident__isnull=False), name="one_incident_subscription"
+                "incident", Lower("email"), condition=Q(incident__isnull=False), name="one_incident_subscription"
             ),
         ]
         indexes = [
@@ -74,6 +76,8 @@ class Notification(models.Model):
     # Incident subscribers get the updates of an open incident, and the one that resolves it.
     include_incident_subscribers = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Database time: set when handed to the broker and refreshed by the fan-out after each chunk; NULL when
+    # the broker could not take it (the sweeper takes it at its next run).
     enqueued_at = models.DateTimeField(null=True, blank=True)
     fanned_out_at = models.DateTimeField(null=True, blank=True)
 
@@ -107,6 +111,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     claim = models.CharField(max_length=32, blank=True, default="")
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Database time of the claim's last sign of life: set on the whole chunk when it is claimed, then on each
+    # message just before it is sent. A claim whose rows all went quiet belongs to a dead or stuck worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Not before this time (retry backoff); the sweeper re-enqueues queued rows past it.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -129,7 +136,96 @@ class Delivery(models.Model):
             ),
             # The send task reads back its claim: WHERE claim = ?.
             models.Index(fields=["claim"], condition=~Q(claim=""), name="delivery_claim"),
+            # The sweeper's live claims: WHERE heartbeat_at >= now() - window.
+            models.Index(fields=["heartbeat_at"], name="delivery_heartbeat"),
         ]
 
     def __str__(self):
         return f"Delivery {self.pk} ({self.status})"
+
+
+class EmailKind(models.TextChoices):
+    CONFIRM = "confirm", "Confirmation"
+    WELCOME = "welcome", "Welcome"
+
+
+class SubscriberEmail(models.Model):
+    """A confirmation or welcome email, as a row first: a broker outage delays it and loses none.
+
+    Claimed, sent and swept like a Delivery (notifications/outbox.py), one message per row.
+    """
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=16, choices=EmailKind.choices)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    claim = models.CharField(max_length=32, blank=True, default="")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # One welcome, ever: a second confirmation click or a task run twice adds nothing.
+            models.UniqueConstraint(fields=["subscriber"], condition=Q(kind="welcome"), name="one_welcome_email"),
+        ]
+        indexes = [
+            # The sweeper: WHERE status IN ('queued', 'sending').
+            models.Index(fields=["status"], condition=Q(status__in=["queued", "sending"]), name="email_unfinished"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} email to {self.subscriber_id} ({self.status})"
+
+
+class RequestCount(models.Model):
+    """A fixed-window request counter in the database (the subscribe limits work without Redis)."""
+
+    key = models.CharField(max_length=300)
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+    # The sweeper deletes counters past this time.
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="one_count_per_window")]
+
+    def __str__(self):
+        return f"{self.key} @ {self.window}: {self.count}"
+
+
+class ImportStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class SubscriberImport(models.Model):
+    """A CSV import, run by a task: the admin shows its progress and outcome."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="subscriber_imports")
+    addresses = models.JSONField(default=list)
+    invalid_lines = models.JSONField(default=list)
+    active_at_once = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.WAITING)
+    done = models.PositiveIntegerField(default=0)
+    # Database time of the last progress; a running import quiet for the stuck window is resumed by the sweeper.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Import of {len(self.addresses)} addresses on page {self.page_id} ({self.status})"
+
+    @property
+    def total(self) -> int:
+        return len(self.addresses)

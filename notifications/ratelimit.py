@@ -1,14 +1,19 @@
-"""The outbound rate limit, shared by all workers through the cache (Redis in production).
+"""Rate limits: the outbound one, shared by all workers through the cache (Redis in production), and the
+subscribe limits, counted in the database so that they hold when Redis is away.
 
-A fixed one-second window: each message takes a number from the window's counter; past the limit the
-sender sleeps until the next second. The provider's limit is respected rather than hit.
+Outbound: a fixed one-second window; each message takes a number from the window's counter; past the limit
+the sender sleeps until the next second. The provider's limit is respected rather than hit.
 """
 
 import time
+from datetime import UTC, datetime
 
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from notifications import conf
+from notifications.models import RequestCount
 
 
 def acquire(now=time.time, sleep=time.sleep) -> None:
@@ -29,13 +34,23 @@ def acquire(now=time.time, sleep=time.sleep) -> None:
         sleep(max(window + 1 - moment, 0.001))
 
 
-def allow(key: str, limit: int, seconds: int) -> bool:
-    """Count one request against `limit` per `seconds` (a fixed window); False once it is exceeded."""
-    window = int(time.time() // seconds)
-    cache_key = f"notifications:limit:{key}:{window}"
-    try:
-        cache.add(cache_key, 0, timeout=seconds)
-        count = cache.incr(cache_key)
-    except Exception:
+def allow(key: str, limit: int, seconds: int, now=time.time) -> bool:
+    """Count one request against `limit` per `seconds` (a fixed window); False once it is exceeded.
+
+    One conditional UPDATE in the usual case; the window's first request inserts the row. Two first
+    requests at once: one inserts, the other counts on the row it finds.
+    """
+    key = key[:300]
+    window = int(now() // seconds)
+    counter = RequestCount.objects.filter(key=key, window=window, count__lt=limit)
+    if counter.update(count=F("count") + 1):
         return True
-    return count is None or count <= limit
+    if RequestCount.objects.filter(key=key, window=window).exists():
+        return False  # at the limit
+    expires = datetime.fromtimestamp((window + 1) * seconds, tz=UTC)
+    try:
+        with transaction.atomic():
+            RequestCount.objects.create(key=key, window=window, count=1, expires_at=expires)
+    except IntegrityError:  # created at the same instant by another request
+        return bool(counter.update(count=F("count") + 1))
+    return limit >= 1

@@ -1,20 +1,28 @@
 """Write paths for subscribers and the outbox. Network I/O never happens here: emails go through tasks."""
 
-import logging
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from incidents.choices import UNRESOLVED_STATUSES
 from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
 from notifications import conf
-from notifications.models import Notification, NotificationKind, Subscriber, SubscriberState
-
-log = logging.getLogger(__name__)
-
+from notifications.enqueue import enqueue_fanout, enqueue_send, enqueue_subscriber_email
+from notifications.models import (
+    Delivery,
+    DeliveryStatus,
+    EmailKind,
+    Notification,
+    NotificationKind,
+    Subscriber,
+    SubscriberEmail,
+    SubscriberState,
+)
 
 # -- the outbox ------------------------------------------------------------------------------------------
 
@@ -34,9 +42,9 @@ def notification_for_update(update: IncidentUpdate) -> Notification | None:
     # Incident subscribers follow an open incident, up to and including the update that closes it.
     include_incident = previous is None or previous in UNRESOLVED_STATUSES
     notification = Notification.objects.create(
-        update=update, page_id=incident.page_id, include_incident_subscribers=include_incident
+        update=update, page_id=incident.page_id, include_incident_subscribers=include_incident, enqueued_at=Now()
     )
-    transaction.on_commit(lambda: enqueue_fanout(notification.pk))
+    transaction.on_commit(lambda: hand_over_notification(notification.pk))
     return notification
 
 
@@ -47,20 +55,35 @@ def maintenance_reminder(maintenance: Incident) -> Notification:
     """
     latest = maintenance.updates.order_by("-display_at", "-id").first()
     notification = Notification.objects.create(
-        update=latest, kind=NotificationKind.REMINDER, page_id=maintenance.page_id, include_incident_subscribers=True
+        update=latest,
+        kind=NotificationKind.REMINDER,
+        page_id=maintenance.page_id,
+        include_incident_subscribers=True,
+        enqueued_at=Now(),
     )
-    transaction.on_commit(lambda: enqueue_fanout(notification.pk))
+    transaction.on_commit(lambda: hand_over_notification(notification.pk))
     return notification
 
 
-def enqueue_fanout(notification_id: int) -> None:
-    """Hand the notification to the broker; if the broker is down, the sweeper will do it later."""
-    from notifications.tasks import fanout
+def hand_over_notification(notification_id: int) -> None:
+    """After commit: to the broker, quickly; if it is away, the row says so and the next sweep does it.
 
-    try:
-        fanout.apply_async((notification_id,), retry=True, retry_policy={"max_retries": 1, "interval_start": 0.2})
-    except Exception:  # the post has committed: never fail it because the broker is away
-        log.warning("Could not enqueue the fan-out of notification %s; the sweeper will retry", notification_id)
+    The post has committed: it never fails, nor waits long, because the broker is away.
+    """
+    if not enqueue_fanout(notification_id):
+        Notification.objects.filter(pk=notification_id, fanned_out_at__isnull=True).update(enqueued_at=None)
+
+
+def queue_subscriber_email(subscriber: Subscriber, kind: str) -> SubscriberEmail:
+    """A confirmation or welcome email as a row in this transaction, handed to the broker after commit."""
+    email = SubscriberEmail.objects.create(subscriber=subscriber, kind=kind, enqueued_at=Now())
+
+    def hand_over():
+        if not enqueue_subscriber_email(email.pk):
+            SubscriberEmail.objects.filter(pk=email.pk, status=DeliveryStatus.QUEUED).update(enqueued_at=None)
+
+    transaction.on_commit(hand_over)
+    return email
 
 
 def _recipient_sets(notification: Notification) -> tuple[QuerySet[Subscriber], QuerySet[Subscriber] | None]:
@@ -80,14 +103,14 @@ def _recipient_sets(notification: Notification) -> tuple[QuerySet[Subscriber], Q
     return page_level, incident_level
 
 
-def recipient_chunks(notification: Notification, size: int) -> Iterator[list[int]]:
+def recipient_chunks(notification: Notification, size: int, *, after: int = 0) -> Iterator[list[int]]:
     """The recipients' ids in chunks of at most `size`, each address once; memory stays flat.
 
-    Keyset pages over the page's subscribers, then the incident's own subscribers (few), leaving out
-    addresses that already get the update through the page.
+    Keyset pages over the page's subscribers (from the id after `after`: a resumed fan-out), then the
+    incident's own subscribers (few), leaving out addresses that already get the update through the page.
     """
     page_level, incident_level = _recipient_sets(notification)
-    last = 0
+    last = after
     while ids := list(page_level.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size]):
         last = ids[-1]
         yield ids
@@ -96,8 +119,11 @@ def recipient_chunks(notification: Notification, size: int) -> Iterator[list[int
     last = 0
     while rows := list(incident_level.filter(pk__gt=last).order_by("pk").values_list("pk", "email")[:size]):
         last = rows[-1][0]
-        covered = set(page_level.filter(email__in=[email for _, email in rows]).values_list("email", flat=True))
-        if ids := [pk for pk, email in rows if email not in covered]:
+        addresses = Q()
+        for _, email in rows:
+            addresses |= Q(email__iexact=email)
+        covered = {email.lower() for email in page_level.filter(addresses).values_list("email", flat=True)}
+        if ids := [pk for pk, email in rows if email.lower() not in covered]:
             yield ids
 
 
@@ -116,6 +142,12 @@ def _set_scope(subscriber: Subscriber, components: Iterable[Component], groups: 
     subscriber.groups.set(groups)
 
 
+def normalise_email(email: str) -> str:
+    """Spaces trimmed and the domain lower-cased; the local part is kept (compared case-insensitively)."""
+    local, at, domain = email.strip().rpartition("@")
+    return f"{local}@{domain.lower()}" if at else email.strip()
+
+
 @transaction.atomic
 def subscribe(
     *,
@@ -131,15 +163,21 @@ def subscribe(
     A new or pending address gets a confirmation email, at most one per CONFIRMATION_INTERVAL; an address
     already confirmed gets nothing. `confirmed=True` (the operator's CSV import) skips the opt-in.
     """
-    email = email.strip().lower()
+    email = normalise_email(email)
     if incident is not None and (incident.page_id != page.pk or not incident.is_open):
         return None
-    lookup = {"page": page, "email": email, "incident": incident}
+    lookup = {"page": page, "email__iexact": email, "incident": incident}
     subscriber = Subscriber.objects.select_for_update().filter(**lookup).first()
-    created = subscriber is None
-    if created:
-        subscriber = Subscriber(page=page, email=email, incident=incident)
-    if subscriber.state == SubscriberState.PENDING:
+    if subscriber is None:
+        try:
+            with transaction.atomic():  # a savepoint: the same address at the same instant is not a 500
+                subscriber = Subscriber(page=page, email=email, incident=incident)
+                _set_scope(subscriber, components, groups)
+        except IntegrityError:
+            subscriber = Subscriber.objects.select_for_update().filter(**lookup).first()
+            if subscriber is None:
+                raise
+    elif subscriber.state == SubscriberState.PENDING:
         _set_scope(subscriber, components, groups)
     if confirmed and subscriber.state == SubscriberState.PENDING:
         subscriber_confirm(subscriber, welcome=False)  # the operator's import: no email at all
@@ -151,24 +189,15 @@ def subscribe(
     if subscriber.confirmation_sent_at is None or subscriber.confirmation_sent_at <= recent:
         Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=now)
         subscriber.confirmation_sent_at = now
-        transaction.on_commit(lambda: enqueue_confirmation(subscriber.pk))
+        queue_subscriber_email(subscriber, EmailKind.CONFIRM)
     return subscriber
-
-
-def enqueue_confirmation(subscriber_id: int) -> None:
-    from notifications.tasks import send_confirmation
-
-    try:
-        send_confirmation.apply_async((subscriber_id,), retry=True, retry_policy={"max_retries": 1})
-    except Exception:
-        log.warning("Could not enqueue the confirmation email of subscriber %s", subscriber_id)
 
 
 def subscriber_confirm(subscriber: Subscriber, *, welcome: bool = True) -> bool:
     """Confirm a pending address; True if this call confirmed it.
 
-    A conditional UPDATE: of two clicks at once, one confirms, and only that one enqueues the welcome
-    email (after commit), so it is sent once.
+    A conditional UPDATE: of two clicks at once, one confirms, and only that one queues the welcome
+    email (a row, handed over after commit), so it is sent once.
     """
     if subscriber.state != SubscriberState.PENDING:
         return False
@@ -178,17 +207,8 @@ def subscriber_confirm(subscriber: Subscriber, *, welcome: bool = True) -> bool:
     )
     subscriber.refresh_from_db(fields=["state", "confirmed_at", "updated_at"])
     if changed and welcome:
-        transaction.on_commit(lambda: enqueue_welcome(subscriber.pk))
+        queue_subscriber_email(subscriber, EmailKind.WELCOME)
     return bool(changed)
-
-
-def enqueue_welcome(subscriber_id: int) -> None:
-    from notifications.tasks import send_welcome
-
-    try:
-        send_welcome.apply_async((subscriber_id,), retry=True, retry_policy={"max_retries": 1})
-    except Exception:  # the confirmation has committed; a missing welcome email loses no notification
-        log.warning("Could not enqueue the welcome email of subscriber %s", subscriber_id)
 
 
 @transaction.atomic
@@ -199,7 +219,7 @@ def subscriber_set_components(
     components, groups = list(components), list(groups)
     for item in components + groups:
         if item.page_id != subscriber.page_id:
-            raise ValueError(f"{item} does not belong to the page of {subscriber}")
+            raise ValidationError(f"{item} does not belong to the page of {subscriber}.", code="other_page")
     _set_scope(subscriber, components, groups)
     return subscriber
 
@@ -217,9 +237,6 @@ def subscriber_quarantine(subscriber_id: int, reason: str) -> None:
 
 def retry_failed(notification_ids: Iterable[int]) -> int:
     """The admin's "retry failed": failed deliveries to subscribers still confirmed go back to the queue."""
-    from notifications.models import Delivery, DeliveryStatus
-    from notifications.tasks import enqueue_send
-
     rows = Delivery.objects.filter(
         notification_id__in=list(notification_ids),
         status=DeliveryStatus.FAILED,
@@ -227,9 +244,11 @@ def retry_failed(notification_ids: Iterable[int]) -> int:
     )
     ids = list(rows.values_list("pk", flat=True))
     Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=None, enqueued_at=timezone.now(), last_error=""
+        status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=None, enqueued_at=Now(), last_error=""
     )
     size = conf.chunk_size()
     for start in range(0, len(ids), size):
-        enqueue_send(ids[start : start + size])
+        chunk = ids[start : start + size]
+        if not enqueue_send(chunk):  # the sweeper hands them over at its next run
+            Delivery.objects.filter(pk__in=chunk, status=DeliveryStatus.QUEUED).update(enqueued_at=None)
     return len(ids)

@@ -34,7 +34,9 @@ class SubscribeForm(forms.Form):
         self.fields["groups"].choices = [(row.group.code, row.group.name) for row in rows if row.group]
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        from notifications.services import normalise_email
+
+        return normalise_email(self.cleaned_data["email"])
 
     def clean(self):
         data = super().clean()

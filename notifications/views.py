@@ -56,7 +56,7 @@ def subscribe(request, page_code: str | None = None):
     (ip_limit, ip_seconds), (address_limit, address_seconds) = conf.subscribe_limits()
     ip = client_ip(request)
     if not ratelimit.allow(f"ip:{ip}", ip_limit, ip_seconds) or not ratelimit.allow(
-        f"address:{email}", address_limit, address_seconds
+        f"address:{email.lower()}", address_limit, address_seconds
     ):
         response = _message(
             request,

@@ -189,9 +189,25 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Below the outbox's stuck window (NOTIFICATIONS_STUCK_AFTER_SECONDS; a system check): a hung task is killed
+# before the sweeper hands its claim to another worker. A send task stops at the soft limit and requeues the rest.
+CELERY_TASK_TIME_LIMIT = 40
+CELERY_TASK_SOFT_TIME_LIMIT = 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A write never waits on a hung broker: short connect and send timeouts, no retry loop (the outbox rows are
+# committed first; the sweeper hands over what the broker did not take).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY = False
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 0,
+    "connect_retries_timeout": 1,
+}
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(REDIS_BROKER_TRANSPORT_OPTIONS)
+    if env_str("CELERY_BROKER_KEY_PREFIX", ""):  # installations (or tests) sharing one Redis keep apart
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")
 # The queue name: installations (or benchmarks) sharing one Redis each use their own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # Beat: the outbox sweeper re-enqueues what a broker outage or a dead worker left behind; maintenances move
@@ -207,9 +223,14 @@ CELERY_BEAT_SCHEDULE = {
         ("publish-all-pages", "incidents.tasks.publish_all_pages"),  # if PUBLISH_TARGET is set
     ]
 }
+# The outbox sweeper runs more often: what a broker outage or a dead worker left behind goes out within seconds
+# of the sweep that finds it (every 15 s, or BEAT_INTERVAL when that is shorter).
+CELERY_BEAT_SCHEDULE["notifications-sweep"]["schedule"] = min(15.0, BEAT_INTERVAL)
 
 # Notifications: outbound emails per second, shared by all workers through Redis (0: no limit).
 NOTIFICATIONS_RATE_LIMIT = env_int("NOTIFICATIONS_RATE_LIMIT", 10, minimum=0)
+# A claimed chunk with no heartbeat for this long belongs to a dead worker (the sweeper runs every 15 s).
+NOTIFICATIONS_STUCK_AFTER_SECONDS = env_int("NOTIFICATIONS_STUCK_AFTER_SECONDS", 45, minimum=5)
 # Behind a reverse proxy, the request header that carries the client address (e.g. X-Real-IP), for rate limits.
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 

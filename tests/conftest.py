@@ -98,7 +98,8 @@ def _configure_celery_for_tests():
     app.conf.task_default_queue = _RUN
     app.conf.task_default_exchange = _RUN
     app.conf.task_default_routing_key = _RUN
-    app.conf.broker_transport_options = {"global_keyprefix": f"{_RUN}:"}
+    # The settings' short broker timeouts stay; only the key prefix is this run's.
+    app.conf.broker_transport_options = {**app.conf.broker_transport_options, "global_keyprefix": f"{_RUN}:"}
     return app
 
 
@@ -136,20 +137,26 @@ def _close_worker_connections(**kwargs):
 
 
 @pytest.fixture
-def outbox_worker(redis_url, transactional_db, settings):
+def outbox_app(redis_url):
+    """The Celery app of `outbox_worker`: the project's, on the shared Redis (a module may bring its own)."""
+    celery_app.conf.broker_url = redis_url
+    return celery_app
+
+
+@pytest.fixture
+def outbox_worker(outbox_app, transactional_db, settings):
     """A real Celery worker (solo pool, in a thread) on the Redis broker."""
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
 
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = redis_url
+    outbox_app.conf.task_always_eager = False
     task_postrun.connect(_close_worker_connections, weak=False)
     try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=20):
-            yield celery_app
+        with start_worker(outbox_app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=20):
+            yield outbox_app
     finally:
         task_postrun.disconnect(_close_worker_connections)
-        celery_app.conf.task_always_eager = True
+        outbox_app.conf.task_always_eager = True
 
 
 @pytest.fixture
@@ -213,3 +220,4 @@ def browser():
 
 # The API tests' fixtures (keys in each role, a second page, a manage API client).
 from tests.api_support import *  # noqa: E402, F403
+from tests.redis_server import own_redis  # noqa: E402, F401 - a Redis of the test's own, to hang

@@ -20,6 +20,7 @@ from incidents import services
 from incidents.maintenance import maintenance_create
 from incidents.models import IncidentTemplate
 from notifications import services as notification_services
+from notifications.imports import start_import
 from notifications.models import Delivery
 
 
@@ -38,6 +39,8 @@ def data(db, django_capture_on_commit_callbacks):
     template = IncidentTemplate.objects.create(page=page, name="Delays", title="Delays", body="Looking.")
     template.components.add(push)
     notification_services.subscribe(page=page, email="ann@example.com", confirmed=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        start_import(page=page, data=b"bob@example.com\n", active_at_once=True)
     with django_capture_on_commit_callbacks(execute=True):
         resolved = services.incident_create(
             page=page, name="Push delayed", body="Looking.", components={push: "partial_outage"}

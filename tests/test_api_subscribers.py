@@ -14,11 +14,16 @@ def test_a_known_address_is_active_at_once_and_scoped_to_its_components(admin_ap
     }})  # fmt: skip
     assert created.status_code == 201, created.content
     body = created.json()
-    assert (body["email"], body["state"], body["mode"]) == ("ops@customer.example", "confirmed", "email")
+    # The domain's case is normalised; the local part is kept, and compared case-insensitively.
+    assert (body["email"], body["state"], body["mode"]) == ("Ops@customer.example", "confirmed", "email")
     assert sorted(body["components"]) == sorted([api.code, group.code])
     assert mail.outbox == []
     assert [s["id"] for s in admin_api.get("subscribers").json()] == [body["id"]]
-    assert admin_api.get(f"subscribers/{body['id']}").json()["email"] == "ops@customer.example"
+    assert admin_api.get(f"subscribers/{body['id']}").json()["email"] == "Ops@customer.example"
+    again = admin_api.post("subscribers", {"subscriber": {"email": "ops@CUSTOMER.example"}})
+    assert again.status_code == 201, again.content
+    assert again.json()["id"] == body["id"]
+    assert Subscriber.objects.count() == 1
 
 
 def test_otherwise_the_address_gets_a_confirmation_email_and_stays_pending(

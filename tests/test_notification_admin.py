@@ -31,10 +31,13 @@ def test_a_csv_import_can_make_a_known_list_active_at_once(admin_client, page):
     response = admin_client.post(
         CHANGELIST + "import/", {"page": page.pk, "file": upload, "active_at_once": "on"}, follow=True
     )
-    assert "2 addresses subscribed" in response.content.decode()
-    assert "1 line skipped" in response.content.decode()
+    html = response.content.decode()
+    assert "Importing 2 addresses on Acme Cloud: each will be subscribed" in html
+    assert "1 line skipped" in html
+    assert "2 of 2" in html
+    assert "Done" in html
     assert sorted(Subscriber.objects.values_list("email", "state")) == [
-        ("ann@example.com", "confirmed"),
+        ("Ann@example.com", "confirmed"),
         ("bob@example.com", "confirmed"),
     ]
     assert mail.outbox == []

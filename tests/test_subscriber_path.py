@@ -16,7 +16,7 @@ from incidents.choices import ComponentStatus as S
 from incidents.maintenance import maintenance_complete, maintenance_create, maintenance_start
 from notifications import services as notify
 from notifications import tasks
-from notifications.models import Subscriber, SubscriberState
+from notifications.models import EmailKind, Subscriber, SubscriberEmail, SubscriberState
 from tests.notify_helpers import assert_email_contains, confirmed, html_part, text_part
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,7 +57,7 @@ def test_a_confirmed_subscriber_gets_one_welcome_email_with_the_manage_and_unsub
 
     # A second click, a double submit, or the task run again: one welcome, ever.
     client.post(path)
-    tasks.send_welcome(Subscriber.objects.get().pk)
+    tasks.send_subscriber_email(SubscriberEmail.objects.get(kind=EmailKind.WELCOME).pk)
     assert len(smtp.messages) == 2
 
 
@@ -110,14 +110,14 @@ def test_a_used_confirmation_link_says_already_confirmed(smtp, page):
     assert Subscriber.objects.get().state == SubscriberState.CONFIRMED
 
 
-def test_two_confirmations_at_once_confirm_once_and_enqueue_one_welcome(page, monkeypatch):
-    enqueued = []
-    monkeypatch.setattr(notify, "enqueue_welcome", enqueued.append)
+def test_two_confirmations_at_once_confirm_once_and_queue_one_welcome(page):
     subscriber = notify.subscribe(page=page, email="ann@example.com")
     stale = Subscriber.objects.get(pk=subscriber.pk)  # both requests read "pending"
     assert notify.subscriber_confirm(subscriber) is True
     assert notify.subscriber_confirm(stale) is False
-    assert enqueued == [subscriber.pk]
+    assert list(SubscriberEmail.objects.filter(kind=EmailKind.WELCOME).values_list("subscriber", flat=True)) == [
+        subscriber.pk
+    ]
 
 
 # -- 13. maintenance emails ------------------------------------------------------------------------------------

@@ -1,0 +1,49 @@
+"""The channel interface: one error type, one send per message, a session per chunk."""
+
+
+class ChannelError(Exception):
+    """A message was not delivered.
+
+    permanent: trying again cannot help (the address does not exist, the endpoint refuses the message).
+    bad_address: the subscriber's address itself is refused, so the subscriber is quarantined.
+    session_lost: the connection is gone; the rest of the chunk waits for a later attempt too.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, bad_address: bool = False, session_lost=False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.bad_address = bad_address
+        self.session_lost = session_lost
+
+    def __str__(self):
+        return self.message
+
+
+class Channel:
+    """Sends the messages of one chunk; `open` and `close` bracket the chunk (one connection for all)."""
+
+    kind: str = ""
+    # Subscriber fields this channel needs, all non-empty, to deliver (e.g. ("email",), ("endpoint",)).
+    needs: tuple[str, ...] = ()
+
+    @classmethod
+    def can_reach(cls, subscriber) -> bool:
+        return all(getattr(subscriber, field, None) for field in cls.needs)
+
+    def open(self) -> None:
+        """Open the session (raise ChannelError if it cannot be opened)."""
+
+    def close(self) -> None:
+        """Close the session; never raises."""
+
+    def send(self, message) -> None:
+        """Deliver one message built for this channel, or raise ChannelError."""
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

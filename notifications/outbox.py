@@ -1,0 +1,93 @@
+"""The outbox's row protocol: claim a chunk, check the claim before each message, record outcomes, sweep.
+
+Every time here is the database's (Now() in SQL), on the writing side and the sweeping side alike, so
+clocks of web, worker and beat machines never disagree about what is stuck.
+
+The bound: a message is sent only after one conditional UPDATE has found its row still claimed by this
+task (and refreshed the claim's heartbeat); its outcome is written by the next such UPDATE (batched with
+the next message's check) or right after it. A worker killed at any point leaves at most the one message
+in flight unrecorded, and a task whose claim the sweeper gave away sends nothing more.
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import F, Q
+from django.db.models.functions import Now
+
+from notifications.models import Delivery, DeliveryStatus
+
+SENDING, SENT = DeliveryStatus.SENDING.value, DeliveryStatus.SENT.value
+
+
+def ago(seconds: float):
+    """Database time `seconds` ago, as an expression."""
+    return Now() - timedelta(seconds=seconds)
+
+
+def claim_deliveries(delivery_ids: list[int]) -> str | None:
+    """Claim the chunk's rows that are queued and due; their heartbeat starts now. None if none were."""
+    claim = uuid.uuid4().hex
+    claimed = (
+        Delivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()))
+        .update(status=SENDING, claim=claim, claimed_at=Now(), heartbeat_at=Now(), attempts=F("attempts") + 1)
+    )
+    return claim if claimed else None
+
+
+def _now_sql() -> str:
+    # Django's Now() for each backend, written out for the one statement below that needs RETURNING.
+    return "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')" if connection.vendor == "sqlite" else "STATEMENT_TIMESTAMP()"
+
+
+def check_and_record(claim: str, next_id: int | None, sent_id: int | None) -> bool:
+    """One statement: record `sent_id` as sent, and check that `next_id` is still ours (heartbeat).
+
+    True if `next_id` may be sent now. Both conditions are the claim: a row the sweeper requeued (or another
+    task claimed since) is neither recorded nor sent by this task.
+    """
+    if next_id is None and sent_id is None:
+        return False
+    table = Delivery._meta.db_table
+    now = _now_sql()
+    ids = [i for i in (next_id, sent_id) if i is not None]
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"UPDATE {table} SET "
+        f"status = CASE WHEN id = %s THEN %s ELSE status END, "
+        f"sent_at = CASE WHEN id = %s THEN {now} ELSE sent_at END, "
+        f"last_error = CASE WHEN id = %s THEN '' ELSE last_error END, "
+        f"heartbeat_at = {now} "
+        f"WHERE claim = %s AND status = %s AND id IN ({marks}) RETURNING id"
+    )
+    sent = sent_id if sent_id is not None else -1
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sent, SENT, sent, sent, claim, SENDING, *ids])
+        returned = {row[0] for row in cursor.fetchall()}
+    return next_id is not None and next_id in returned
+
+
+def sweep_stuck_deliveries(stuck_after: float) -> int:
+    """Rows of claims with no heartbeat for `stuck_after` seconds go back to the queue (dead or hung worker)."""
+    live = Delivery.objects.filter(heartbeat_at__gte=ago(stuck_after)).exclude(claim="").values("claim")
+    return (
+        Delivery.objects.filter(status=SENDING)
+        .exclude(claim__in=live)
+        .update(status=DeliveryStatus.QUEUED, claim="", next_attempt_at=None, enqueued_at=None)
+    )
+
+
+def waiting_for_a_task(model, sweep_after: float):
+    """Queued rows that are due and not in the broker's hands.
+
+    Never taken (enqueued_at NULL: the broker was away): at once, once due. Taken long ago and still
+    waiting (the broker lost the message): `sweep_after` past both the hand-over and the retry time, so
+    that a retry's own delayed task runs first.
+    """
+    never_taken = Q(enqueued_at__isnull=True) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()))
+    lost = Q(enqueued_at__lt=ago(sweep_after)) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=ago(sweep_after))
+    )
+    return model.objects.filter(status=DeliveryStatus.QUEUED).filter(never_taken | lost)
