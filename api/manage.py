@@ -245,10 +245,8 @@ class IncidentDetailView(ManageView):
         statuses = data.get("components") or {}
         by_code = self.components_by_code(page, [*statuses, *data.get("component_ids", [])], "components")
         with transaction.atomic():
-            if "name" in data or data.get("impact_override") is not None:
-                services.incident_edit(
-                    incident=incident, name=data.get("name"), impact_override=data.get("impact_override")
-                )
+            # Lock order of every writer: the incident, then components by primary key, then the page. An edit of
+            # the name bumps the page's version (a page lock), so it comes after the update, which locks components.
             if {"status", "body", "components", "component_ids"} & data.keys():
                 # A maintenance stage's presets are the service's rule; resolving changes only the components given
                 # (Statuspage's behaviour: operational_on_resolve stays off).
@@ -262,6 +260,10 @@ class IncidentDetailView(ManageView):
                     author=request.user,
                     deliver_notifications=data.get("deliver_notifications", True),
                     next_update_in=_promise(data),
+                )
+            if "name" in data or data.get("impact_override") is not None:
+                services.incident_edit(
+                    incident=incident, name=data.get("name"), impact_override=data.get("impact_override")
                 )
         return _incident_response(page, incident)
 

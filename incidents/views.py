@@ -114,6 +114,10 @@ def history(request, page, now, number: int | None = None):
     if query:
         incidents = search_incidents(incidents, query)
     paginator = Paginator(incidents, HISTORY_PER_PAGE)
+    if number is not None and (number < 2 or number > paginator.num_pages or not request.path.endswith(f"/{number}")):
+        # The path form names real pages only (page 1 is /history; no leading zeros): any other number would be
+        # a new address to render and store for each visitor who types one.
+        raise Http404("No such history page.")
     page_obj = paginator.get_page(number or page_number(request.GET.get("page")))
     tz = page.tz
     months: OrderedDict[str, list] = OrderedDict()

@@ -302,6 +302,18 @@ def test_searches_and_deep_history_pages_are_not_stored(client, page, frozen, qu
     assert stored_keys() == before
 
 
+@pytest.mark.parametrize(
+    "path", ["/history/page/999", "/history/page/0002", "/history/page/1", "/history/page/123456789012"]
+)
+def test_history_pages_by_path_exist_only_for_real_pages_and_store_nothing_else(client, page, frozen, path):
+    for n in range(45):  # three history pages
+        services.incident_create(page=page, name=f"Incident {n}", body="a", display_at=timezone.now())
+    assert client.get("/history/page/2").status_code == 200
+    before = stored_keys()
+    assert client.get(path).status_code == 404
+    assert stored_keys() == before
+
+
 def test_uncached_renders_are_bounded(client, page, monkeypatch):
     monkeypatch.setattr(budget, "uncached", budget.TokenBucket(rate=0.001, burst=2))
     assert [client.get(f"/history?q=term{n}").status_code for n in range(4)] == [200, 200, 429, 429]

@@ -177,3 +177,40 @@ def test_concurrent_status_changes_leave_an_unbroken_history(acme):
     for before, after in zip(changes, changes[1:], strict=False):
         assert after.old_status == before.new_status
     assert Component.objects.get(pk=api.pk).status == changes[-1].new_status
+
+
+def test_a_manage_api_patch_of_name_and_status_and_a_quick_status_change_do_not_deadlock(acme, monkeypatch, admin_key):
+    """A PATCH that renames and changes a status used to edit the name first (a page lock), then lock components."""
+    from django.test import Client
+
+    page, api, _ = acme
+    incident = services.incident_create(page=page, name="Outage", body="Looking.")
+    pause_at(
+        monkeypatch,
+        (incident_services, "lock_components", "before"),  # the API's update, about to lock its components
+        (page_writes, "apply_component_status", "after"),  # the quick change, holding its component
+    )
+    answers = []
+
+    def patch():
+        answers.append(
+            Client()
+            .patch(
+                f"/api/v1/pages/{page.code}/incidents/{incident.code}",
+                {
+                    "incident": {
+                        "name": "Outage in the EU",
+                        "status": "identified",
+                        "components": {api.code: "major_outage"},
+                    }
+                },
+                content_type="application/json",
+                headers={"authorization": f"OAuth {admin_key}"},
+            )
+            .status_code
+        )
+
+    errors = run_together([patch, lambda: services.component_set_status(component=api, status=S.DEGRADED_PERFORMANCE)])
+    assert not errors, errors
+    assert answers == [200]
+    assert Incident.objects.get(pk=incident.pk).name == "Outage in the EU"

@@ -8,6 +8,7 @@ costs one cold render per minute at most, and its entries expire soon after thei
 """
 
 import hashlib
+import re
 from functools import wraps
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from incidents.public_cache.encoding import CODINGS, accepted_coding, compressib
 from incidents.public_cache.state import PageState, load_page, page_state
 
 MAX_CACHED_LIST_PAGE = 20  # /history?page=N beyond this is rendered on demand (under the budget)
+LIST_PAGE_PATH = re.compile(r"/history/page/(\d{1,9})$")
 
 # Headers a stored response keeps besides its body (Content-Type, Content-Disposition, …); the rest is per request.
 NOT_CACHED_HEADERS = {
@@ -35,7 +37,8 @@ def address_of(request) -> tuple[str, bool]:
     not stored: anyone could fill the cache with them.
     """
     if not request.META.get("QUERY_STRING"):
-        return request.path, True
+        listed = LIST_PAGE_PATH.search(request.path)  # /history/page/N: as ?page=N, deep pages are not stored
+        return request.path, listed is None or int(listed.group(1)) <= MAX_CACHED_LIST_PAGE
     params, cacheable = [], True
     number = request.GET.get("page", "").lstrip("0")
     # ASCII digits only, as the history reads them (incidents.search.page_number): "²" or "٣" is page 1.

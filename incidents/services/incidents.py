@@ -272,7 +272,10 @@ def incident_update_edit(
 
 def _move_changes(update: IncidentUpdate, when: datetime) -> None:
     """Move the update's component changes to its new time, each kept between its neighbours in its
-    component's history (which must stay in time order)."""
+    component's history (which must stay in time order). The components are locked first (by primary key, as
+    every writer does), so no status change lands between reading a neighbour and moving this one."""
+    touched = Component.objects.filter(status_changes__update=update).select_related("page").distinct().order_by("pk")
+    lock_components(touched)
     for change in update.component_changes.all():
         history = ComponentStatusChange.objects.filter(component_id=change.component_id).exclude(pk=change.pk)
         before = history.filter(id__lt=change.id).aggregate(m=Max("changed_at"))["m"]
@@ -281,8 +284,6 @@ def _move_changes(update: IncidentUpdate, when: datetime) -> None:
         moved = min(moved, after) if after else moved
         ComponentStatusChange.objects.filter(pk=change.pk).update(changed_at=moved)
     # History was rewritten: the rollups of these components are replayed from it.
-    touched = Component.objects.filter(status_changes__update=update).select_related("page").distinct().order_by("pk")
-    lock_components(touched)  # by primary key, as every writer does
     rebuild_component_days(list(touched))
 
 
