@@ -11,11 +11,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.roles import PAGE_ADMINS, RESPONDERS
 from incidents import events
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, MaintenanceStatus
 from incidents.models import Incident, IncidentUpdate
 from incidents.presentation import format_posted
-from incidents.roles import PAGE_ADMINS, RESPONDERS
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
 
-from api.models import ApiKey
+from accounts.models import ApiKey
 from incidents import page_services, services
 from incidents.models import Component, ComponentGroup, Incident, IncidentTemplate
 from notifications import services as notifications
@@ -174,6 +174,6 @@ def test_a_permission_given_to_one_user_counts_through_the_api(client, page, res
 
 def test_api_keys_in_the_admin_follow_the_model_permissions(client, page, responder, page_admin):
     client.force_login(responder)
-    assert client.get("/admin/api/apikey/").status_code == 403
+    assert client.get("/admin/accounts/apikey/").status_code == 403
     client.force_login(page_admin)
-    assert client.get("/admin/api/apikey/").status_code == 200
+    assert client.get("/admin/accounts/apikey/").status_code == 200
