@@ -42,7 +42,8 @@ def test_moving_api_keys_to_accounts_keeps_every_key_and_what_it_may_do():
         ("old", "ops", 2026),
     ]
     moved = ContentType.objects.get_for_model(ApiKey)
-    assert moved.pk == old_type.pk and (moved.app_label, moved.model) == ("accounts", "apikey")
+    assert moved.pk == old_type.pk
+    assert (moved.app_label, moved.model) == ("accounts", "apikey")
     assert User.objects.get(username="ops").has_perm("accounts.add_apikey")
 
     class Request:
