@@ -6,10 +6,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from accounts.roles import COMPONENT_DETAILS
-from api import inputs, selectors, serializers
+from api import inputs, serializers
 from api.manage import ManageView, responses
 from api.serializers import render
-from incidents import page_services, services
+from incidents import page_services, selectors, services
 from incidents.models import Component, ComponentGroup, IncidentTemplate
 
 COMPONENT_PERMISSIONS = {
@@ -51,7 +51,7 @@ class ComponentListView(ComponentBase):
     @extend_schema(tags=["manage: components"], responses=responses(200, serializers.Component(many=True)))
     def get(self, request, page_code):
         page = self.page(page_code)
-        components = Component.objects.filter(page=page).select_related("group").order_by("position", "id")
+        components = selectors.components_in_page_order(Component.objects.filter(page=page).select_related("group"))
         return Response(render(serializers.Component, self.paginate(components), page, many=True))
 
     @extend_schema(
