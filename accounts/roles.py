@@ -27,6 +27,10 @@ def _in_group(user, name: str) -> bool:
     return name in cache
 
 
+# Which role a user holds (e.g. to carry today's roles over to per-page membership). Not for authorisation:
+# what a user may do is `user.has_perm(...)`, in the admin and the API alike.
+
+
 def is_page_admin(user) -> bool:
     return bool(user and user.is_active and (user.is_superuser or _in_group(user, PAGE_ADMINS)))
 
