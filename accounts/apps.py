@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 class AccountsConfig(AppConfig):
     """Who may do what: the staff roles (groups of Django permissions), the user admin and the API keys.
 
-    A base app: it imports no other app of the project (incidents, notifications and api import it)."""
+    Above incidents (it may use the domain; incidents never imports it), below notifications and api."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"

@@ -6,17 +6,11 @@ Superusers can do everything. The admin, the manage API and API keys all ask `us
 only decide which permissions a user holds.
 """
 
+from incidents.permissions import CUSTOM_PERMISSIONS
+
 RESPONDERS = "Responders"
 PAGE_ADMINS = "Page admins"
 ROLES = (RESPONDERS, PAGE_ADMINS)
-
-# Changing a component beyond its status (name, group, description, position, display options): the admin's
-# component form and the manage API's PATCH both ask for it. "change_component" alone is the status only.
-COMPONENT_DETAILS = "incidents.change_component_details"
-# Permissions that belong to no model's defaults: (app label, model, codename, name); created by the role sync.
-CUSTOM_PERMISSIONS = (
-    ("incidents", "component", "change_component_details", "Can change a component's details, beyond its status"),
-)
 
 
 def _in_group(user, name: str) -> bool:
@@ -45,7 +39,7 @@ RESPONDER_PERMISSIONS = {
     "incidents.view_page",
     "incidents.view_componentgroup",
     "incidents.view_component",
-    "incidents.change_component",  # the status only: the details need COMPONENT_DETAILS
+    "incidents.change_component",  # the status only: the details need incidents.permissions.COMPONENT_DETAILS
     "incidents.view_componentstatuschange",
     "incidents.view_incident",
     "incidents.add_incident",
@@ -65,8 +59,8 @@ def create_custom_permissions() -> None:
     from django.contrib.auth.models import Permission
     from django.contrib.contenttypes.models import ContentType
 
-    for app_label, model, codename, name in CUSTOM_PERMISSIONS:
-        content_type, _ = ContentType.objects.get_or_create(app_label=app_label, model=model)
+    for model, codename, name in CUSTOM_PERMISSIONS:
+        content_type, _ = ContentType.objects.get_or_create(app_label="incidents", model=model)
         Permission.objects.update_or_create(content_type=content_type, codename=codename, defaults={"name": name})
 
 

@@ -5,12 +5,12 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from accounts.roles import COMPONENT_DETAILS
 from api import inputs, serializers
 from api.manage import ManageView, responses
 from api.serializers import render
 from incidents import page_services, selectors, services
 from incidents.models import Component, ComponentGroup, IncidentTemplate
+from incidents.permissions import COMPONENT_DETAILS
 
 COMPONENT_PERMISSIONS = {
     "GET": ("incidents.view_component",),

@@ -11,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from accounts import roles
 from accounts.models import ApiKey, hash_key
 from api.auth import ApiKeyAuthentication
+from incidents.permissions import COMPONENT_DETAILS
 
 BEFORE_THE_MOVE = [("api", "0001_initial"), ("accounts", None)]
 
@@ -58,7 +59,7 @@ def test_the_role_sync_gives_page_admins_the_keys_and_the_component_details_and_
     admin_perms = {f"{p.content_type.app_label}.{p.codename}" for p in page_admins.permissions.all()}
     responder_perms = {f"{p.content_type.app_label}.{p.codename}" for p in responders.permissions.all()}
     keys = {"accounts.add_apikey", "accounts.change_apikey", "accounts.view_apikey"}
-    assert keys | {roles.COMPONENT_DETAILS, "auth.change_user"} <= admin_perms
+    assert keys | {COMPONENT_DETAILS, "auth.change_user"} <= admin_perms
     assert responder_perms == roles.RESPONDER_PERMISSIONS
     assert not any(p.startswith("api.") for p in admin_perms)  # the api app has no models left
 

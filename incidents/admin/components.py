@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from accounts.roles import COMPONENT_DETAILS
 from incidents import page_services, services
 from incidents.metrics import mean_time_to_resolve_by_component
 from incidents.models import Component, ComponentGroup, ComponentStatusChange, Page
+from incidents.permissions import COMPONENT_DETAILS
 from incidents.presentation import format_duration
 
 
