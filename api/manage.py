@@ -16,12 +16,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import inputs, selectors, serializers
+from api import inputs, serializers
 from api.auth import ApiKeyAuthentication, ApiKeyRateThrottle
 from api.pagination import PerPagePagination
 from api.permissions import HasPermissions
 from api.serializers import render, render_incidents
-from incidents import services
+from incidents import selectors, services
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, IncidentStatus, MaintenanceStatus
 from incidents.maintenance import DEFAULT_MESSAGES as MAINTENANCE_MESSAGES
 from incidents.maintenance import maintenance_create

@@ -5,11 +5,12 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from api import inputs, selectors, serializers
+from api import inputs, serializers
 from api.manage import ManageView, responses
 from api.serializers import render
-from incidents import page_services, services
+from incidents import page_services, selectors, services
 from incidents.models import Component, ComponentGroup, IncidentTemplate
+from incidents.permissions import COMPONENT_DETAILS
 
 COMPONENT_PERMISSIONS = {
     "GET": ("incidents.view_component",),
@@ -17,9 +18,6 @@ COMPONENT_PERMISSIONS = {
     "PATCH": ("incidents.change_component",),
     "DELETE": ("incidents.delete_component",),
 }
-# The admin lets responders change a component's status only; its other fields are for those who may create
-# components (page admins).
-COMPONENT_DETAILS_PERMISSION = "incidents.add_component"
 GROUP_PERMISSIONS = {
     "GET": ("incidents.view_componentgroup",),
     "POST": ("incidents.add_componentgroup",),
@@ -53,7 +51,7 @@ class ComponentListView(ComponentBase):
     @extend_schema(tags=["manage: components"], responses=responses(200, serializers.Component(many=True)))
     def get(self, request, page_code):
         page = self.page(page_code)
-        components = Component.objects.filter(page=page).select_related("group").order_by("position", "id")
+        components = selectors.components_in_page_order(Component.objects.filter(page=page).select_related("group"))
         return Response(render(serializers.Component, self.paginate(components), page, many=True))
 
     @extend_schema(
@@ -97,7 +95,7 @@ class ComponentDetailView(ComponentBase):
         data = inputs.read_body(request, "component", inputs.ComponentFields, partial=True)
         attributes = {k: v for k, v in data.items() if k != "status"}
         if attributes:
-            self.require(COMPONENT_DETAILS_PERMISSION)
+            self.require(COMPONENT_DETAILS)  # beyond the status: as the admin's component form
         with transaction.atomic():
             if attributes:
                 changes = {k: attributes[k] for k in ("name", "showcase", "only_show_if_degraded") if k in attributes}

@@ -1,6 +1,6 @@
 """Who may do what through the manage API: the Django permissions the admin checks, through user.has_perm.
 
-The Responders and Page admins groups hold them (incidents.roles), so a key can do exactly what its user can
+The Responders and Page admins groups hold them (accounts.roles), so a key can do exactly what its user can
 do in the admin. A view lists what each method needs in `required_permissions`.
 """
 

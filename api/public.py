@@ -10,8 +10,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import selectors, serializers
+from api import serializers
 from api.serializers import render
+from incidents import selectors
 from incidents.caching import public_view
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, MaintenanceStatus
 from incidents.models import Incident
@@ -88,7 +89,7 @@ def _answer(document_class, page, **objects):
 class SummaryView(PublicView):
     def get(self, request, page, now):
         components, rows = selectors.load_components(page)
-        unresolved, maintenances = selectors.current_incidents(page, CURRENT_MAINTENANCE)
+        unresolved, maintenances = selectors.open_incidents_and_maintenances(page, CURRENT_MAINTENANCE)
         return _answer(
             serializers.Summary,
             page,

@@ -2,7 +2,7 @@
 drf-spectacular (schemathesis checks each response against it). Keys come out in declaration order.
 
 Serialize with `context={"page": page}`: timestamps are shown in the page's time zone. What each serializer
-expects to be loaded (to avoid N+1 queries) is what api/selectors.py loads.
+expects to be loaded (to avoid N+1 queries) is what incidents/selectors.py loads (its "what the API shows" part).
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -59,7 +59,7 @@ class IsGroupField(serializers.Field):
 
 
 class Component(OutputSerializer):
-    # A component, or a group shown as Statuspage shows it (api.selectors.GroupAsComponent).
+    # A component, or a group shown as Statuspage shows it (incidents.selectors.GroupAsComponent).
 
     id = serializers.CharField(source="code")
     name = serializers.CharField()
@@ -126,7 +126,7 @@ class PromiseField(PageTimestampField):
 
 
 class Incident(OutputSerializer):
-    # An incident from api.selectors.with_details: updates newest first, components as full objects.
+    # An incident from incidents.selectors.with_details: updates newest first, components as full objects.
 
     id = serializers.CharField(source="code")
     name = serializers.CharField()
@@ -151,7 +151,7 @@ class Maintenance(Incident):
 
 
 class IncidentTemplate(OutputSerializer):
-    # A template from api.selectors.load_templates (its component links in page order).
+    # A template from incidents.selectors.load_templates (its component links in page order).
 
     id = serializers.CharField(source="code")
     name = serializers.CharField()

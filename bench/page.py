@@ -303,7 +303,7 @@ def main():
         print(f"built: {args.components} components in {GROUPS} groups, {incidents} incidents over {DAYS} days, "
               f"one open ({time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
         user = User.objects.create_superuser("bench", "bench@example.com", uuid.uuid4().hex)
-        from api.models import ApiKey
+        from accounts.models import ApiKey
 
         key = ApiKey.issue(user=user, name="bench")[1]
         summary = "/api/v2/summary.json"

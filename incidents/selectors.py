@@ -1,5 +1,6 @@
 """The reads of `incidents`, each written once: page order, timelines, affected components, current and recent
-incidents. The public views, the feeds, the emails, the subscriber's pages, the admin and the API call these.
+incidents, and what the API's serializers show. The public views, the feeds, the emails, the subscriber's pages,
+the admin and the API call these.
 
 Page order, decided here only: top-level rows (groups and ungrouped components) by position; on equal positions
 a group comes before a component, then the older (smaller id) first; a group's components by position, then id.
@@ -9,11 +10,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from incidents.choices import STATUS_LABELS, UNRESOLVED_STATUSES, MaintenanceStatus
-from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
-from incidents.status import worst_component_status
+from incidents.models import (
+    Component,
+    ComponentGroup,
+    ComponentStatusChange,
+    Incident,
+    IncidentTemplate,
+    IncidentUpdate,
+    Page,
+)
+from incidents.status import page_status, worst_component_status
 
 # -- page order -------------------------------------------------------------------------------------------------
 
@@ -42,6 +52,15 @@ def page_order_key(item: Component | ComponentGroup) -> tuple:
 def in_page_order(items: Iterable[Component | ComponentGroup]) -> list:
     """Groups and/or components (with their groups loaded) sorted in page order."""
     return sorted(items, key=page_order_key)
+
+
+def components_in_page_order(components: QuerySet[Component]) -> QuerySet[Component]:
+    """Components ordered by the database as page_order_key orders them (for a query that is paginated or
+    prefetched): the top-level row's key (group's or own position, group first, id), then the place in the group."""
+    kind = Case(When(group__isnull=True, then=Value(COMPONENT)), default=Value(GROUP), output_field=IntegerField())
+    return components.order_by(
+        Coalesce("group__position", "position"), kind, Coalesce("group_id", "id"), "position", "id"
+    )
 
 
 @dataclass
@@ -188,3 +207,99 @@ def split_maintenances(incidents, now) -> tuple[list, list]:
     in_progress = [m for m in maintenances if m.is_active_maintenance]
     upcoming = [m for m in maintenances if m.is_upcoming and (m.scheduled_until is None or m.scheduled_until > now)]
     return in_progress, upcoming
+
+
+# -- what the API shows ----------------------------------------------------------------------------------------
+# Each loads what api/serializers.py shows in a constant number of queries.
+
+
+class GroupAsComponent:
+    """A component group as Statuspage shows it: a component with `"group": true` that lists its children."""
+
+    is_group = True
+    group = None
+    showcase = False
+    start_date = None
+    only_show_if_degraded = False
+
+    def __init__(self, group: ComponentGroup, children: list[Component]):
+        self.code, self.name, self.position = group.code, group.name, group.position
+        self.created_at, self.updated_at, self.description = group.created_at, group.updated_at, group.description
+        self.status = worst_component_status(c.status for c in children)
+        self.children = [c.code for c in children]
+
+
+def load_components(page: Page) -> tuple[list, list[Component]]:
+    """Every component of the page, hidden ones included, in page order, each group (as a GroupAsComponent)
+    just before its components; and every component. Two queries (page_layout's)."""
+    rows, components = page_layout(page)
+    listed: list = []
+    for row in rows:
+        if row.group is not None:
+            listed.append(GroupAsComponent(row.group, row.children))
+            listed += row.children
+        else:
+            listed.append(row.component)
+    return listed, components
+
+
+def load_group(group: ComponentGroup) -> GroupAsComponent:
+    return GroupAsComponent(group, list(group.components.order_by("position", "id")))
+
+
+def _changes() -> QuerySet[ComponentStatusChange]:
+    return ComponentStatusChange.objects.select_related("component").order_by("id")
+
+
+def with_details(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Prefetch what the API shows of an incident: `.timeline` (updates newest first, each with its `.changes`)
+    and `.component_list` (in page order). A fixed number of queries for any number of incidents."""
+    updates = IncidentUpdate.objects.order_by("-display_at", "-id").prefetch_related(
+        Prefetch("component_changes", queryset=_changes(), to_attr="changes")
+    )
+    components = components_in_page_order(Component.objects.select_related("group"))
+    return incidents.prefetch_related(
+        Prefetch("updates", queryset=updates, to_attr="timeline"),
+        Prefetch("components", queryset=components, to_attr="component_list"),
+    )
+
+
+def load_incident(incident: Incident) -> Incident:
+    return with_details(Incident.objects.filter(pk=incident.pk)).get()
+
+
+def load_update(update: IncidentUpdate) -> IncidentUpdate:
+    """An update with its incident and its component changes (`.changes`)."""
+    return (
+        IncidentUpdate.objects.select_related("incident")
+        .prefetch_related(Prefetch("component_changes", queryset=_changes(), to_attr="changes"))
+        .get(pk=update.pk)
+    )
+
+
+def load_templates(templates: QuerySet[IncidentTemplate]) -> list[IncidentTemplate]:
+    """Templates with their component links, `.links` and `.linked_components`, in page order."""
+    templates = list(templates.prefetch_related("component_links__component__group"))
+    for template in templates:
+        template.links = sorted(template.component_links.all(), key=lambda link: page_order_key(link.component))
+        template.linked_components = [link.component for link in template.links]
+    return templates
+
+
+def open_incidents_and_maintenances(page: Page, maintenance_statuses) -> tuple[list[Incident], list[Incident]]:
+    """The unresolved incidents (latest activity first) and the maintenances in `maintenance_statuses` (latest
+    window first), with details, loaded together (summary.json shows both)."""
+    wanted = Q(status__in=UNRESOLVED_STATUSES) | Q(scheduled_for__isnull=False, status__in=maintenance_statuses)
+    loaded = list(with_details(Incident.objects.filter(wanted, page=page)))
+    unresolved = [i for i in loaded if i.status in UNRESOLVED_STATUSES]
+    unresolved.sort(key=lambda i: (i.last_update_at, i.id), reverse=True)
+    maintenances = [i for i in loaded if i.scheduled_for is not None and i.status in maintenance_statuses]
+    maintenances.sort(key=lambda i: (i.scheduled_for, i.id), reverse=True)
+    return unresolved, maintenances
+
+
+def status_of(page: Page, components: list[Component], unresolved: list[Incident] | None = None):
+    """The page's status indicator; `unresolved` spares the query when the unresolved incidents are loaded."""
+    if unresolved is None:
+        unresolved = Incident.objects.filter(page=page, status__in=UNRESOLVED_STATUSES).only("impact")
+    return page_status([c.status for c in components], [i.impact for i in unresolved])

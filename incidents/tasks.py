@@ -15,7 +15,6 @@ from incidents import events
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, MaintenanceStatus
 from incidents.models import Incident, IncidentUpdate
 from incidents.presentation import format_posted
-from incidents.roles import PAGE_ADMINS, RESPONDERS
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +22,10 @@ REMIND_BEFORE = timedelta(minutes=5)
 
 
 def staff_addresses() -> list[str]:
-    """Everyone who can post an update: active responders, page admins and superusers with an address."""
-    users = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
-    users = users.filter(Q(is_superuser=True) | Q(groups__name__in=[RESPONDERS, PAGE_ADMINS])).distinct()
+    """Everyone who can post an update (the permission, whichever role gives it; superusers too): active staff
+    with an address."""
+    users = get_user_model().objects.with_perm("incidents.add_incidentupdate", is_active=True)
+    users = users.filter(is_staff=True).exclude(email="")
     return sorted(users.values_list("email", flat=True))
 
 

@@ -6,8 +6,9 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib.auth.models import Group, User
 
-from api.models import ApiKey
-from incidents import roles, services
+from accounts import roles
+from accounts.models import ApiKey
+from incidents import services
 
 
 def user_with_role(username: str, role: str | None) -> User:

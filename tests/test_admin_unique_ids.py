@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from api.models import ApiKey
+from accounts.models import ApiKey
 from incidents import services
 from incidents.maintenance import maintenance_create
 from incidents.models import IncidentTemplate

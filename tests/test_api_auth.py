@@ -7,8 +7,9 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from api.models import ApiKey, hash_key
-from incidents import roles, services
+from accounts import roles
+from accounts.models import ApiKey, hash_key
+from incidents import services
 from incidents.models import Incident
 from tests.api_support import Api, user_with_role
 
@@ -130,14 +131,14 @@ def test_create_api_key_refuses_an_unknown_user(db):
 def test_the_admin_shows_a_new_key_once_and_revokes_keys(client, page, db):
     boss = User.objects.create_superuser("boss", "boss@example.com", "pw")
     client.force_login(boss)
-    response = client.post("/admin/api/apikey/add/", {"user": boss.pk, "name": "CI"}, follow=True)
+    response = client.post("/admin/accounts/apikey/add/", {"user": boss.pk, "name": "CI"}, follow=True)
     assert response.status_code == 200
     shown = [str(m) for m in response.context["messages"]]
     key = next(m.split("The new API key is ")[1].split(" ")[0] for m in shown if "The new API key is" in m)
     row = ApiKey.objects.get()
     assert row.key_hash == hash_key(key)
-    assert key not in client.get(f"/admin/api/apikey/{row.pk}/change/").content.decode()
-    client.post("/admin/api/apikey/", {"action": "revoke", "_selected_action": [row.pk]})
+    assert key not in client.get(f"/admin/accounts/apikey/{row.pk}/change/").content.decode()
+    client.post("/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [row.pk]})
     row.refresh_from_db()
     assert row.revoked_at is not None
     client.logout()

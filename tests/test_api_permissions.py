@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
 
-from api.models import ApiKey
+from accounts.models import ApiKey
 from incidents import page_services, services
 from incidents.models import Component, ComponentGroup, Incident, IncidentTemplate
 from notifications import services as notifications
@@ -174,6 +174,35 @@ def test_a_permission_given_to_one_user_counts_through_the_api(client, page, res
 
 def test_api_keys_in_the_admin_follow_the_model_permissions(client, page, responder, page_admin):
     client.force_login(responder)
-    assert client.get("/admin/api/apikey/").status_code == 403
+    assert client.get("/admin/accounts/apikey/").status_code == 403
     client.force_login(page_admin)
-    assert client.get("/admin/api/apikey/").status_code == 200
+    assert client.get("/admin/accounts/apikey/").status_code == 200
+
+
+def user_with_permissions(make_user, name, *dotted):
+    user = make_user(name)
+    for perm in dotted:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return user
+
+
+@pytest.mark.parametrize(
+    ("extra", "may_edit_details"),
+    [("incidents.change_component_details", True), ("incidents.add_component", False)],
+)
+def test_a_components_details_need_the_same_permission_in_the_admin_and_the_api(
+    client, page, world, make_user, extra, may_edit_details
+):
+    """Renaming a component (beyond its status) asks one permission, change_component_details, everywhere: a user
+    given it without any role may rename in both; one who may create components but lacks it, in neither."""
+    component = world["component"]
+    user = user_with_permissions(make_user, "cleo", "incidents.view_component", "incidents.change_component", extra)
+    api = Api(client, page, ApiKey.issue(user)[1])
+    assert admin_may_edit_field(user, Component, component, "status")
+    assert api.patch(f"components/{component.code}", {"component": {"status": "major_outage"}}).status_code == 200
+    assert admin_may_edit_field(user, Component, component, "name") is may_edit_details
+    response = api.patch(f"components/{component.code}", {"component": {"name": "Renamed"}})
+    assert response.status_code == (200 if may_edit_details else 403)
+    component.refresh_from_db()
+    assert (component.name == "Renamed") is may_edit_details

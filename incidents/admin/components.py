@@ -9,8 +9,8 @@ from django.utils.html import format_html, format_html_join
 from incidents import page_services, services
 from incidents.metrics import mean_time_to_resolve_by_component
 from incidents.models import Component, ComponentGroup, ComponentStatusChange, Page
+from incidents.permissions import COMPONENT_DETAILS
 from incidents.presentation import format_duration
-from incidents.roles import is_page_admin
 
 
 def _adopt(obj, created):
@@ -143,8 +143,9 @@ class ComponentAdmin(admin.ModelAdmin):
     )  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
-        if not is_page_admin(request.user):
-            # Responders change the status only; the list lets them do it in place (pick, then Save).
+        if not request.user.has_perm(COMPONENT_DETAILS):
+            # Without it (responders), the status only; the list lets them change it in place (pick, then Save).
+            # The manage API asks for the same permission.
             return tuple(f for f in self.fields if f != "status")
         return ("page",) if obj else ()
 

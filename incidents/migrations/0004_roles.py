@@ -14,7 +14,7 @@ def remove_groups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    """The two staff roles; their permissions are kept in step by incidents.roles.sync_role_permissions."""
+    """The two staff roles; their permissions are kept in step by accounts.roles.sync_role_permissions."""
 
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),

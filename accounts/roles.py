@@ -1,12 +1,16 @@
-"""The two staff roles. Groups of these names are created by a data migration.
+"""The two staff roles, as groups of Django permissions. Groups of these names are created by a data migration.
 
 Responders declare and update incidents and maintenances, set component statuses and use templates.
-Page admins can also manage pages, components, groups, subscribers, API keys and users. Superusers can
-do everything. The admin, the manage API and API keys all ask these two questions.
+Page admins can also manage pages, components (their details too), groups, subscribers, API keys and users.
+Superusers can do everything. The admin, the manage API and API keys all ask `user.has_perm(...)`: the groups
+only decide which permissions a user holds.
 """
+
+from incidents.permissions import CUSTOM_PERMISSIONS
 
 RESPONDERS = "Responders"
 PAGE_ADMINS = "Page admins"
+ROLES = (RESPONDERS, PAGE_ADMINS)
 
 
 def _in_group(user, name: str) -> bool:
@@ -15,6 +19,10 @@ def _in_group(user, name: str) -> bool:
         cache = set(user.groups.values_list("name", flat=True)) if user.pk else set()
         user._role_names = cache
     return name in cache
+
+
+# Which role a user holds (e.g. to carry today's roles over to per-page membership). Not for authorisation:
+# what a user may do is `user.has_perm(...)`, in the admin and the API alike.
 
 
 def is_page_admin(user) -> bool:
@@ -31,7 +39,7 @@ RESPONDER_PERMISSIONS = {
     "incidents.view_page",
     "incidents.view_componentgroup",
     "incidents.view_component",
-    "incidents.change_component",  # the admin lets responders change the status only
+    "incidents.change_component",  # the status only: the details need incidents.permissions.COMPONENT_DETAILS
     "incidents.view_componentstatuschange",
     "incidents.view_incident",
     "incidents.add_incident",
@@ -42,16 +50,27 @@ RESPONDER_PERMISSIONS = {
     "incidents.delete_incidentupdate",
     "incidents.view_incidenttemplate",
 }
-# Page admins hold every permission of these apps, and manage users.
-PAGE_ADMIN_APPS = ("incidents", "notifications", "api")
+# Page admins hold every permission of these apps (the custom ones included), and manage users.
+PAGE_ADMIN_APPS = ("incidents", "notifications", "accounts")
 PAGE_ADMIN_EXTRA_MODELS = (("auth", "user"),)
 
 
+def create_custom_permissions() -> None:
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    for model, codename, name in CUSTOM_PERMISSIONS:
+        content_type, _ = ContentType.objects.get_or_create(app_label="incidents", model=model)
+        Permission.objects.update_or_create(content_type=content_type, codename=codename, defaults={"name": name})
+
+
 def sync_role_permissions(**kwargs) -> None:
-    """Create the two groups if needed and give them exactly their permissions (run after migrate)."""
+    """Create the two groups and the custom permissions if needed, and give each group exactly its permissions
+    (run after migrate)."""
     from django.contrib.auth.models import Group, Permission
     from django.db.models import Q
 
+    create_custom_permissions()
     responders, _ = Group.objects.get_or_create(name=RESPONDERS)
     page_admins, _ = Group.objects.get_or_create(name=PAGE_ADMINS)
     wanted = Q(pk__in=[])
@@ -70,7 +89,7 @@ def staff_for_roles(user) -> bool:
 
     Called by the user admin after it saved the groups. Returns whether the user was changed.
     """
-    if user.is_staff or not user.groups.filter(name__in=[RESPONDERS, PAGE_ADMINS]).exists():
+    if user.is_staff or not user.groups.filter(name__in=ROLES).exists():
         return False
     type(user).objects.filter(pk=user.pk).update(is_staff=True)
     user.is_staff = True

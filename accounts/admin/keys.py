@@ -5,7 +5,7 @@ Who may: Django's model permissions of ApiKey (held by the Page admins group), a
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from api.models import ApiKey
+from accounts.models import ApiKey
 
 
 @admin.register(ApiKey)

@@ -1,4 +1,6 @@
-"""API keys: they belong to users and act with their user's role. Only a hash of the key is stored."""
+"""API keys: they belong to users and act with their user's permissions. Only a hash of the key is stored.
+
+The table keeps the name it had when keys lived in the `api` app (api_apikey): moving the model moved no row."""
 
 import hashlib
 import secrets
@@ -33,6 +35,7 @@ class ApiKey(models.Model):
     objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
+        db_table = "api_apikey"
         verbose_name = "API key"
         ordering = ["-created_at", "-id"]
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from incidents.roles import PAGE_ADMINS, RESPONDERS, staff_for_roles
+from accounts.roles import PAGE_ADMINS, RESPONDERS, staff_for_roles
 
 admin.site.unregister(User)
 
