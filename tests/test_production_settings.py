@@ -11,7 +11,7 @@ from tests.test_settings import ROOT, load_settings
 SECURITY_VARS = (
     "SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS SECURE_HSTS_INCLUDE_SUBDOMAINS SECURE_HSTS_PRELOAD "
     "TRUST_X_FORWARDED_PROTO TRUSTED_PROXY_HOPS CLIENT_IP_HEADER ADMINS SERVER_EMAIL"
-).split()
+).split() + ["DJANGO_ALLOW_ASYNC_UNSAFE"]  # set by the browser fixture for this process; deploy check refuses it
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(64),
