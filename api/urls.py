@@ -2,7 +2,7 @@
 
 from django.http import JsonResponse
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import feeds, manage, manage_components, manage_subscribers
 from api.public import public_api, public_views
@@ -56,7 +56,7 @@ urlpatterns = (
     + [path(v1 + route, view.as_view(), name=f"api-v1-{name}") for route, view, name in manage_paths]
     + [
         path("api/schema", read_only(SpectacularAPIView.as_view()), name="api-schema"),
-        path("api/docs", read_only(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
+        path("api/docs", read_only(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
         re_path(r"^(?:p/[^/]+/)?api/", unknown_endpoint),  # last: only what nothing above answers
     ]
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import views
+from incidents import theme, views
 
 # The same public paths serve the default page at / and every page under /p/<page id>/.
 public_paths = [
@@ -10,6 +10,7 @@ public_paths = [
     # Older history pages as paths (also ?page=N): a static copy of the site can hold them as files.
     ("history/page/<int:number>", views.history, "history-page"),
     ("logo", views.logo, "logo"),
+    ("accent.css", theme.accent_css, "accent"),
     ("uptime", views.uptime, "uptime"),
     ("maintenance.ics", views.maintenance_calendar, "maintenance-ics"),
 ]

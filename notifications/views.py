@@ -7,7 +7,6 @@ pending or subscribed. Link pages are not cached: GET shows a button, POST acts 
 
 import contextlib
 
-from django.conf import settings
 from django.db import IntegrityError
 from django.shortcuts import render
 from django.urls import reverse
@@ -35,13 +34,7 @@ def _message(request, page, title, text, status=200):
 
 
 def client_ip(request) -> str:
-    """REMOTE_ADDR, or the header a trusted reverse proxy sets (CLIENT_IP_HEADER), for the per-IP limit."""
-    header = settings.CLIENT_IP_HEADER
-    if header:
-        forwarded = request.headers.get(header, "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
-    return request.META.get("REMOTE_ADDR", "unknown")
+    return ratelimit.client_ip(request)  # REMOTE_ADDR, or the address our proxies saw (TRUSTED_PROXY_HOPS)
 
 
 @csrf_exempt

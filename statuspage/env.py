@@ -77,3 +77,21 @@ def env_date(name: str, default: date) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a date such as 1990-01-01, got {value!r}") from None
+
+
+def env_addresses(name: str) -> list[tuple[str, str]]:
+    """A comma-separated list of email addresses ("Ops <ops@example.com>,dev@example.com") as (name, address)."""
+    from email.utils import parseaddr
+
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    addresses = []
+    for item in env_list(name, []):
+        display, address = parseaddr(item)
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ImproperlyConfigured(f"{name} must be email addresses separated by commas, got {item!r}") from None
+        addresses.append((display or address, address))
+    return addresses

@@ -17,7 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from statuspage.checks import check_site_url_allowed, url_host
-from statuspage.env import env_bool, env_date, env_int, env_list, env_str, env_url
+from statuspage.env import env_addresses, env_bool, env_date, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "statuspage.middleware.ContentSecurityPolicyMiddleware",  # before PublicPathMiddleware: on every response
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Public GET/HEAD requests stop here: they need none of the middleware below (see the module).
@@ -232,8 +233,11 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"]["schedule"] = min(15.0, BEAT_INTERVA
 NOTIFICATIONS_RATE_LIMIT = env_int("NOTIFICATIONS_RATE_LIMIT", 10, minimum=0)
 # A claimed chunk with no heartbeat for this long belongs to a dead worker (the sweeper runs every 15 s).
 NOTIFICATIONS_STUCK_AFTER_SECONDS = env_int("NOTIFICATIONS_STUCK_AFTER_SECONDS", 45, minimum=5)
-# Behind a reverse proxy, the request header that carries the client address (e.g. X-Real-IP), for rate limits.
+# Behind reverse proxies, the client address for the per-IP limits (notifications.ratelimit.client_ip):
+# TRUSTED_PROXY_HOPS=N takes the Nth address from the right of X-Forwarded-For (each proxy appends the address it
+# saw; the left entries are the client's to forge), CLIENT_IP_HEADER names another header a proxy sets (X-Real-IP).
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0, minimum=0, maximum=10)
 
 # Email: the console without EMAIL_HOST, SMTP with it; EMAIL_BACKEND overrides both.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
@@ -243,7 +247,6 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "status@localhost")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
@@ -269,19 +272,53 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Security (README, Production). An https SITE_URL turns on secure cookies, HSTS and the redirect to https; each
+# can be set. X-Forwarded-Proto is trusted only when TRUST_X_FORWARDED_PROTO says a proxy overwrites it.
+HTTPS = SITE_URL.startswith("https://")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if SITE_URL.startswith("https://"):
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)
+# includeSubDomains covers the subdomains of the status page's own host (e.g. *.status.example.com) only.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+# Preloading commits a whole domain to https in browsers for good: the domain owner opts in, never a default.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]  # "SECURE_HSTS_PRELOAD is not True": off by choice, see above
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy of every response (statuspage.middleware): no inline script or style anywhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
+# Errors: the console always; with ADMINS ("Ops <ops@example.com>,dev@example.com") a server error (500) is also
+# emailed to them, as Django's mail_admins does.
+ADMINS = env_addresses("ADMINS")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX = "[Status page] "
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own "django" logger (console when DEBUG, mail_admins) is replaced: errors reach the root's console
+    # once, and request errors the admins once.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"handlers": ["mail_admins"], "level": "ERROR", "propagate": True},
+    },
 }
 
 # Static publishing (incidents/publishing): file:///srv/status or s3://bucket/prefix; unset: off.
@@ -339,5 +376,6 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
         "ImpactEnum": "incidents.choices.Impact",
         "IndicatorEnum": "incidents.choices.Indicator",
+        "IncidentOrMaintenanceStatusEnum": "incidents.choices.ALL_STATUSES",
     },
 }

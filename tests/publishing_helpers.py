@@ -24,6 +24,7 @@ PAGE_FILES = [
     "history.atom",
     "history.rss",
     "maintenance.ics",
+    "accent.css",
     "api/v2/summary.json",
     "api/v2/status.json",
     "api/v2/components.json",

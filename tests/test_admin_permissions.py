@@ -151,7 +151,8 @@ def test_a_page_admin_sets_the_branding_shown_on_the_public_page(client, page, p
     png = SimpleUploadedFile("logo.png", PNG, content_type="image/png")
     assert client.post(f"/admin/incidents/page/{page.pk}/change/", {**form, "logo_upload": png}).status_code == 302
     html = client.get("/").content.decode()
-    assert "--accent: #aa3300" in html
+    assert 'href="/accent.css"' in html
+    assert "--accent: #aa3300" in client.get("/accent.css").content.decode()
     assert 'href="mailto:help@acme.example"' in html
     assert '<img class="logo" src="/logo"' in html
     logo = client.get("/logo")

@@ -26,6 +26,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIBERS = 400
+# The first test also starts the run (migrate up to 240 s, start-up up to 120 s) in its module fixture.
+pytestmark = pytest.mark.timeout(900)
 SETUP = f"""
 import json, django
 django.setup()

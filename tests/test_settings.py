@@ -205,6 +205,7 @@ def test_make_run_starts_the_supervisor_with_host_and_port():
     assert "-m statuspage.embedded --host 0.0.0.0 --port 8765" in result.stdout
 
 
+@pytest.mark.timeout(600)  # `make test` runs check and lint before collecting (up to 300 s)
 def test_make_test_brings_its_own_secret_when_database_url_is_set():
     """`make test` on PostgreSQL: manage.py check and pytest start without SECRET_KEY in the environment."""
     venv_bin = Path(sys.executable).parent
