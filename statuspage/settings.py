@@ -271,6 +271,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+if not (STATIC_ROOT / "staticfiles.json").exists():
+    # Not collected yet (a fresh checkout run without `make run`, a test's own processes): serve the sources as they
+    # are, by their plain names, rather than answer 500 for a missing manifest. `collectstatic` switches this off.
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    WHITENOISE_USE_FINDERS = True
 
 # Security (README, Production). An https SITE_URL turns on secure cookies, HSTS and the redirect to https; each
 # can be set. X-Forwarded-Proto is trusted only when TRUST_X_FORWARDED_PROTO says a proxy overwrites it.
