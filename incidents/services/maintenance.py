@@ -74,32 +74,29 @@ def maintenance_create(
     return incident
 
 
-def maintenance_start(
-    *, maintenance: Incident, body: str | None = None, author=None, deliver_notifications=True, display_at=None
-):
-    """In progress: the affected components go under maintenance (the stage's presets, in the service)."""
+def maintenance_advance(
+    *, maintenance: Incident, stage: str, body: str | None = None, author=None, deliver_notifications=True,
+    display_at=None,
+):  # fmt: skip
+    """Move a maintenance to a stage with its default message unless given one. The stage's presets are the
+    service's rule: in progress puts the affected components under maintenance, completed gives back the status
+    they had."""
     return incident_post_update(
         incident=maintenance,
-        status=MaintenanceStatus.IN_PROGRESS,
-        body=body or DEFAULT_MESSAGES[MaintenanceStatus.IN_PROGRESS],
+        status=stage,
+        body=body or DEFAULT_MESSAGES[stage],
         author=author,
         deliver_notifications=deliver_notifications,
         display_at=display_at,
     )
 
 
-def maintenance_complete(
-    *, maintenance: Incident, body: str | None = None, author=None, deliver_notifications=True, display_at=None
-):
-    """Completed: the components it put under maintenance go back to the status they had."""
-    return incident_post_update(
-        incident=maintenance,
-        status=MaintenanceStatus.COMPLETED,
-        body=body or DEFAULT_MESSAGES[MaintenanceStatus.COMPLETED],
-        author=author,
-        deliver_notifications=deliver_notifications,
-        display_at=display_at,
-    )
+def maintenance_start(*, maintenance: Incident, **kwargs):
+    return maintenance_advance(maintenance=maintenance, stage=MaintenanceStatus.IN_PROGRESS, **kwargs)
+
+
+def maintenance_complete(*, maintenance: Incident, **kwargs):
+    return maintenance_advance(maintenance=maintenance, stage=MaintenanceStatus.COMPLETED, **kwargs)
 
 
 @transaction.atomic
