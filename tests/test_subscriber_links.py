@@ -167,3 +167,18 @@ def test_the_link_pages_are_in_the_page_look_with_its_name_and_a_way_back(client
     for purpose in ("manage", "unsubscribe"):
         path = link(reader, purpose).removeprefix("http://127.0.0.1:8000")
         assert_in_the_page_look(client.get(path).content.decode(), page)
+
+
+def test_links_made_before_tokens_named_their_page_still_work(client, page):
+    from django.core import signing
+
+    reader = confirmed(page, "reader@example.com")
+    old = {
+        purpose: signing.dumps(reader.code, salt=f"notifications.{purpose}") for purpose in ("manage", "unsubscribe")
+    }
+    assert "Your subscription" in client.get(f"/subscriptions/manage/{old['manage']}").content.decode()
+    assert client.post(f"/subscriptions/unsubscribe/{old['unsubscribe']}").status_code == 200
+    assert not Subscriber.objects.exists()
+    response = client.get(f"/subscriptions/manage/{old['manage']}")  # the page is not known any more
+    assert response.status_code == 200
+    assert "You are unsubscribed" in response.content.decode()
