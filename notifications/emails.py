@@ -53,8 +53,10 @@ def list_id(page) -> str:
     return " ".join(f"{page.name} <{page.code}.{site_domain()}>".split())
 
 
-def link(subscriber: Subscriber, purpose: str) -> str:
-    return absolute(reverse(f"notifications:{purpose}", kwargs={"token": make_token(subscriber, purpose)}))
+def link(subscriber: Subscriber, purpose: str, page=None) -> str:
+    """`page`: the subscriber's page when the caller has it (saves a query per recipient)."""
+    token = make_token(subscriber, purpose, page)
+    return absolute(reverse(f"notifications:{purpose}", kwargs={"token": token}))
 
 
 def _reason(subscriber: Subscriber, page_name: str, noun: str = "incident") -> tuple[str, str]:
@@ -150,9 +152,10 @@ class NotificationEmail:
         return message
 
     def build(self, subscriber: Subscriber) -> EmailMultiAlternatives:
-        kind, reason = _reason(subscriber, self.context["page"].name, self.context["noun"])
+        page = self.context["page"]
+        kind, reason = _reason(subscriber, page.name, self.context["noun"])
         text, html = self._parts(kind, reason)
-        manage, unsubscribe = link(subscriber, "manage"), link(subscriber, "unsubscribe")
+        manage, unsubscribe = link(subscriber, "manage", page), link(subscriber, "unsubscribe", page)
         text = text.replace(MANAGE, manage).replace(UNSUBSCRIBE, unsubscribe)
         html = html.replace(MANAGE, manage).replace(UNSUBSCRIBE, unsubscribe)
         return self._message(text, html, to=subscriber.email, code=subscriber.code, unsubscribe=unsubscribe)
@@ -188,9 +191,10 @@ class NotificationEmail:
         if template is None:
             return None
         sender, data = template
+        page = self.context["page"]
         data = (
-            data.replace(MANAGE.encode(), link(subscriber, "manage").encode())
-            .replace(UNSUBSCRIBE.encode(), link(subscriber, "unsubscribe").encode())
+            data.replace(MANAGE.encode(), link(subscriber, "manage", page).encode())
+            .replace(UNSUBSCRIBE.encode(), link(subscriber, "unsubscribe", page).encode())
             .replace(CODE.encode(), subscriber.code.encode())
             .replace(RECIPIENT.encode(), subscriber.email.encode())
         )
@@ -220,15 +224,22 @@ def scope_names(subscriber: Subscriber) -> list[str]:
     return names
 
 
+def scope_context(subscriber: Subscriber) -> dict:
+    """What a subscriber gets, for the notifications/_scope.* templates (welcome, confirmation, confirm page)."""
+    return {
+        "page": subscriber.page,
+        "subscriber": subscriber,
+        "incident": subscriber.incident,
+        "chosen": [] if subscriber.incident_id or subscriber.all_components else scope_names(subscriber),
+    }
+
+
 def welcome_email(subscriber: Subscriber) -> EmailMultiAlternatives:
     """Sent once, after the subscriber confirmed: what they will get, and how to change it or leave."""
     page = subscriber.page
     unsubscribe = link(subscriber, "unsubscribe")
     context = {
-        "page": page,
-        "subscriber": subscriber,
-        "incident": subscriber.incident,
-        "chosen": [] if subscriber.incident_id or subscriber.all_components else scope_names(subscriber),
+        **scope_context(subscriber),
         "manage_url": link(subscriber, "manage"),
         "unsubscribe_url": unsubscribe,
         "page_url": absolute(page.get_absolute_url()),
@@ -245,11 +256,10 @@ def welcome_email(subscriber: Subscriber) -> EmailMultiAlternatives:
 
 
 def confirmation_email(subscriber: Subscriber) -> EmailMultiAlternatives:
+    """The double opt-in: what the address will get once it confirms, and the link to confirm."""
     page = subscriber.page
     context = {
-        "page": page,
-        "subscriber": subscriber,
-        "incident": subscriber.incident,
+        **scope_context(subscriber),
         "confirm_url": link(subscriber, "confirm"),
         "page_url": absolute(page.get_absolute_url()),
     }

@@ -179,6 +179,14 @@ def subscribe(
                 raise
     elif subscriber.state == SubscriberState.PENDING:
         _set_scope(subscriber, components, groups)
+    elif subscriber.state == SubscriberState.QUARANTINED:
+        # Its mail server refused our emails; asking again starts the double opt-in again, with this choice
+        # and a confirmation now (the pending address's interval applies from there).
+        subscriber.state, subscriber.quarantined_at, subscriber.quarantine_reason = SubscriberState.PENDING, None, ""
+        subscriber.confirmation_sent_at = None
+        # Confirming again earns a welcome again (one per subscriber: the earlier one's row goes).
+        SubscriberEmail.objects.filter(subscriber=subscriber, kind=EmailKind.WELCOME).delete()
+        _set_scope(subscriber, components, groups)
     if confirmed and subscriber.state == SubscriberState.PENDING:
         subscriber_confirm(subscriber, welcome=False)  # the operator's import: no email at all
         return subscriber

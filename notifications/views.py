@@ -15,12 +15,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.caching import get_public_page
-from incidents.models import Component, ComponentGroup, Incident
+from incidents.models import Component, ComponentGroup, Incident, Page
 from incidents.selectors import page_layout, public_layout
 from notifications import conf, ratelimit, services
+from notifications.emails import scope_context
 from notifications.models import Subscriber, SubscriberState
 from notifications.subscribe_form import SubscribeForm
-from notifications.tokens import make_token, read_token
+from notifications.tokens import Link, make_token, read_link
 
 
 def _page_response(request, template, context, status=200):
@@ -92,17 +93,54 @@ def _subscribe_again(request, page, form):
     return _page_response(request, "status/subscribe.html", context, status=400)
 
 
-def _subscriber(token: str, purpose: str) -> Subscriber | None:
-    code = read_token(token, purpose)
-    if code is None:
-        return None
-    return Subscriber.objects.select_related("page", "incident").filter(code=code).first()
+def _read(token: str, purpose: str) -> tuple[Link | None, Subscriber | None, Page | None]:
+    """The link, its subscriber (None once they left: unsubscribing deletes the row) and its page."""
+    found = read_link(token, purpose)
+    if found is None:
+        return None, None, None
+    subscriber = Subscriber.objects.select_related("page", "incident").filter(code=found.subscriber_code).first()
+    if subscriber is not None:
+        return found, subscriber, subscriber.page
+    page = Page.objects.filter(code=found.page_code).first() if found.page_code else None
+    return found, None, page
 
 
-def _invalid(request):
-    response = render(request, "notifications/invalid.html", status=400)
-    add_never_cache_headers(response)
-    return response
+def _subscribe_form(page, subscriber: Subscriber | None) -> dict:
+    """The page's subscribe form, open; filled in with the address and its choice when we know them."""
+    if page is None:
+        return {}
+    context = {"rows": public_layout(page)[0], "subscribe_open": True}
+    if subscriber is not None:
+        components = set(subscriber.components.values_list("code", flat=True))
+        groups = set(subscriber.groups.values_list("code", flat=True))
+        incident = subscriber.incident
+        context |= {
+            "subscribe_email": subscriber.email,
+            "subscribe_scope": "all" if subscriber.all_components else "chosen",
+            "subscribe_ticked": components | groups,
+            "subscribe_incident": incident if incident is not None and incident.is_open else None,
+        }
+    return context
+
+
+def _invalid(request, page=None):
+    """A tampered or expired link (400): it names its page when it can, with the page's subscribe form."""
+    return _page_response(request, "notifications/invalid.html", {"page": page, **_subscribe_form(page, None)}, 400)
+
+
+def _gone(request, page, subscriber: Subscriber | None = None):
+    """ "You are unsubscribed" (200), for a link of a subscriber who left or is quarantined (emails to them
+    bounced); with the page's subscribe form, filled in for the quarantined address."""
+    context = {"page": page, "quarantined": subscriber.email if subscriber else "", **_subscribe_form(page, subscriber)}
+    return _page_response(request, "notifications/gone.html", context)
+
+
+def _unsubscribe(request, subscriber: Subscriber):
+    """Unsubscribe, and say so on the same page, with the form to subscribe again filled in (one click back)."""
+    form = _subscribe_form(subscriber.page, subscriber)  # read before the row goes
+    services.subscriber_unsubscribe(subscriber)
+    context = {"page": subscriber.page, "left": subscriber.email, **form}
+    return _page_response(request, "notifications/gone.html", context)
 
 
 def _manage_path(subscriber: Subscriber) -> str:
@@ -112,17 +150,18 @@ def _manage_path(subscriber: Subscriber) -> str:
 @require_http_methods(["GET", "POST"])
 def confirm(request, token: str):
     """GET shows a button (mail scanners open links), POST confirms; a used link says it is done."""
-    subscriber = _subscriber(token, "confirm")
-    if subscriber is None:
-        return _invalid(request)
-    page = subscriber.page
+    found, subscriber, page = _read(token, "confirm")
+    if found is None or found.expired:
+        return _invalid(request, page)
+    if subscriber is None or subscriber.state == SubscriberState.QUARANTINED:
+        return _gone(request, page, subscriber)
     context = {"page": page, "subscriber": subscriber, "manage_path": _manage_path(subscriber)}
     if subscriber.state != SubscriberState.PENDING:
         return _page_response(request, "notifications/confirmed_page.html", {**context, "already": True})
     if request.method == "POST":
         confirmed_now = services.subscriber_confirm(subscriber)
         return _page_response(request, "notifications/confirmed_page.html", {**context, "already": not confirmed_now})
-    return _page_response(request, "notifications/confirm_page.html", context)
+    return _page_response(request, "notifications/confirm_page.html", {**context, **scope_context(subscriber)})
 
 
 def _manage_page(request, subscriber: Subscriber, *, saved=False, error="", status=200, ticked=None):
@@ -161,15 +200,15 @@ def _manage_page(request, subscriber: Subscriber, *, saved=False, error="", stat
 
 @require_http_methods(["GET", "POST"])
 def manage(request, token: str):
-    subscriber = _subscriber(token, "manage")
-    if subscriber is None:
-        return _invalid(request)
-    page = subscriber.page
+    found, subscriber, page = _read(token, "manage")
+    if found is None or found.expired:
+        return _invalid(request, page)
+    if subscriber is not None and request.method == "POST" and request.POST.get("action") == "unsubscribe":
+        return _unsubscribe(request, subscriber)
+    if subscriber is None or subscriber.state == SubscriberState.QUARANTINED:
+        return _gone(request, page, subscriber)
     if request.method == "GET":
         return _manage_page(request, subscriber)
-    if request.POST.get("action") == "unsubscribe":
-        services.subscriber_unsubscribe(subscriber)
-        return _message(request, page, "Unsubscribed", f"{subscriber.email} will get no more emails from us.")
     if subscriber.incident_id is None:
         components, groups = [], []
         if request.POST.get("scope") == "chosen":
@@ -186,14 +225,11 @@ def manage(request, token: str):
 @csrf_exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no cookie and no token
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
-    code = read_token(token, "unsubscribe")
-    if code is None:
-        return _invalid(request)
-    subscriber = Subscriber.objects.select_related("page").filter(code=code).first()
-    if subscriber is None:
-        return _page_response(request, "notifications/gone.html", {})
-    page = subscriber.page
-    if request.method == "POST":
-        services.subscriber_unsubscribe(subscriber)
-        return _message(request, page, "Unsubscribed", f"{subscriber.email} will get no more emails from us.")
+    found, subscriber, page = _read(token, "unsubscribe")
+    if found is None or found.expired:
+        return _invalid(request, page)
+    if subscriber is not None and request.method == "POST":
+        return _unsubscribe(request, subscriber)
+    if subscriber is None or subscriber.state == SubscriberState.QUARANTINED:
+        return _gone(request, page, subscriber)
     return _page_response(request, "notifications/unsubscribe_page.html", {"page": page, "subscriber": subscriber})

@@ -241,3 +241,51 @@ def test_unsubscribe_is_a_separate_danger_form_behind_one_question(client, page,
     assert button.find_parent("form") is not save.find_parent("form")
     assert client.post(path, {"action": "unsubscribe"}).status_code == 200
     assert not Subscriber.objects.filter(pk=reader.pk).exists()
+
+
+# -- the confirm step says what was chosen ----------------------------------------------------------------------
+
+
+def test_the_confirmation_email_and_page_say_all_components_when_nothing_was_chosen(smtp, page):
+    client = Client()
+    client.post("/subscribe", {"email": "ann@example.com", "scope": "all"})
+    (confirmation,) = smtp.wait_for(1)
+    show(confirmation)
+    assert_email_contains(confirmation, "all Acme Cloud status updates, for all components")
+    html = client.get(link_in(confirmation, "confirm")).content.decode()
+    assert "all Acme Cloud status updates, for all components" in html
+
+
+def test_the_confirmation_email_and_page_list_the_chosen_groups_and_components_in_page_order(smtp, page):
+    api = services.component_create(page=page, name="API")
+    group = services.component_group_create(page=page, name="Delivery")
+    services.component_create(page=page, name="SMS", group=group)
+    voice = services.component_group_create(page=page, name="Voice")
+    calls = services.component_create(page=page, name="Calls", group=voice)
+    services.component_create(page=page, name="Website")
+    client = Client()
+    client.post("/subscribe", {"email": "ann@example.com", "scope": "chosen",
+                               "components": [calls.code, api.code], "groups": [group.code]})  # fmt: skip
+    (confirmation,) = smtp.wait_for(1)
+    show(confirmation)
+    chosen = ["API", "Delivery (the whole group)", "Voice › Calls"]
+    assert_email_contains(confirmation, *chosen)
+    for part in (text_part(confirmation), html_part(confirmation)):
+        assert [part.index(name) for name in chosen] == sorted(part.index(name) for name in chosen)
+        assert "Website" not in part
+        assert "all components" not in part
+    html = client.get(link_in(confirmation, "confirm")).content.decode()
+    assert [html.index(name) for name in chosen] == sorted(html.index(name) for name in chosen)
+    assert "Website" not in html.split("<main", 1)[1]
+
+
+def test_an_incident_confirmation_names_the_incident_only(smtp, page):
+    api = services.component_create(page=page, name="API")
+    incident = services.incident_create(page=page, name="Slow API", body="Looking.", components={api: S.MAJOR_OUTAGE})
+    smtp.messages.clear()
+    client = Client()
+    client.post("/subscribe", {"email": "ann@example.com", "incident": incident.code})
+    (confirmation,) = smtp.wait_for(1)
+    assert_email_contains(confirmation, "each update of", "Slow API", "until it is resolved")
+    html = client.get(link_in(confirmation, "confirm")).content.decode()
+    assert "until it is resolved" in html
