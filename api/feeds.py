@@ -7,9 +7,9 @@ from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from incidents import selectors
-from incidents.caching import public_view
 from incidents.markup import render_markdown
 from incidents.presentation import local
+from incidents.public_cache.views import public_view
 
 FEED_ITEMS = 25
 

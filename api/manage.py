@@ -23,10 +23,10 @@ from api.permissions import HasPermissions
 from api.serializers import render, render_incidents
 from incidents import selectors, services
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, IncidentStatus, MaintenanceStatus
-from incidents.maintenance import DEFAULT_MESSAGES as MAINTENANCE_MESSAGES
-from incidents.maintenance import maintenance_create
 from incidents.metrics import incident_metrics, mean_time_to_resolve_by_component
 from incidents.models import Component, Incident, IncidentUpdate, Page
+from incidents.services.maintenance import DEFAULT_MESSAGES as MAINTENANCE_MESSAGES
+from incidents.services.maintenance import maintenance_create
 
 ERRORS = {
     400: OpenApiResponse(serializers.Error, description="Malformed body"),

@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 from api import serializers
 from api.serializers import render
 from incidents import selectors
-from incidents.caching import public_view
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, MaintenanceStatus
 from incidents.models import Incident
+from incidents.public_cache.views import public_view
 
 RECENT_INCIDENTS = 50
 CURRENT_MAINTENANCE = (MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES)  # summary.json: upcoming and active
@@ -29,7 +29,7 @@ CORS_HEADERS = {
 
 
 def public_api(view_class):
-    """The view behind its URL: only safe methods, CORS headers, JSON 404s, and incidents.caching's cache."""
+    """The view behind its URL: only safe methods, CORS headers, JSON 404s, and incidents.public_cache's cache."""
     cached = public_view(view_class.as_view(), max_age=settings.API_CACHE_MAX_AGE)
 
     @wraps(cached)

@@ -92,7 +92,7 @@ def advance_maintenances() -> int:
     Each maintenance is moved in its own transaction with its row locked, so a second run moves nothing.
     Returns how many maintenances changed stage.
     """
-    from incidents.maintenance import advance_due_maintenance
+    from incidents.services.maintenance import advance_due_maintenance
 
     now = timezone.now()
     due = Incident.objects.filter(

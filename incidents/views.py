@@ -13,7 +13,6 @@ from django.template import loader
 from django.utils.cache import patch_cache_control
 
 from incidents import selectors
-from incidents.caching import public_view
 from incidents.ical import calendar_of
 from incidents.models import Incident, Page, PageLogo
 from incidents.presentation import (
@@ -25,6 +24,7 @@ from incidents.presentation import (
     local,
     maintenance_summary,
 )
+from incidents.public_cache.views import public_view
 from incidents.search import MAX_QUERY_LENGTH, BadQuery, history_query, normalise_query, page_number, search_incidents
 from incidents.status import page_status
 from incidents.uptime import DEFAULT_DAYS, component_uptimes, partial_weight

@@ -14,8 +14,8 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from incidents.caching import get_public_page
 from incidents.models import Component, ComponentGroup, Incident, Page
+from incidents.public_cache.state import load_page as get_public_page
 from incidents.selectors import page_layout, public_layout
 from notifications import conf, ratelimit, services
 from notifications.emails import scope_context

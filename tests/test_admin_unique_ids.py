@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from accounts.models import ApiKey
 from incidents import services
-from incidents.maintenance import maintenance_create
 from incidents.models import IncidentTemplate
+from incidents.services.maintenance import maintenance_create
 from notifications import services as notification_services
 from notifications.imports import start_import
 from notifications.models import Delivery

@@ -137,7 +137,7 @@ def test_an_update_to_a_resolved_incident_moves_the_entrys_updated_time(client, 
 
 
 def test_a_future_maintenance_is_announced_now_not_at_its_start(client, page):
-    from incidents.maintenance import maintenance_create
+    from incidents.services.maintenance import maintenance_create
 
     announced = datetime(2024, 10, 5, 12, 0, tzinfo=UTC)
     with time_machine.travel(announced, tick=False):

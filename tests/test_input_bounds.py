@@ -7,8 +7,8 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from incidents import page_services, services
-from incidents.maintenance import maintenance_create
 from incidents.models import Incident
+from incidents.services.maintenance import maintenance_create
 from incidents.validation import MAX_TEXT
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from icalendar import Calendar
 
 from incidents import services
 from incidents.choices import ComponentStatus as S
-from incidents.maintenance import maintenance_create
 from incidents.models import Incident
+from incidents.services.maintenance import maintenance_create
 from incidents.tasks import advance_maintenances
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -199,7 +199,7 @@ def test_an_update_email_carries_the_next_update_promise(paris, clock, django_ca
 
 
 def test_a_component_held_by_two_maintenances_waits_for_the_last_one(paris, clock):
-    from incidents.maintenance import maintenance_complete, maintenance_start
+    from incidents.services.maintenance import maintenance_complete, maintenance_start
 
     database = services.component_create(page=paris, name="Database")
     first = maintenance_create(

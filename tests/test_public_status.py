@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 
 from incidents import services
 from incidents.choices import ComponentStatus as S
-from incidents.maintenance import maintenance_create, maintenance_start
+from incidents.services.maintenance import maintenance_create, maintenance_start
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 

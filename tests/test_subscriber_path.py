@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.choices import ComponentStatus as S
-from incidents.maintenance import maintenance_complete, maintenance_create, maintenance_start
+from incidents.services.maintenance import maintenance_complete, maintenance_create, maintenance_start
 from notifications import services as notify
 from notifications import tasks
 from notifications.models import EmailKind, Subscriber, SubscriberEmail, SubscriberState

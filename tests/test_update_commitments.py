@@ -162,7 +162,7 @@ def test_a_reminder_that_could_not_be_sent_is_tried_again(page, clock, make_user
 
 
 def test_maintenances_do_not_count_in_the_mean_time_to_resolve(page, make_component, clock):
-    from incidents.maintenance import maintenance_complete, maintenance_create, maintenance_start
+    from incidents.services.maintenance import maintenance_complete, maintenance_create, maintenance_start
 
     api = make_component("API")
     maintenance = maintenance_create(page=page, name="m", body="b", scheduled_for=T0 - timedelta(days=3),

@@ -3,7 +3,7 @@
 - incidents/services/pages.py: pages and components (creation, a component's status), `page_changed`, lock order
 - incidents/services/incidents.py: incidents and their updates (declare, post, edit, delete, postmortem)
 - incidents/page_services.py: edits of a page's settings, groups, components and templates after creation
-- incidents/maintenance.py: scheduled maintenance and its stages
+- incidents/services/maintenance.py: scheduled maintenance; incidents/services/stages.py: what a stage does
 Subscribers live in notifications/services.py. Validation helpers: incidents/validation.py.
 """
 
