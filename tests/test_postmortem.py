@@ -190,3 +190,15 @@ def test_a_maintenances_page_shows_none_of_the_incident_only_parts(logged_in, pa
     assert "We upgrade the database." in text  # its timeline
     with pytest.raises(ValidationError):
         services.incident_postmortem_publish(incident=maintenance, body="No.")
+
+
+def test_after_the_postmortem_the_post_update_form_offers_no_second_one(logged_in, resolved):
+    services.incident_postmortem_publish(incident=resolved, body=FIRST)
+    html = admin_page(logged_in, resolved)
+    assert "postmortem" not in [o["value"] for o in html.select("#id_status option")]
+    assert html.select_one("#id_status option[selected]")["value"] == "resolved"
+    refused = logged_in.post(
+        f"/admin/incidents/incident/{resolved.pk}/change/", {"status": "postmortem", "body": "Again."}
+    )
+    assert refused.status_code == 200
+    assert resolved.updates.filter(status=I.POSTMORTEM).count() == 1

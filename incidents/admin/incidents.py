@@ -209,6 +209,10 @@ class IncidentAdmin(admin.ModelAdmin):
             raise PermissionDenied
         can_change = self.has_change_permission(request, incident)
         form = PostUpdateForm(incident, request.POST or None)
+        if incident.status == IncidentStatus.POSTMORTEM:
+            # Its one postmortem is edited in its own section: a later message goes out as "Resolved".
+            form.fields["status"].choices = [c for c in form.fields["status"].choices if c[0] != incident.status]
+            form.fields["status"].initial = IncidentStatus.RESOLVED
         template = self._template(request, incident.page)
         if template and request.method == "GET":
             form.prefill(template)
