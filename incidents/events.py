@@ -34,6 +34,9 @@ class Event:
 # An update was posted (incident_create, incident_post_update, maintenance stages): receivers get the
 # IncidentUpdate, inside the transaction that created it.
 update_posted = Event("update_posted")
+# A published update's text was replaced and the responder asked to tell subscribers (an edited postmortem):
+# receivers get the IncidentUpdate, inside the transaction that edited it.
+update_edited = Event("update_edited")
 # A maintenance's reminder is due (incidents/tasks.py claimed it): receivers get the maintenance Incident, inside
 # the transaction that claimed the reminder.
 maintenance_reminder_due = Event("maintenance_reminder_due")

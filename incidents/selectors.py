@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
-from incidents.choices import STATUS_LABELS, UNRESOLVED_STATUSES, MaintenanceStatus
+from incidents.choices import STATUS_LABELS, UNRESOLVED_STATUSES, IncidentStatus, MaintenanceStatus
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -125,10 +125,11 @@ def affected_components(incident: Incident) -> list[Component]:
 
 
 def label_updates(updates_oldest_first: Sequence) -> None:
-    """Set `.label` on each update: "Update" when its status equals the previous one's, else the status."""
+    """Set `.label` on each update: "Update" when its status equals the previous one's, else the status.
+    A postmortem is always called one (an incident has one postmortem document, never an "Update" of it)."""
     previous = None
     for update in updates_oldest_first:
-        if previous is not None and update.status == previous:
+        if previous is not None and update.status == previous and update.status != IncidentStatus.POSTMORTEM:
             update.label = "Update"
         else:
             update.label = STATUS_LABELS[update.status]

@@ -64,13 +64,15 @@ class Subscriber(models.Model):
 class NotificationKind(models.TextChoices):
     UPDATE = "update", "Update"
     REMINDER = "reminder", "Maintenance reminder"
+    EDIT = "edit", "Edited postmortem"
 
 
 class Notification(models.Model):
     """The outbox row: created with its update, in the same transaction; fanned out after commit."""
 
     update = models.ForeignKey(IncidentUpdate, on_delete=models.CASCADE, related_name="notifications")
-    # "update": the update itself; "reminder": a maintenance starts in an hour (its latest update, again).
+    # "update": the update itself; "reminder": a maintenance starts in an hour (its latest update, again);
+    # "edit": a published postmortem's new text, each time the responder asks to tell subscribers.
     kind = models.CharField(max_length=16, choices=NotificationKind.choices, default=NotificationKind.UPDATE)
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="notifications")
     # Incident subscribers get the updates of an open incident, and the one that resolves it.
@@ -88,7 +90,9 @@ class Notification(models.Model):
             models.Index(fields=["created_at"], condition=Q(fanned_out_at__isnull=True), name="notification_pending"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["update", "kind"], name="one_notification_per_update_and_kind"),
+            models.UniqueConstraint(
+                fields=["update", "kind"], condition=~Q(kind="edit"), name="one_notification_per_update_and_kind"
+            ),
         ]
 
     def __str__(self):

@@ -27,7 +27,7 @@ from notifications.models import (
 # -- the outbox ------------------------------------------------------------------------------------------
 
 
-def notification_for_update(update: IncidentUpdate) -> Notification | None:
+def notification_for_update(update: IncidentUpdate, kind: str = NotificationKind.UPDATE) -> Notification | None:
     """Called by incidents.services._post inside its transaction: the outbox row, fanned out after commit."""
     if not update.deliver_notifications:
         return None
@@ -42,10 +42,19 @@ def notification_for_update(update: IncidentUpdate) -> Notification | None:
     # Incident subscribers follow an open incident, up to and including the update that closes it.
     include_incident = previous is None or previous in UNRESOLVED_STATUSES
     notification = Notification.objects.create(
-        update=update, page_id=incident.page_id, include_incident_subscribers=include_incident, enqueued_at=Now()
+        update=update,
+        kind=kind,
+        page_id=incident.page_id,
+        include_incident_subscribers=include_incident,
+        enqueued_at=Now(),
     )
     transaction.on_commit(lambda: hand_over_notification(notification.pk))
     return notification
+
+
+def notification_for_edit(update: IncidentUpdate) -> Notification | None:
+    """An edited postmortem the responder chose to announce: the same recipients as the update itself had."""
+    return notification_for_update(update, kind=NotificationKind.EDIT)
 
 
 def maintenance_reminder(maintenance: Incident) -> Notification:

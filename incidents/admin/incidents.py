@@ -21,7 +21,7 @@ from incidents.admin.forms import (
     apply_service_errors,
     is_duplicate,
 )
-from incidents.choices import UNRESOLVED_STATUSES
+from incidents.choices import UNRESOLVED_STATUSES, IncidentStatus
 from incidents.markup import render_markdown
 from incidents.metrics import incident_metrics
 from incidents.models import Incident, IncidentTemplate, IncidentUpdate, Page
@@ -209,6 +209,10 @@ class IncidentAdmin(admin.ModelAdmin):
             raise PermissionDenied
         can_change = self.has_change_permission(request, incident)
         form = PostUpdateForm(incident, request.POST or None)
+        if incident.status == IncidentStatus.POSTMORTEM:
+            # Its one postmortem is edited in its own section: a later message goes out as "Resolved".
+            form.fields["status"].choices = [c for c in form.fields["status"].choices if c[0] != incident.status]
+            form.fields["status"].initial = IncidentStatus.RESOLVED
         template = self._template(request, incident.page)
         if template and request.method == "GET":
             form.prefill(template)
@@ -249,6 +253,8 @@ class IncidentAdmin(admin.ModelAdmin):
         now = timezone.now()
         metrics = incident_metrics(incident, updates, now)
         label_updates(updates)
+        published = next((u for u in reversed(updates) if u.status == IncidentStatus.POSTMORTEM), None)
+        draft = incident.postmortem or (published.body if published else "")  # the published text, to edit
         updates.reverse()
         return TemplateResponse(
             request,
@@ -266,6 +272,10 @@ class IncidentAdmin(admin.ModelAdmin):
                 can_change=can_change,
                 overdue=incident.is_overdue(now),
                 metrics=metrics,
+                published_postmortem=published,
+                draft_differs=published is not None and draft.strip() != published.body.strip(),
+                # Its section opens once the incident is resolved (a postmortem cannot be published before).
+                postmortem_open=incident.status in (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM),
                 can_edit_updates=request.user.has_perm("incidents.change_incidentupdate"),
                 can_delete_updates=request.user.has_perm("incidents.delete_incidentupdate"),
                 can_delete=self.has_delete_permission(request, incident),
@@ -273,7 +283,7 @@ class IncidentAdmin(admin.ModelAdmin):
                     initial={"name": incident.name, "impact_override": incident.impact_override}
                 ),
                 postmortem_form=PostmortemForm(
-                    initial={"postmortem": incident.postmortem, "deliver_notifications": incident.postmortem_notify}
+                    initial={"postmortem": draft, "deliver_notifications": incident.postmortem_notify}
                 ),
                 templates=IncidentTemplate.objects.filter(page=incident.page),
                 public_url=incident.page.public_url("incident", code=incident.code),
@@ -306,8 +316,9 @@ class IncidentAdmin(admin.ModelAdmin):
         body = form.cleaned_data.get("postmortem", "")
         notify = form.cleaned_data.get("deliver_notifications", False)
         if "_publish" in request.POST:
+            published = services.published_postmortem(incident)
             try:
-                services.incident_postmortem_publish(
+                update = services.incident_postmortem_publish(
                     incident=incident, body=body, author=request.user, deliver_notifications=notify
                 )
             except ValidationError as error:
@@ -318,8 +329,13 @@ class IncidentAdmin(admin.ModelAdmin):
                 else:
                     messages.error(request, " ".join(error.messages) + " Your draft is saved.")
             else:
-                self.log_change(request, incident, "Published the postmortem.")
-                messages.success(request, "Postmortem published.")
+                if published is None:
+                    self.log_change(request, incident, "Published the postmortem.")
+                    messages.success(request, "Postmortem published.")
+                else:
+                    told = " Subscribers are notified." if notify else ""
+                    self.log_change(request, incident, f"Edited update {update.code}: postmortem message.")
+                    messages.success(request, "Postmortem changes published." + told)
         else:
             try:
                 services.incident_postmortem_save(incident=incident, body=body, notify=notify)

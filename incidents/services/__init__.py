@@ -23,6 +23,7 @@ from incidents.services.incidents import (
     incident_update_edit,
     is_probable_duplicate,
     post_update_rows,
+    published_postmortem,
 )
 from incidents.services.pages import (
     apply_component_status,
@@ -42,4 +43,5 @@ __all__ = [
     "incident_create", "incident_delete", "incident_edit", "incident_post_update", "incident_postmortem_publish",
     "incident_postmortem_save", "incident_refresh", "incident_update_delete", "incident_update_edit",
     "is_probable_duplicate", "lock_components", "next_position", "page_changed", "page_create", "post_update_rows",
+    "published_postmortem",
 ]  # fmt: skip

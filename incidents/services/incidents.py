@@ -165,6 +165,9 @@ def incident_post_update(
         IncidentStatus.POSTMORTEM,
     ):
         raise ValidationError({"status": "Resolve the incident before posting its postmortem."})
+    if status == IncidentStatus.POSTMORTEM and published_postmortem(incident) is not None:
+        # One postmortem per incident: a new text replaces it (incident_postmortem_publish), never a second one.
+        raise ValidationError({"status": SECOND_POSTMORTEM})
     changes = clean_component_changes(incident.page, components)
     affected = list(affected or [])
     clean_component_changes(incident.page, dict.fromkeys(affected, ComponentStatus.OPERATIONAL))
@@ -195,6 +198,10 @@ def incident_post_update(
 
 
 MAX_PROMISE = timedelta(days=7)
+SECOND_POSTMORTEM = (
+    "This incident has its postmortem already: edit it in the Postmortem section and publish the changes, "
+    "or post this message as another stage."
+)
 
 
 def _promise(display_at: datetime, next_update_in: timedelta | None) -> datetime | None:
@@ -356,16 +363,42 @@ def incident_postmortem_save(*, incident: Incident, body: str, notify: bool | No
 
 @transaction.atomic
 def incident_postmortem_publish(*, incident: Incident, body: str, author=None, deliver_notifications: bool = False):
-    """Publish the postmortem: save it and post it as a "postmortem" update of a resolved incident."""
+    """Publish the postmortem: one "postmortem" update per incident (Statuspage keeps one postmortem document).
+
+    The first publication posts it as an update of the resolved incident; publishing again replaces the text of
+    that update (its display time stays) and emails subscribers only if asked (`deliver_notifications`), as an
+    edited postmortem. The draft becomes the published text, and its "notify" choice is cleared.
+    Returns the postmortem update.
+    """
     body = require_text(body, "postmortem")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.is_open:
         raise ValidationError({"postmortem": "Resolve the incident before publishing its postmortem."})
-    incident_postmortem_save(incident=incident, body=body, notify=deliver_notifications)
-    return incident_post_update(
-        incident=incident,
-        status=IncidentStatus.POSTMORTEM,
-        body=body,
-        author=author,
-        deliver_notifications=deliver_notifications,
-    )
+    if incident.is_maintenance:
+        raise ValidationError({"postmortem": "A maintenance has no postmortem."})
+    incident_postmortem_save(incident=incident, body=body, notify=False)
+    published = published_postmortem(incident)
+    if published is None:
+        return incident_post_update(
+            incident=incident,
+            status=IncidentStatus.POSTMORTEM,
+            body=body,
+            author=author,
+            deliver_notifications=deliver_notifications,
+        )
+    published = IncidentUpdate.objects.select_for_update().get(pk=published.pk)
+    published.body = body
+    fields = ["body", "updated_at"]
+    if deliver_notifications:
+        published.deliver_notifications = True
+        fields.append("deliver_notifications")
+    published.save(update_fields=fields)
+    page_changed(incident.page_id)
+    if deliver_notifications:
+        events.update_edited.send(published)
+    return published
+
+
+def published_postmortem(incident: Incident) -> IncidentUpdate | None:
+    """The incident's postmortem update (the latest, should an older database hold more than one), or None."""
+    return incident.updates.filter(status=IncidentStatus.POSTMORTEM).order_by("-display_at", "-id").first()
