@@ -43,14 +43,15 @@ class TargetLock:
         self.wait = wait
 
     def __enter__(self):
+        from incidents.publishing import claim
+
         deadline = time.monotonic() + self.wait
         while True:
-            try:
-                taken = cache.add(self.key, self.token, LOCK_TIMEOUT)
-            except Exception:  # the cache is down: publishing must not stop with it
+            taken = claim(self.key, self.token, LOCK_TIMEOUT)
+            if taken is None:  # the cache is down: publishing must not stop with it (a file is replaced whole)
                 log.warning("Publishing without a lock: the cache does not answer")
                 return self
-            if taken is not False:  # True, or None from a cache that ignores its errors
+            if taken:
                 return self
             if time.monotonic() >= deadline:
                 raise Busy(f"another publisher holds {self.key}")

@@ -87,7 +87,8 @@ _clients = threading.local()
 
 
 class Renderer:
-    """GETs addresses through the real views, with the host of SITE_URL, as a visitor would.
+    """GETs addresses through the real views, with the host of SITE_URL, as a visitor would (but with the
+    page's state freshly loaded, never a copy reused for PUBLIC_STATE_REUSE_MS).
 
     The client (and so the loaded middleware: WhiteNoise scans the static files when it starts) is kept
     per thread and SITE_URL, so a worker pays for it once, not per publication.
@@ -102,7 +103,10 @@ class Renderer:
         self.client = _clients.client
 
     def get(self, url: str) -> tuple[bytes, str]:
-        response = self.client.get(url)
+        from incidents.public_cache.views import FRESH, FRESH_TOKEN
+
+        # The page's state as the database has it now: the digests recorded with these bytes are read from it.
+        response = self.client.get(url, **{FRESH: FRESH_TOKEN})
         if response.status_code == 400:
             raise PublishError(f"{url} answered 400: is the host of SITE_URL ({settings.SITE_URL}) in ALLOWED_HOSTS?")
         if response.status_code == 404:
