@@ -5,6 +5,7 @@ Every public address of a page becomes a file: `/history` → `history/index.htm
 the URLconf is built from (incidents.urls and api.urls), so a new public view is published too.
 """
 
+import functools
 import math
 import re
 import threading
@@ -18,6 +19,7 @@ from django.test import Client
 from django.utils import timezone
 
 from incidents.models import Incident, Page
+from incidents.publishing.target import TEMP_PREFIX
 
 
 class PublishError(RuntimeError):
@@ -81,6 +83,27 @@ def page_entries(page: Page, url_prefix: str, incident_codes: list[str], now) ->
             for code in incident_codes:
                 add(route.replace("<slug:code>", code), key=code)
     return entries
+
+
+PLACEHOLDERS = {"<slug:code>": "[-a-zA-Z0-9_]+", "<int:number>": "[0-9]+"}
+
+
+@functools.cache
+def _page_file_names() -> re.Pattern:
+    parts = []
+    for route, _ in _routes():
+        pattern = re.escape(file_for(route))
+        for placeholder, regex in PLACEHOLDERS.items():
+            pattern = pattern.replace(re.escape(placeholder), regex)
+        parts.append(pattern)
+    return re.compile("|".join(parts))
+
+
+def is_page_file(name: str) -> bool:
+    """Whether `name` (relative to a page's tree) is a file page_entries can produce, or a temporary file
+    of ours left by a crash: only those are ever pruned, so an operator's robots.txt or a site
+    verification file next to the default page's files stays."""
+    return bool(_page_file_names().fullmatch(name)) or name.rsplit("/", 1)[-1].startswith(TEMP_PREFIX)
 
 
 _clients = threading.local()
