@@ -3,13 +3,14 @@ enqueues from a web request without retrying, and never deletes a file it did no
 
 import json
 import logging
+import time
 from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.core.cache import caches
 
-from incidents import services
+from incidents import publishing, services
 from incidents.management.demo_data import BEACONLY, CHIRPDESK
 from incidents.models import Incident
 from incidents.public_cache import state
@@ -180,3 +181,19 @@ def test_publishing_the_default_page_keeps_the_operators_own_files_at_the_root(s
     assert not (site.root / "index.html").exists()
     for name, data in own.items():
         assert (site.root / name).read_bytes() == data, name
+
+
+def test_with_a_per_process_cache_a_later_write_still_enqueues(page, settings, tmp_path, monkeypatch):
+    """Without REDIS_URL the cache is local memory, one per process: the worker's task cannot clear the web
+    process's debounce flag, so the flag must not outlive the debounce itself (else a write a few seconds
+    after another waited for beat)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pubfix"}}
+    settings.PUBLISH_TARGET = f"file://{tmp_path}"
+    enqueued = []
+    monkeypatch.setattr(publish_page, "apply_async", lambda args, **kw: enqueued.append(args))
+    publishing.publish_soon(page.pk)
+    publishing.publish_soon(page.pk)  # rides along with the first
+    assert enqueued == [(page.pk,)]
+    time.sleep(publishing.DEBOUNCE_SECONDS + 0.1)  # the task has started (in the worker, another process)
+    publishing.publish_soon(page.pk)
+    assert enqueued == [(page.pk,), (page.pk,)]

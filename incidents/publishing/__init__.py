@@ -35,6 +35,13 @@ def claim(key: str, value, timeout: float) -> bool | None:
     return None if taken is None else bool(taken)  # None: a cache that ignores its errors
 
 
+def _per_process_cache() -> bool:
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    return isinstance(caches["default"], LocMemCache)
+
+
 def publish_soon(page_id: int) -> None:
     """Enqueue the republication of a page, unless a task for it is already waiting to start.
 
@@ -43,7 +50,10 @@ def publish_soon(page_id: int) -> None:
     """
     if not settings.PUBLISH_TARGET:
         return
-    if claim(pending_key(page_id), 1, PENDING_TIMEOUT) is False:
+    # A cache of this process only (local memory, without REDIS_URL) never sees the worker's task clear the
+    # flag: there it lasts the debounce itself (a write before the task starts still commits before it reads).
+    timeout = DEBOUNCE_SECONDS if _per_process_cache() else PENDING_TIMEOUT
+    if claim(pending_key(page_id), 1, timeout) is False:
         return  # a task is waiting; it will read this change (no cache, no debounce: publish anyway)
     from incidents.tasks import publish_page
 
