@@ -1,8 +1,8 @@
 """What the static copy holds, rendered through the real views (the URLconf, its middleware and caches).
 
 Every public address of a page becomes a file: `/history` → `history/index.html`, `/history.atom` →
-`history.atom`, `/api/v2/incidents/<code>.json` → the same path. The addresses come from the same lists
-the URLconf is built from (incidents.urls and api.urls), so a new public view is published too.
+`history.atom`, `/api/v2/incidents/<code>.json` → the same path. The addresses are read from the URLconf
+(every view behind public_view), so a new public view is published too.
 """
 
 import functools
@@ -38,12 +38,30 @@ class Entry:
     # or history/<n> for an older history page
 
 
-def _routes() -> list[tuple[str, str]]:
-    """(route, name) of every public address of a page, as the URLconf serves them at / and under /p/<id>/."""
-    from api.urls import public_paths as api_paths
-    from incidents.urls import public_paths as page_paths
+PAGE_PREFIX = "p/<slug:page_code>/"
 
-    return [(route, name) for route, _, name in page_paths] + [(route, name) for route, _, name in api_paths]
+
+def _routes() -> list[tuple[str, str]]:
+    """(route, name) of every public address of a page, as the URLconf serves them at / (and under /p/<id>/).
+
+    Read from the URLconf itself (every view wrapped by public_view is marked `public_cache`), so that
+    this app imports nothing from the api app above it.
+    """
+    from django.urls import URLResolver, get_resolver
+
+    found = []
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif getattr(pattern.callback, "public_cache", False):
+                route = prefix + str(pattern.pattern)
+                if not route.startswith(PAGE_PREFIX):
+                    found.append((route, pattern.name))
+
+    walk(get_resolver().url_patterns, "")
+    return found
 
 
 def file_for(route_path: str) -> str:
