@@ -139,16 +139,18 @@ def remind_maintenance_subscribers() -> int:
 PUBLISH_LIMITS = {"time_limit": 600, "soft_time_limit": 570}
 
 
+BUSY_RETRY_SECONDS = 15  # a task that found another publisher at work tries once more this much later
+
+
 @shared_task(ignore_result=True, **PUBLISH_LIMITS)
-def publish_page(page_id: int) -> None:
+def publish_page(page_id: int, retried: bool = False) -> None:
     """Republish one page's static copy after a change (enqueued on commit by page_changed, debounced).
 
     Re-reads the page; a page that is gone has its files removed. Another publisher at work is waited for
-    (a few seconds), then the task tries again a moment later.
+    (a few seconds); then the task tries once more a little later, and after that leaves it to beat
+    (which republishes every page each minute): it never loops holding a worker slot.
     """
-    from incidents.publishing import pending_key
-    from incidents.publishing.run import Busy
-    from incidents.publishing.run import publish_page as publish
+    from incidents.publishing import pending_key, run
 
     if not settings.PUBLISH_TARGET:
         return
@@ -159,12 +161,15 @@ def publish_page(page_id: int) -> None:
     except Exception:
         pass
     try:
-        publish(page_id)
-    except Busy:
-        if publish_page.app.conf.task_always_eager:
+        run.publish_page(page_id)
+    except run.Busy:
+        if retried or publish_page.app.conf.task_always_eager:
             log.warning("Page %s not republished: another publisher is busy; beat republishes it", page_id)
-        else:
-            publish_page.apply_async((page_id,), countdown=1)
+            return
+        try:
+            publish_page.apply_async((page_id,), {"retried": True}, countdown=BUSY_RETRY_SECONDS, retry=False)
+        except Exception:
+            log.warning("Page %s not republished (busy, broker down); beat republishes it", page_id)
 
 
 @shared_task(ignore_result=True, **PUBLISH_LIMITS)

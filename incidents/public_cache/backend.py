@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
@@ -101,10 +102,27 @@ def _default(key, default=None, *args, **kwargs):
     return default
 
 
+class CacheUnavailable(RuntimeError):
+    """The cache did not answer (or its breaker is open): not the same as a key that is already there."""
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self.breaker = breaker_for(server if isinstance(server, str) else ",".join(server))
+
+    def add_or_raise(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        """add() for locks and debounce flags: False only when the key is held; CacheUnavailable when the
+        cache does not answer (`add` reads both as False, which a lock would take for "held by another")."""
+        if not self.breaker.allow():
+            raise CacheUnavailable(self.breaker.name)
+        try:
+            result = RedisCache.add(self, key, value, timeout, version=version)
+        except FAILURES as exc:
+            self.breaker.failed(exc)
+            raise CacheUnavailable(self.breaker.name) from exc
+        self.breaker.succeeded()
+        return bool(result)
 
     get = _guarded("get", _default)
     get_many = _guarded("get_many", lambda *a, **k: {})

@@ -19,6 +19,13 @@ from incidents.public_cache import budget, store
 from incidents.public_cache.encoding import CODINGS, accepted_coding, compressible, encode, etag_for, matching_etag
 from incidents.public_cache.state import PageState, load_page, page_state
 
+# The static publisher's renderer (incidents.publishing.site) renders from the page state it loads from
+# the database, not from this process's reused copy (which may be PUBLIC_STATE_REUSE_MS old): it puts
+# FRESH_TOKEN in the request's WSGI environ under FRESH. No visitor can: a header arrives as HTTP_*, and
+# only this very object counts, never a string.
+FRESH = "statuspage.fresh_state"
+FRESH_TOKEN = object()
+
 MAX_CACHED_LIST_PAGE = 20  # /history?page=N beyond this is rendered on demand (under the budget)
 LIST_PAGE_PATH = re.compile(r"/history/page/(\d{1,9})$")
 
@@ -106,7 +113,11 @@ def public_view(view=None, *, max_age: int | None = None):
 
     @wraps(view)
     def wrapper(request, page_code: str | None = None, **kwargs):
-        state, page = page_state(page_code)
+        if request.META.get(FRESH) is FRESH_TOKEN:
+            page = load_page(page_code)
+            state = PageState.of(page)  # the stored entries under its ETag hold this version's bytes
+        else:
+            state, page = page_state(page_code)
         now = timezone.now()
         address, cacheable = address_of(request)
         base = etag_base(state, address, now)

@@ -43,14 +43,15 @@ class TargetLock:
         self.wait = wait
 
     def __enter__(self):
+        from incidents.publishing import claim
+
         deadline = time.monotonic() + self.wait
         while True:
-            try:
-                taken = cache.add(self.key, self.token, LOCK_TIMEOUT)
-            except Exception:  # the cache is down: publishing must not stop with it
+            taken = claim(self.key, self.token, LOCK_TIMEOUT)
+            if taken is None:  # the cache is down: publishing must not stop with it (a file is replaced whole)
                 log.warning("Publishing without a lock: the cache does not answer")
                 return self
-            if taken is not False:  # True, or None from a cache that ignores its errors
+            if taken:
                 return self
             if time.monotonic() >= deadline:
                 raise Busy(f"another publisher holds {self.key}")
@@ -152,7 +153,7 @@ class Publisher:
         def files_of(entry) -> list[str]:
             return [entry.file, own + entry.file] if page.is_default else [entry.file]
 
-        existing = self.target.list(own) | (self.target.list("", ROOT_SKIP) if page.is_default else set())
+        existing = self.target.list(own) | (self._root_files() if page.is_default else set())
         for entry in entries:
             key = entry.key
             if (
@@ -182,8 +183,12 @@ class Publisher:
         state = json.dumps(digests, sort_keys=True).encode()
         self.target.write(f"{STATE_DIR}{page.code}.json", state, "application/json")
 
-    def remove_tree(self, file_prefix: str, skip=()) -> None:
-        for stale in sorted(self.target.list(file_prefix, skip)):
+    def _root_files(self) -> set[str]:
+        """The default page's files at the root: only names a page's tree can have (not the operator's)."""
+        return {name for name in self.target.list("", ROOT_SKIP) if site.is_page_file(name)}
+
+    def remove_root(self) -> None:
+        for stale in sorted(self._root_files()):
             self.target.delete(stale)
             self.result.deleted.append(stale)
 
@@ -219,7 +224,7 @@ def _prune_pages(publisher: Publisher) -> None:
             publisher.target.delete(path)
             publisher.result.deleted.append(path)
     if not Page.objects.filter(is_default=True).exists():
-        publisher.remove_tree("", ROOT_SKIP)
+        publisher.remove_root()
 
 
 def publish_page(page_id: int, *, full: bool = False, target=None, wait: float = LOCK_WAIT) -> site.Result | None:

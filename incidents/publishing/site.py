@@ -1,10 +1,11 @@
 """What the static copy holds, rendered through the real views (the URLconf, its middleware and caches).
 
 Every public address of a page becomes a file: `/history` → `history/index.html`, `/history.atom` →
-`history.atom`, `/api/v2/incidents/<code>.json` → the same path. The addresses come from the same lists
-the URLconf is built from (incidents.urls and api.urls), so a new public view is published too.
+`history.atom`, `/api/v2/incidents/<code>.json` → the same path. The addresses are read from the URLconf
+(every view behind public_view), so a new public view is published too.
 """
 
+import functools
 import math
 import re
 import threading
@@ -18,6 +19,7 @@ from django.test import Client
 from django.utils import timezone
 
 from incidents.models import Incident, Page
+from incidents.publishing.target import TEMP_PREFIX
 
 
 class PublishError(RuntimeError):
@@ -36,12 +38,30 @@ class Entry:
     # or history/<n> for an older history page
 
 
-def _routes() -> list[tuple[str, str]]:
-    """(route, name) of every public address of a page, as the URLconf serves them at / and under /p/<id>/."""
-    from api.urls import public_paths as api_paths
-    from incidents.urls import public_paths as page_paths
+PAGE_PREFIX = "p/<slug:page_code>/"
 
-    return [(route, name) for route, _, name in page_paths] + [(route, name) for route, _, name in api_paths]
+
+def _routes() -> list[tuple[str, str]]:
+    """(route, name) of every public address of a page, as the URLconf serves them at / (and under /p/<id>/).
+
+    Read from the URLconf itself (every view wrapped by public_view is marked `public_cache`), so that
+    this app imports nothing from the api app above it.
+    """
+    from django.urls import URLResolver, get_resolver
+
+    found = []
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif getattr(pattern.callback, "public_cache", False):
+                route = prefix + str(pattern.pattern)
+                if not route.startswith(PAGE_PREFIX):
+                    found.append((route, pattern.name))
+
+    walk(get_resolver().url_patterns, "")
+    return found
 
 
 def file_for(route_path: str) -> str:
@@ -83,11 +103,33 @@ def page_entries(page: Page, url_prefix: str, incident_codes: list[str], now) ->
     return entries
 
 
+PLACEHOLDERS = {"<slug:code>": "[-a-zA-Z0-9_]+", "<int:number>": "[0-9]+"}
+
+
+@functools.cache
+def _page_file_names() -> re.Pattern:
+    parts = []
+    for route, _ in _routes():
+        pattern = re.escape(file_for(route))
+        for placeholder, regex in PLACEHOLDERS.items():
+            pattern = pattern.replace(re.escape(placeholder), regex)
+        parts.append(pattern)
+    return re.compile("|".join(parts))
+
+
+def is_page_file(name: str) -> bool:
+    """Whether `name` (relative to a page's tree) is a file page_entries can produce, or a temporary file
+    of ours left by a crash: only those are ever pruned, so an operator's robots.txt or a site
+    verification file next to the default page's files stays."""
+    return bool(_page_file_names().fullmatch(name)) or name.rsplit("/", 1)[-1].startswith(TEMP_PREFIX)
+
+
 _clients = threading.local()
 
 
 class Renderer:
-    """GETs addresses through the real views, with the host of SITE_URL, as a visitor would.
+    """GETs addresses through the real views, with the host of SITE_URL, as a visitor would (but with the
+    page's state freshly loaded, never a copy reused for PUBLIC_STATE_REUSE_MS).
 
     The client (and so the loaded middleware: WhiteNoise scans the static files when it starts) is kept
     per thread and SITE_URL, so a worker pays for it once, not per publication.
@@ -102,7 +144,10 @@ class Renderer:
         self.client = _clients.client
 
     def get(self, url: str) -> tuple[bytes, str]:
-        response = self.client.get(url)
+        from incidents.public_cache.views import FRESH, FRESH_TOKEN
+
+        # The page's state as the database has it now: the digests recorded with these bytes are read from it.
+        response = self.client.get(url, **{FRESH: FRESH_TOKEN})
         if response.status_code == 400:
             raise PublishError(f"{url} answered 400: is the host of SITE_URL ({settings.SITE_URL}) in ALLOWED_HOSTS?")
         if response.status_code == 404:
