@@ -386,7 +386,7 @@ class ComponentDay(models.Model):
     zone): the uptime bars read these rollups instead of replaying the whole status history.
 
     Kept by the services as each status change closes a segment; rebuilt from ComponentStatusChange rows
-    when history is rewritten (a moved update, a new time zone) by incidents.uptime.rebuild_component_days.
+    when history is rewritten (a moved update, a new time zone) by incidents.uptime_rollups.rebuild_component_days.
     """
 
     component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="days")

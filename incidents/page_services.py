@@ -23,7 +23,7 @@ from incidents.models import (
     validate_time_zone,
 )
 from incidents.services.pages import lock_components, page_changed
-from incidents.uptime import rebuild_component_days
+from incidents.uptime_rollups import rebuild_component_days
 from incidents.validation import clean_component_changes, require_choice, require_text
 
 UNCHANGED = object()

@@ -26,7 +26,7 @@ from incidents.models import Component, ComponentStatusChange, Incident, Inciden
 from incidents.services import stages
 from incidents.services.pages import apply_component_status, lock_components, page_changed
 from incidents.status import impact_of
-from incidents.uptime import rebuild_component_days
+from incidents.uptime_rollups import rebuild_component_days
 from incidents.validation import clean_component_changes, require_aware, require_choice, require_text
 
 # -- incidents ------------------------------------------------------------------------------------------
