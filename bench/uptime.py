@@ -51,7 +51,7 @@ def populate(components: int, changes: int):
         Component.objects.filter(pk=component.pk).update(status=old)
     ComponentStatusChange.objects.bulk_create(batch, batch_size=5000)
     # A bulk import bypasses the services: build the rollups from the history, as an import must.
-    from incidents.uptime import rebuild_component_days
+    from incidents.uptime_rollups import rebuild_component_days
 
     started = time.perf_counter()
     rebuild_component_days(list(Component.objects.filter(page=page).select_related("page")))

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 
 from incidents.choices import (
@@ -213,6 +213,24 @@ class Incident(models.Model):
             # Maintenances of a page by window, and the beat task's due transitions: WHERE scheduled_for <= ?.
             models.Index(fields=["page", "scheduled_for"], name="incident_page_scheduled"),
         ]
+        # What the services assume, held by the database too (a write that slips past them fails whole).
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scheduled_for__isnull=True)
+                | Q(scheduled_until__isnull=True)
+                | Q(scheduled_until__gt=F("scheduled_for")),
+                name="maintenance_ends_after_it_starts",
+                violation_error_message="The maintenance must end after it starts.",
+            ),
+            # A maintenance completed before its window (called off early) is resolved before its start.
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True)
+                | Q(scheduled_for__isnull=False)
+                | Q(resolved_at__gte=F("started_at")),
+                name="incident_resolved_after_it_started",
+                violation_error_message="An incident cannot be resolved before it started.",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -297,6 +315,10 @@ class ComponentStatusChange(models.Model):
             # Uptime: a component's changes over a window, in time order.
             models.Index(fields=["component", "changed_at"], name="change_component_time"),
         ]
+        # apply_component_status records nothing when the status stays the same.
+        constraints = [
+            models.CheckConstraint(condition=~Q(old_status=F("new_status")), name="status_change_changes_the_status"),
+        ]
 
     def __str__(self):
         return f"{self.component_id}: {self.old_status} → {self.new_status}"
@@ -364,7 +386,7 @@ class ComponentDay(models.Model):
     zone): the uptime bars read these rollups instead of replaying the whole status history.
 
     Kept by the services as each status change closes a segment; rebuilt from ComponentStatusChange rows
-    when history is rewritten (a moved update, a new time zone) by incidents.uptime.rebuild_component_days.
+    when history is rewritten (a moved update, a new time zone) by incidents.uptime_rollups.rebuild_component_days.
     """
 
     component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="days")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from incidents import validation
@@ -22,7 +23,7 @@ from incidents.models import (
     validate_time_zone,
 )
 from incidents.services.pages import lock_components, page_changed
-from incidents.uptime import rebuild_component_days
+from incidents.uptime_rollups import rebuild_component_days
 from incidents.validation import clean_component_changes, require_choice, require_text
 
 UNCHANGED = object()
@@ -60,6 +61,34 @@ def page_update(*, page: Page, **fields) -> Page:
         # The uptime's days are the page's days: replay the history into the new ones.
         rebuild_component_days(list(page.components.select_related("page")))
     page_changed(page.pk)
+    page.refresh_from_db()
+    return page
+
+
+@transaction.atomic
+def page_make_default(*, page: Page) -> Page:
+    """Serve this page at / from now on; the page that was the default stays at /p/<code>/.
+
+    The unique constraint allows one default page: the old one is cleared, then the new one set, with both
+    rows locked by primary key (page rows last, as every writer locks them; no component is touched).
+    Both pages' versions move (their links change between / and /p/<code>/), and the public cache's
+    mapping of / follows the new default (incidents/public_cache/state.py).
+    """
+    rows = Page.objects.select_for_update().filter(Q(pk=page.pk) | Q(is_default=True)).order_by("pk")
+    locked = list(rows.values_list("pk", "is_default"))
+    if not any(pk == page.pk for pk, _ in locked):
+        raise ValidationError({"page": "This page no longer exists."})
+    old = [pk for pk, is_default in locked if is_default and pk != page.pk]
+    if old:
+        now = timezone.now()
+        Page.objects.filter(pk__in=old).update(is_default=False, updated_at=now)
+        Page.objects.filter(pk=page.pk).update(is_default=True, updated_at=now)
+        for pk in old:
+            page_changed(pk)  # its own state; "@default" is cleared below by the new default's
+        page_changed(page.pk)
+    elif not dict(locked)[page.pk]:
+        Page.objects.filter(pk=page.pk).update(is_default=True, updated_at=timezone.now())
+        page_changed(page.pk)
     page.refresh_from_db()
     return page
 

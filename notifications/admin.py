@@ -38,8 +38,24 @@ class CsvImportForm(forms.Form):
     )
 
 
+class SubscriberForm(forms.ModelForm):
+    """The components and groups are saved by notifications.services, which refuses another page's."""
+
+    def clean(self):
+        data = super().clean()
+        page = data.get("page") or (self.instance.page if self.instance.page_id else None)
+        if page is not None:
+            for name in ("components", "groups"):
+                try:
+                    services.check_scope(page.pk, data.get(name) or (), ())
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return data
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
+    form = SubscriberForm
     list_display = ["email", "page", "scope", "state", "created_at", "confirmed_at", "quarantined_at"]
     list_filter = ["state", "page", "all_components"]
     search_fields = ["email"]
@@ -53,6 +69,17 @@ class SubscriberAdmin(admin.ModelAdmin):
     @admin.display(description="Scope")
     def scope(self, obj):
         return scope_of(obj)
+
+    def save_related(self, request, form, formsets, change):
+        # Not form.save_m2m(): the scope goes through the service (its page check, all_components with it).
+        subscriber, data = form.instance, form.cleaned_data
+        services.subscriber_set_components(
+            subscriber=subscriber,
+            components=data["components"] if "components" in data else subscriber.components.all(),
+            groups=data["groups"] if "groups" in data else subscriber.groups.all(),
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @admin.action(description="Export selected subscribers as CSV")
     def export_csv(self, request, queryset):

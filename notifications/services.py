@@ -228,15 +228,20 @@ def subscriber_confirm(subscriber: Subscriber, *, welcome: bool = True) -> bool:
     return bool(changed)
 
 
+def check_scope(page_id: int, components: Iterable[Component], groups: Iterable[ComponentGroup]) -> None:
+    """A subscriber chooses among its own page's components and groups only."""
+    for item in [*components, *groups]:
+        if item.page_id != page_id:
+            raise ValidationError(f"{item} does not belong to the subscriber's page.", code="other_page")
+
+
 @transaction.atomic
 def subscriber_set_components(
     *, subscriber: Subscriber, components: Iterable[Component], groups: Iterable[ComponentGroup]
 ) -> Subscriber:
     """Change a page subscriber's scope: none chosen means all components."""
     components, groups = list(components), list(groups)
-    for item in components + groups:
-        if item.page_id != subscriber.page_id:
-            raise ValidationError(f"{item} does not belong to the page of {subscriber}.", code="other_page")
+    check_scope(subscriber.page_id, components, groups)
     _set_scope(subscriber, components, groups)
     return subscriber
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from incidents import services
 from incidents.choices import ComponentStatus, Impact, IncidentStatus
 from incidents.models import Component, ComponentStatusChange, Incident, IncidentUpdate
-from incidents.uptime import rebuild_component_days
+from incidents.uptime_rollups import rebuild_component_days
 
 OUTAGES = {
     ComponentStatus.DEGRADED_PERFORMANCE: Impact.MINOR,

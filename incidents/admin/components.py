@@ -1,7 +1,7 @@
 """Pages, component groups and components. Every write goes through the services."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -57,6 +57,16 @@ class PageAdmin(admin.ModelAdmin):
         "mean_time_to_resolve",
     )
     readonly_fields = ("code", "is_default", "mean_time_to_resolve")
+    actions = ["make_default"]
+
+    @admin.action(description="Make this the default page", permissions=["change"])
+    def make_default(self, request, queryset):
+        pages = list(queryset[:2])
+        if len(pages) != 1:
+            self.message_user(request, "Select exactly one page to make the default.", messages.ERROR)
+            return
+        page = page_services.page_make_default(page=pages[0])
+        self.message_user(request, f"{page} is now the default page, served at /.", messages.SUCCESS)
 
     @admin.display(description="Mean time to resolve, last 90 days")
     def mean_time_to_resolve(self, obj):

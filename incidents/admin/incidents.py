@@ -1,4 +1,6 @@
-"""The responder's incident screens: the list, declare, the timeline with "Post update", edits, postmortem."""
+"""The responder's incident screens: the list, declare, the timeline with "Post update".
+
+The edits of an incident's details, its postmortem and one update are in incidents/admin/incident_views.py."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +15,6 @@ from django.utils.html import format_html
 from incidents import services
 from incidents.admin.forms import (
     DeclareForm,
-    EditUpdateForm,
     IncidentDetailsForm,
     MaintenanceForm,
     PostmortemForm,
@@ -21,17 +22,18 @@ from incidents.admin.forms import (
     apply_service_errors,
     is_duplicate,
 )
+from incidents.admin.incident_views import IncidentEditViews
 from incidents.choices import UNRESOLVED_STATUSES, IncidentStatus
 from incidents.markup import render_markdown
 from incidents.metrics import incident_metrics
-from incidents.models import Incident, IncidentTemplate, IncidentUpdate, Page
+from incidents.models import Incident, IncidentTemplate, Page
 from incidents.presentation import format_posted
 from incidents.selectors import label_updates
 from incidents.services.maintenance import maintenance_create
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(IncidentEditViews, admin.ModelAdmin):
     # What a responder scans for first (impact, time since the last update) comes first: on a phone the
     # rows wrap into cards (admin-incidents.css), and the labels inside the cells stand in for the header.
     list_display = ("name", "impact_label", "since_last_update", "stage", "page", "last_update")
@@ -287,134 +289,6 @@ class IncidentAdmin(admin.ModelAdmin):
                 ),
                 templates=IncidentTemplate.objects.filter(page=incident.page),
                 public_url=incident.page.public_url("incident", code=incident.code),
-            ),
-        )
-
-    def details_view(self, request, pk):
-        incident = get_object_or_404(Incident, pk=pk)
-        if request.method != "POST" or not self.has_change_permission(request, incident):
-            raise PermissionDenied
-        form = IncidentDetailsForm(request.POST)
-        if form.is_valid():
-            try:
-                services.incident_edit(incident=incident, **form.cleaned_data)
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
-            else:
-                self.log_change(request, incident, "Changed the name or impact.")
-                messages.success(request, "Saved.")
-        else:
-            messages.error(request, "The name must not be empty.")
-        return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[pk]))
-
-    def postmortem_view(self, request, pk):
-        incident = get_object_or_404(Incident.objects.select_related("page"), pk=pk)
-        if request.method != "POST" or not self.has_change_permission(request, incident):
-            raise PermissionDenied
-        form = PostmortemForm(request.POST)
-        form.is_valid()
-        body = form.cleaned_data.get("postmortem", "")
-        notify = form.cleaned_data.get("deliver_notifications", False)
-        if "_publish" in request.POST:
-            published = services.published_postmortem(incident)
-            try:
-                update = services.incident_postmortem_publish(
-                    incident=incident, body=body, author=request.user, deliver_notifications=notify
-                )
-            except ValidationError as error:
-                try:
-                    services.incident_postmortem_save(incident=incident, body=body, notify=notify)
-                except ValidationError:
-                    messages.error(request, " ".join(error.messages) + " The draft was not saved.")
-                else:
-                    messages.error(request, " ".join(error.messages) + " Your draft is saved.")
-            else:
-                if published is None:
-                    self.log_change(request, incident, "Published the postmortem.")
-                    messages.success(request, "Postmortem published.")
-                else:
-                    told = " Subscribers are notified." if notify else ""
-                    self.log_change(request, incident, f"Edited update {update.code}: postmortem message.")
-                    messages.success(request, "Postmortem changes published." + told)
-        else:
-            try:
-                services.incident_postmortem_save(incident=incident, body=body, notify=notify)
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages) + " The draft was not saved.")
-            else:
-                self.log_change(request, incident, "Saved the postmortem draft.")
-                messages.success(request, "Postmortem draft saved. It is not public until you publish it.")
-        return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[pk]) + "#postmortem")
-
-    # -- one update: edit, delete ------------------------------------------------------------------------------
-
-    def edit_update_view(self, request, pk):
-        update = get_object_or_404(IncidentUpdate.objects.select_related("incident__page"), pk=pk)
-        if not request.user.has_perm("incidents.change_incidentupdate"):
-            raise PermissionDenied
-        incident, tz = update.incident, update.incident.page.tz
-        with timezone.override(tz):
-            form = EditUpdateForm(
-                request.POST or None,
-                initial={"body": update.body, "display_at": timezone.localtime(update.display_at, tz)},
-            )
-            if request.method == "POST" and form.is_valid():
-                # The form shows minutes: an unchanged minute keeps the exact time (and the components' history).
-                shown = timezone.localtime(update.display_at, tz).replace(second=0, microsecond=0)
-                new_time = form.cleaned_data["display_at"]
-                moved = new_time is not None and new_time != shown
-                changed = (["body"] if form.cleaned_data["body"] != update.body else []) + (
-                    ["display_at"] if moved else []
-                )
-                try:
-                    services.incident_update_edit(
-                        update=update, body=form.cleaned_data["body"], display_at=new_time if moved else None
-                    )
-                except ValidationError as error:
-                    apply_service_errors(form, error)
-                else:
-                    what = (
-                        " and ".join({"body": "message", "display_at": "display time"}[n] for n in changed) or "nothing"
-                    )
-                    self.log_change(request, incident, f"Edited update {update.code}: {what}.")
-                    messages.success(request, "Update saved.")
-                    return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
-            return TemplateResponse(
-                request,
-                "admin/incidents/incident/edit_update.html",
-                self._context(
-                    request,
-                    "Edit an update",
-                    form=form,
-                    update=update,
-                    incident=incident,
-                    time_zone=incident.page.time_zone,
-                ),
-            )
-
-    def delete_update_view(self, request, pk):
-        update = get_object_or_404(IncidentUpdate.objects.select_related("incident__page"), pk=pk)
-        if not request.user.has_perm("incidents.delete_incidentupdate"):
-            raise PermissionDenied
-        incident = update.incident
-        if request.method == "POST":
-            try:
-                services.incident_update_delete(update=update)
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
-            else:
-                self.log_change(
-                    request,
-                    incident,
-                    f"Deleted update {update.code} ({update.get_status_display()}): {update.body[:200]}",
-                )
-                messages.success(request, "Update deleted.")
-            return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[incident.pk]))
-        return TemplateResponse(
-            request,
-            "admin/incidents/incident/delete_update.html",
-            self._context(
-                request, "Delete an update?", update=update, incident=incident, body=render_markdown(update.body)
             ),
         )
 

@@ -1,7 +1,8 @@
 """The write path of `incidents`, split by aggregate; import from here (`services.incident_create`).
 
 - incidents/services/pages.py: pages and components (creation, a component's status), `page_changed`, lock order
-- incidents/services/incidents.py: incidents and their updates (declare, post, edit, delete, postmortem)
+- incidents/services/incidents.py: incidents and their updates (declare, post, edit, delete)
+- incidents/services/postmortems.py: an incident's postmortem (the draft, its publication)
 - incidents/page_services.py: edits of a page's settings, groups, components and templates after creation
 - incidents/services/maintenance.py: scheduled maintenance; incidents/services/stages.py: what a stage does
 Subscribers live in notifications/services.py. Validation helpers: incidents/validation.py.
@@ -16,8 +17,6 @@ from incidents.services.incidents import (
     incident_delete,
     incident_edit,
     incident_post_update,
-    incident_postmortem_publish,
-    incident_postmortem_save,
     incident_refresh,
     incident_update_delete,
     incident_update_edit,
@@ -35,6 +34,7 @@ from incidents.services.pages import (
     page_changed,
     page_create,
 )
+from incidents.services.postmortems import incident_postmortem_publish, incident_postmortem_save
 from incidents.validation import FUTURE_TOLERANCE
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Writes of incidents and their updates: declare, post an update, edit, delete, the postmortem.
+"""Writes of incidents and their updates: declare, post an update, edit, delete (the postmortem: postmortems.py).
 
 The admin, the APIs, management commands and tests all call these functions. Each runs in one
 transaction, validates before it writes (bad input raises ValidationError and changes nothing), and
@@ -26,8 +26,8 @@ from incidents.models import Component, ComponentStatusChange, Incident, Inciden
 from incidents.services import stages
 from incidents.services.pages import apply_component_status, lock_components, page_changed
 from incidents.status import impact_of
-from incidents.uptime import rebuild_component_days
-from incidents.validation import clean_component_changes, optional_text, require_aware, require_choice, require_text
+from incidents.uptime_rollups import rebuild_component_days
+from incidents.validation import clean_component_changes, require_aware, require_choice, require_text
 
 # -- incidents ------------------------------------------------------------------------------------------
 
@@ -347,56 +347,6 @@ def incident_update_delete(*, update: IncidentUpdate) -> None:
     update.delete()
     incident_refresh(incident)
     page_changed(incident.page_id)
-
-
-@transaction.atomic
-def incident_postmortem_save(*, incident: Incident, body: str, notify: bool | None = None) -> Incident:
-    """Keep a postmortem draft on the incident (not public until published), with its "notify" choice."""
-    fields = {"postmortem": optional_text(body, "postmortem")}
-    if notify is not None:
-        fields["postmortem_notify"] = bool(notify)
-    Incident.objects.filter(pk=incident.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(incident, name, value)
-    return incident
-
-
-@transaction.atomic
-def incident_postmortem_publish(*, incident: Incident, body: str, author=None, deliver_notifications: bool = False):
-    """Publish the postmortem: one "postmortem" update per incident (Statuspage keeps one postmortem document).
-
-    The first publication posts it as an update of the resolved incident; publishing again replaces the text of
-    that update (its display time stays) and emails subscribers only if asked (`deliver_notifications`), as an
-    edited postmortem. The draft becomes the published text, and its "notify" choice is cleared.
-    Returns the postmortem update.
-    """
-    body = require_text(body, "postmortem")
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    if incident.is_open:
-        raise ValidationError({"postmortem": "Resolve the incident before publishing its postmortem."})
-    if incident.is_maintenance:
-        raise ValidationError({"postmortem": "A maintenance has no postmortem."})
-    incident_postmortem_save(incident=incident, body=body, notify=False)
-    published = published_postmortem(incident)
-    if published is None:
-        return incident_post_update(
-            incident=incident,
-            status=IncidentStatus.POSTMORTEM,
-            body=body,
-            author=author,
-            deliver_notifications=deliver_notifications,
-        )
-    published = IncidentUpdate.objects.select_for_update().get(pk=published.pk)
-    published.body = body
-    fields = ["body", "updated_at"]
-    if deliver_notifications:
-        published.deliver_notifications = True
-        fields.append("deliver_notifications")
-    published.save(update_fields=fields)
-    page_changed(incident.page_id)
-    if deliver_notifications:
-        events.update_edited.send(published)
-    return published
 
 
 def published_postmortem(incident: Incident) -> IncidentUpdate | None:

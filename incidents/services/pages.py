@@ -24,7 +24,7 @@ from incidents.models import (
 )
 from incidents.public_cache.state import page_state_changed
 from incidents.publishing import publish_soon
-from incidents.uptime import record_segment
+from incidents.uptime_rollups import record_segment
 
 
 def page_changed(page_id: int) -> None:

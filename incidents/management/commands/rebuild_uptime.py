@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from incidents.models import Component
-from incidents.uptime import rebuild_component_days
+from incidents.uptime_rollups import rebuild_component_days
 
 
 class Command(BaseCommand):
