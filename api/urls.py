@@ -1,16 +1,13 @@
-"""The API's addresses: public v2 and feeds for every page (at / and under /p/<page id>/), manage v1, schema."""
+"""The API's addresses: public v2 for every page (at / and under /p/<page id>/), manage v1, schema."""
 
 from django.http import JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import feeds, manage, manage_components, manage_subscribers
+from api import manage, manage_components, manage_subscribers
 from api.public import public_api, public_views
 
-public_paths = [(f"api/v2/{route}", public_api(view), f"api-v2-{name}") for route, view, name in public_views] + [
-    ("history.atom", feeds.history_atom, "history-atom"),
-    ("history.rss", feeds.history_rss, "history-rss"),
-]
+public_paths = [(f"api/v2/{route}", public_api(view), f"api-v2-{name}") for route, view, name in public_views]
 
 
 def read_only(view):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import theme, views
+from incidents import feeds, theme, views
 
 # The same public paths serve the default page at / and every page under /p/<page id>/.
 public_paths = [
@@ -13,6 +13,8 @@ public_paths = [
     ("accent.css", theme.accent_css, "accent"),
     ("uptime", views.uptime, "uptime"),
     ("maintenance.ics", views.maintenance_calendar, "maintenance-ics"),
+    ("history.atom", feeds.history_atom, "history-atom"),
+    ("history.rss", feeds.history_rss, "history-rss"),
 ]
 
 urlpatterns = [path(route, view, name=name) for route, view, name in public_paths] + [
