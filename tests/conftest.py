@@ -220,4 +220,7 @@ def browser():
 
 # The API tests' fixtures (keys in each role, a second page, a manage API client).
 from tests.api_support import *  # noqa: E402, F403
+
+# The published demo site the publishing tests share (tests/publishing_helpers.py).
+from tests.publishing_helpers import site  # noqa: E402, F401
 from tests.redis_server import own_redis  # noqa: E402, F401 - a Redis of the test's own, to hang

@@ -5,11 +5,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urljoin, urlsplit
+
+import pytest
+import time_machine
 
 from incidents import services
 from incidents.choices import IncidentStatus
-from incidents.management.demo_data import load_demo
+from incidents.management.demo_data import BEACONLY, CHIRPDESK, load_demo
 from incidents.models import Incident, Page
 from incidents.page_services import page_set_logo
 
@@ -124,3 +128,15 @@ def file_serving(root: Path, path: str) -> Path | None:
         if (root / candidate).is_file():
             return root / candidate
     return None
+
+
+# A published demo site (two pages) in a temporary directory, with a cache of its own: the tests of publishing share it.
+@pytest.fixture
+def site(db, settings, tmp_path):
+    settings.PUBLISH_TARGET = None
+    own_cache(settings)
+    with time_machine.travel(NOW, tick=False):
+        pages = build_site()
+        root = tmp_path / "site"
+        settings.PUBLISH_TARGET = f"file://{root}"
+        yield SimpleNamespace(pages=pages, root=root, default=pages[CHIRPDESK], other=pages[BEACONLY])

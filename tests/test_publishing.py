@@ -1,10 +1,8 @@
 """Static publishing: a complete, byte-identical copy of every public address of every page, kept current."""
 
 import json
-from types import SimpleNamespace
 
 import pytest
-import time_machine
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
@@ -15,27 +13,13 @@ from incidents.publishing.run import publish_all
 from incidents.publishing.target import TargetError, parse_target
 from incidents.tasks import publish_page
 from tests.publishing_helpers import (
-    NOW,
     PNG,
-    build_site,
     expected_files,
     file_serving,
     internal_links,
-    own_cache,
     published_files,
 )
 from tests.test_settings import load_settings
-
-
-@pytest.fixture
-def site(db, settings, tmp_path):
-    settings.PUBLISH_TARGET = None
-    own_cache(settings)
-    with time_machine.travel(NOW, tick=False):
-        pages = build_site()
-        root = tmp_path / "site"
-        settings.PUBLISH_TARGET = f"file://{root}"
-        yield SimpleNamespace(pages=pages, root=root, default=pages[CHIRPDESK], other=pages[BEACONLY])
 
 
 def test_the_copy_holds_every_public_address_of_both_pages_byte_for_byte(site, client):

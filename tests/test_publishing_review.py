@@ -4,10 +4,8 @@ enqueues from a web request without retrying, and never deletes a file it did no
 import json
 import logging
 import time
-from types import SimpleNamespace
 
 import pytest
-import time_machine
 from django.core.cache import caches
 
 from incidents import publishing, services
@@ -17,19 +15,7 @@ from incidents.public_cache import state
 from incidents.publishing import run
 from incidents.publishing.run import Busy, publish_all
 from incidents.tasks import publish_page
-from tests.publishing_helpers import NOW, build_site, own_cache
 from tests.test_cache_outage import free_port
-
-
-@pytest.fixture
-def site(db, settings, tmp_path):
-    settings.PUBLISH_TARGET = None
-    own_cache(settings)
-    with time_machine.travel(NOW, tick=False):
-        pages = build_site()
-        root = tmp_path / "site"
-        settings.PUBLISH_TARGET = f"file://{root}"
-        yield SimpleNamespace(pages=pages, root=root, default=pages[CHIRPDESK], other=pages[BEACONLY])
 
 
 @pytest.fixture
