@@ -13,6 +13,7 @@ from django.template import loader
 from django.utils.cache import patch_cache_control
 
 from incidents import selectors
+from incidents.choices import Visibility
 from incidents.ical import calendar_of
 from incidents.models import Incident, Page, PageLogo
 from incidents.presentation import (
@@ -188,6 +189,8 @@ def _page_of(path: str):
     code = parts[2] if len(parts) > 2 and parts[1] == "p" else None
     pages = Page.objects
     try:
+        # A non-public page lends its name to nobody's 404 (the visitor may have no access).
+        pages = pages.filter(visibility=Visibility.PUBLIC)
         return pages.filter(code=code).first() if code else pages.filter(is_default=True).first()
     except DatabaseError:
         return None

@@ -14,6 +14,8 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from incidents.access import access_for
+from incidents.access_views import denied
 from incidents.models import Component, ComponentGroup, Incident, Page
 from incidents.public_cache.state import load_page as get_public_page
 from incidents.selectors import page_layout, public_layout
@@ -42,6 +44,8 @@ def client_ip(request) -> str:
 @require_POST
 def subscribe(request, page_code: str | None = None):
     page = get_public_page(page_code)
+    if access_for(request, page) is None:
+        return denied(request, page)  # a non-public page: only those who may read it subscribe to it
     form = SubscribeForm(page, request.POST)
     if not form.is_valid():
         return _subscribe_again(request, page, form)
