@@ -189,3 +189,38 @@ def feed_context(request) -> dict:
         return {}
     page = getattr(request, "page_access_page", None)
     return {"feed_query": "?token=" + feed_token(page, held.grant)} if page is not None else {}
+
+
+def visible_layout(request, rows: list, components: list) -> tuple[list, list]:
+    """The page's rows and components (selectors.public_layout / page_layout) as this request may see them:
+    a group keeps only the visible children, and goes when none is left."""
+    ids = component_ids(request)
+    if ids is None:
+        return rows, components
+    kept = []
+    for row in rows:
+        if row.component is not None:
+            if row.component.pk in ids:
+                kept.append(row)
+            continue
+        children = [c for c in row.children if c.pk in ids]
+        if children:
+            kept.append(type(row)(group=row.group, children=children))
+    return kept, [c for c in components if c.pk in ids]
+
+
+def visible_components(request, components: list) -> list:
+    ids = component_ids(request)
+    return components if ids is None else [c for c in components if c.pk in ids]
+
+
+def trim_incidents(request, incidents: list) -> list:
+    """Incidents loaded with selectors.with_details, their components and changes cut to what the request may
+    see: another group's component is never named, even as one an incident affected."""
+    ids = component_ids(request)
+    if ids is not None:
+        for incident in incidents:
+            incident.component_list = [c for c in incident.component_list if c.pk in ids]
+            for update in incident.timeline:
+                update.changes = [c for c in update.changes if c.component_id in ids]
+    return incidents

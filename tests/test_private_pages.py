@@ -233,3 +233,61 @@ def test_emails_to_subscribers_of_a_private_page_carry_none_of_its_content(
     assert SECRET not in message.subject + text_part(message) + message.alternatives[0][0]
     assert "/incidents/" in text_part(message)
     assert message.subject == "[Acme Cloud] A new incident update"
+
+
+# -- audience groups: a viewer of group X sees only X's components and incidents --------------------------------
+
+
+@pytest.fixture
+def audiences(page, make_component):
+    """Group X sees the Alphacorp component, group Y the Bravocorp one; one incident each, and one of both."""
+    alpha, bravo = make_component("Alphacorp gateway"), make_component("Bravocorp gateway")
+    made = {}
+    for name, components in (("Alpha", [alpha]), ("Bravo", [bravo]), ("Common", [alpha, bravo])):
+        made[name] = services.incident_create(
+            page=page, name=f"{name}corp outage" if name != "Common" else "Common outage", body="Looking.",
+            components=dict.fromkeys(components, S.PARTIAL_OUTAGE),
+        )  # fmt: skip
+    make_private(page)
+    x = access_services.audience_group_create(page=page, name="X", components=[alpha])
+    access_services.audience_group_create(page=page, name="Y", components=[bravo])
+    access_services.viewer_add(page=page, email="xavier@x.test", group=x)
+    return made
+
+
+def sign_in_by_link(client, page, email):
+    from incidents.access import link_token
+
+    assert client.post(page.public_url("access-link", token=link_token(page, email))).status_code == 302
+
+
+def test_a_viewer_of_group_x_never_sees_group_y_components_or_incidents(client, page, audiences):
+    sign_in_by_link(client, page, "xavier@x.test")
+    common, alpha, bravo = audiences["Common"], audiences["Alpha"], audiences["Bravo"]
+    paths = [
+        "/", "/history", "/uptime", "/history.atom", "/history.rss", f"/incidents/{alpha.code}",
+        f"/incidents/{common.code}", "/api/v2/summary.json", "/api/v2/components.json", "/api/v2/incidents.json",
+        "/api/v2/incidents/unresolved.json", f"/api/v2/incidents/{common.code}.json",
+    ]  # fmt: skip
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert b"Bravocorp" not in response.content, path
+        if path not in ("/uptime", "/history.atom", "/history.rss", "/history"):
+            assert b"Alphacorp gateway" in response.content, path
+    assert b"Common outage" in client.get("/").content
+    assert client.get(f"/incidents/{bravo.code}").status_code == 404
+    assert client.get(f"/api/v2/incidents/{bravo.code}.json").status_code == 404
+    summary = client.get("/api/v2/summary.json").json()
+    assert [c["name"] for c in summary["components"]] == ["Alphacorp gateway"]
+    assert {i["name"] for i in summary["incidents"]} == {"Alphacorp outage", "Common outage"}
+
+
+def test_a_member_and_a_viewer_without_a_group_see_every_component(client, page, audiences):
+    access_services.viewer_add(page=page, email="whole@x.test")
+    sign_in_by_link(client, page, "whole@x.test")
+    summary = client.get("/api/v2/summary.json").json()
+    assert [c["name"] for c in summary["components"]] == ["Alphacorp gateway", "Bravocorp gateway"]
+    member = type(client)()
+    member.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    assert b"Bravocorp outage" in member.get("/history.atom").content
