@@ -291,3 +291,28 @@ def test_a_member_and_a_viewer_without_a_group_see_every_component(client, page,
     member = type(client)()
     member.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
     assert b"Bravocorp outage" in member.get("/history.atom").content
+
+
+# -- the admin ----------------------------------------------------------------------------------------------------
+
+
+def test_a_page_admin_protects_a_page_with_a_password_and_names_viewers(client, page, page_admin, make_component):
+    client.force_login(page_admin)
+    form = {"name": page.name, "time_zone": "UTC", "accent_colour": "#1f5fbf", "visibility": "password"}
+    refused = client.post(f"/admin/incidents/page/{page.pk}/change/", form)
+    assert refused.status_code == 200
+    assert "needs one" in refused.content.decode()
+    assert Page.objects.get(pk=page.pk).visibility == "public"  # nothing changed
+    assert (
+        client.post(f"/admin/incidents/page/{page.pk}/change/", {**form, "new_password": "open sesame"}).status_code
+        == 302
+    )
+    assert Page.objects.get(pk=page.pk).visibility == "password"
+    assert type(client)().get("/").status_code == 401
+    other = make_component("Elsewhere", page=services.page_create(name="Other"))
+    bad = client.post("/admin/incidents/audiencegroup/add/", {"page": page.pk, "name": "X", "components": [other.pk]})
+    assert bad.status_code == 200
+    assert "Not of the page" in bad.content.decode()
+    added = client.post("/admin/incidents/viewer/add/", {"page": page.pk, "email": "Val@Customer.TEST"})
+    assert added.status_code == 302
+    assert Viewer.objects.get().email == "val@customer.test"

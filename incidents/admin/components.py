@@ -9,16 +9,7 @@ from django.utils.html import format_html, format_html_join
 from incidents import access_services, page_services, services
 from incidents.choices import Visibility
 from incidents.metrics import mean_time_to_resolve_by_component
-from incidents.models import (
-    AudienceGroup,
-    Component,
-    ComponentGroup,
-    ComponentStatusChange,
-    Incident,
-    Page,
-    Viewer,
-    split_domains,
-)
+from incidents.models import Component, ComponentGroup, ComponentStatusChange, Page, split_domains
 from incidents.permissions import COMPONENT_DETAILS
 from incidents.presentation import format_duration
 
@@ -45,6 +36,13 @@ class PageForm(forms.ModelForm):
     class Meta:
         model = Page
         fields = ("name", "time_zone", "url", "support_url", "accent_colour", "visibility", "allowed_domains")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visibility"].required = False  # not sent: unchanged
+
+    def clean_visibility(self):
+        return self.cleaned_data.get("visibility") or self.instance.visibility or Visibility.PUBLIC
 
     def clean(self):
         data = super().clean()
@@ -74,46 +72,10 @@ class PageForm(forms.ModelForm):
         return upload
 
 
-class PageScopedInline(admin.TabularInline):
-    """An inline whose choices are the page's own components, incidents and audience groups."""
-
-    extra = 0
-    scoped = {"components": Component, "incidents": Incident, "group": AudienceGroup}
-
-    def get_formset(self, request, obj=None, **kwargs):
-        self._page = obj
-        return super().get_formset(request, obj, **kwargs)
-
-    def _scope(self, db_field, kwargs):
-        model = self.scoped.get(db_field.name)
-        if model is not None:
-            kwargs["queryset"] = model.objects.filter(page=self._page) if self._page else model.objects.none()
-        return kwargs
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        return super().formfield_for_manytomany(db_field, request, **self._scope(db_field, kwargs))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        return super().formfield_for_foreignkey(db_field, request, **self._scope(db_field, kwargs))
-
-
-class AudienceGroupInline(PageScopedInline):
-    model = AudienceGroup
-    fields = ("name", "components", "incidents")
-    verbose_name = "audience group (a viewer in a group sees only its components and incidents)"
-
-
-class ViewerInline(PageScopedInline):
-    model = Viewer
-    fields = ("email", "group")
-    verbose_name = "named viewer (signs in with a link sent to this address)"
-
-
 @admin.register(Page)
 class PageAdmin(admin.ModelAdmin):
     form = PageForm
     list_display = ("name", "code", "time_zone", "visibility", "is_default", "public_link")
-    inlines = [AudienceGroupInline, ViewerInline]
     fields = (
         "name",
         "time_zone",
@@ -150,11 +112,6 @@ class PageAdmin(admin.ModelAdmin):
             return "No incident resolved in the last 90 days."
         lines = ((name, format_duration(mean), count) for name, mean, count in rows)
         return format_html_join("", "<div>{}: {} ({} incidents)</div>", lines)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if any(formset.has_changed() for formset in formsets):
-            access_services.page_access_changed(form.instance)  # who sees what changed: no old answer stays
 
     def has_delete_permission(self, request, obj=None):
         # The default page is served at /: it stays until another page is made the default.
