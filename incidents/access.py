@@ -27,6 +27,7 @@ COOKIE_PREFIX = "sp_access_"
 FEED_SUFFIXES = (".atom", ".rss", ".ics")
 PASSWORD = "pw"
 EMAIL = "em"
+MEMBER = "mb"
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,11 @@ def access_of_grant(page: Page, grant: dict) -> Access | None:
             and grant.get("f") == password_fingerprint(page)
         )
         return Access(grant=grant) if ok else None
+    if grant.get("k") == MEMBER:  # a member's feed token: worth what their membership is worth now
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(pk=grant.get("u")).first()
+        return Access(grant=grant) if _member(user, page) else None
     if grant.get("k") == EMAIL and isinstance(grant.get("e"), str):
         found = may_sign_in_by_email(page, grant["e"])
         if isinstance(found, Viewer):
@@ -142,13 +148,17 @@ def _user(request):
     return request.user
 
 
+def _member(user, page: Page) -> bool:
+    return user is not None and user.is_authenticated and user.is_active and user.has_perm("incidents.view_page", page)
+
+
 def access_for(request, page: Page) -> Access | None:
     """What this request may read of the page, or None: nothing."""
     if page.is_public:
         return EVERYTHING
     user = _user(request)
-    if user is not None and user.is_authenticated and user.has_perm("incidents.view_page", page):
-        return EVERYTHING
+    if _member(user, page):
+        return Access(grant={"k": MEMBER, "u": user.pk})  # the grant only names them in their feed token
     grant = _grant_of(request, page)
     return access_of_grant(page, grant) if grant is not None else None
 

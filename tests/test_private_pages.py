@@ -289,8 +289,13 @@ def test_a_member_and_a_viewer_without_a_group_see_every_component(client, page,
     summary = client.get("/api/v2/summary.json").json()
     assert [c["name"] for c in summary["components"]] == ["Alphacorp gateway", "Bravocorp gateway"]
     member = type(client)()
-    member.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    root = User.objects.create_superuser("root", "root@example.com", "pw")
+    member.force_login(root)
     assert b"Bravocorp outage" in member.get("/history.atom").content
+    feed = re.search(r'href="(/history\.atom\?token=[^"]+)"', member.get("/").content.decode()).group(1)
+    assert b"Bravocorp outage" in type(client)().get(feed).content  # a member's own feed token
+    User.objects.filter(pk=root.pk).update(is_superuser=False)
+    assert_refused(type(client)().get(feed))  # no longer a member: the token reads nothing
 
 
 # -- the admin ----------------------------------------------------------------------------------------------------
