@@ -22,6 +22,15 @@ from notifications.models import Subscriber
 SECRET = "Zanzibar"  # in the component's and the incident's names: a response that holds it leaked
 
 
+@pytest.fixture(autouse=True)
+def _fresh_attempt_limits():
+    # The sign-in limits count in the cache; a Redis cache outlives each test.
+    from django.core.cache import cache
+
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("access:attempts:*")
+
+
 @pytest.fixture
 def secret(page, make_component):
     """The default page, with a component, an incident and a maintenance that name SECRET."""
