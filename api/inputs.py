@@ -249,3 +249,34 @@ class SubscriberFields(serializers.Serializer):
 
 class SubscriberBody(serializers.Serializer):
     subscriber = SubscriberFields()
+
+
+class PageFields(serializers.Serializer):
+    name = serializers.CharField(required=False)
+    time_zone = serializers.CharField(required=False)
+    url = serializers.CharField(required=False, allow_blank=True)
+    support_url = serializers.CharField(required=False, allow_blank=True)
+    css_link_color = serializers.CharField(required=False, help_text="The page's accent colour, e.g. #1f5fbf.")
+
+
+class PageBody(serializers.Serializer):
+    page = PageFields()
+
+
+class PostmortemFields(serializers.Serializer):
+    body_draft = serializers.CharField(required=False, allow_blank=True)
+    notify_subscribers = serializers.BooleanField(required=False)
+    notify_twitter = serializers.BooleanField(required=False)
+    custom_tweet = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class PostmortemBody(serializers.Serializer):
+    postmortem = PostmortemFields()
+
+
+class SubscriberComponentsFields(serializers.Serializer):
+    component_ids = serializers.ListField(child=CodeField())
+
+
+class SubscriberComponentsBody(serializers.Serializer):
+    subscriber = SubscriberComponentsFields()
