@@ -114,11 +114,14 @@ def _messages(errors, prefix="") -> list[str]:
     return [f"{prefix}{errors}"]
 
 
-def read_body(request, wrapper: str, serializer_class, *, partial: bool = False) -> dict:
-    """The validated fields of the body `{"<wrapper>": {...}}` (JSON) or `<wrapper>[field]=...` (form)."""
+def read_body(request, wrapper: str, serializer_class, *, partial: bool = False, bare: bool = False) -> dict:
+    """The validated fields of the body `{"<wrapper>": {...}}` (JSON) or `<wrapper>[field]=...` (form); with
+    `bare`, also the fields without their wrapper (a client that sends them so)."""
     data = request.data
     if isinstance(data, QueryDict):
         data = unflatten(data)
+    if bare and isinstance(data, dict) and wrapper not in data:
+        data = {wrapper: data}
     if not isinstance(data, dict) or not isinstance(data.get(wrapper), dict):
         raise _malformed(f'The body must be an object wrapped in its resource name: {{"{wrapper}": {{…}}}}.')
     serializer = serializer_class(data=data[wrapper], partial=partial)

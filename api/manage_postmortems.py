@@ -13,7 +13,12 @@ from api.serializers import render
 from incidents import services
 from incidents.models import Incident, IncidentUpdate
 
-PERMISSIONS = {"GET": ("incidents.view_incident",), "PATCH": ("incidents.change_incident",)}
+# PUT is Statuspage's method; atlassian-python-api POSTs: both are taken.
+PERMISSIONS = {
+    "GET": ("incidents.view_incident",),
+    "PATCH": ("incidents.change_incident",),
+    "POST": ("incidents.change_incident",),
+}
 BODY_ERRORS = (400, 401, 403, 404, 422, 429)
 
 
@@ -43,6 +48,11 @@ def postmortem_state(incident: Incident) -> PostmortemState:
 
 class PostmortemBase(IncidentView):
     required_permissions = PERMISSIONS
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "patch" in cls.__dict__:
+            cls.post = cls.patch
 
     def answer(self, page, incident):
         incident.refresh_from_db()

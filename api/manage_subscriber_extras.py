@@ -115,7 +115,8 @@ class SubscriberView(SubscriberDetailView):
     )
     def patch(self, request, page_code, subscriber_code):
         page, subscriber = self.subscriber(page_code, subscriber_code)
-        data = inputs.read_body(request, "subscriber", inputs.SubscriberComponentsFields)
+        # atlassian-python-api sends the component_ids without their wrapper.
+        data = inputs.read_body(request, "subscriber", inputs.SubscriberComponentsFields, bare=True)
         codes = data["component_ids"]
         components = list(Component.objects.filter(page=page, code__in=codes))
         groups = list(ComponentGroup.objects.filter(page=page, code__in=codes))

@@ -56,6 +56,9 @@ manage_paths = [
     ("subscribers/reactivate", subscriber_extras.ReactivateView, "subscribers-reactivate"),
     ("subscribers/count", subscriber_extras.CountByTypeView, "subscribers-count"),
     ("subscribers/histogram_by_state", subscriber_extras.HistogramByStateView, "subscribers-histogram"),
+    # The addresses atlassian-python-api uses for these two.
+    ("subscribers/histogram", subscriber_extras.HistogramByStateView, "subscribers-histogram-short"),
+    ("unsubscribed", subscriber_extras.UnsubscribedView, "unsubscribed"),
     ("subscribers/<slug:subscriber_code>", subscriber_extras.SubscriberView, "subscriber"),
 ]
 page_paths = [
