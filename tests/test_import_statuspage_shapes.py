@@ -198,9 +198,13 @@ def test_statuspage_s_shapes_are_imported_and_what_cannot_be_is_reported(statusp
 
 
 def test_without_a_key_the_public_api_gives_components_and_incidents(statuspage, db):
+    progress = StringIO()
+    call_command("import_statuspage", "--public-url", statuspage, stdout=StringIO(), stderr=progress)
+    assert "read 2 components" in progress.getvalue()
+    assert "incidents          [##############################] 1/1" in progress.getvalue()
     report = run("--public-url", statuspage)
-    assert "components: 2 imported" in report
-    assert "incidents: 1 imported" in report
+    assert "components: 2 unchanged" in report
+    assert "incidents: 1 unchanged" in report
     assert "note: public API v2: only the incidents" in report
     assert Incident.objects.get(code="inc000000001").updates.count() == 3
 

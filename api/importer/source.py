@@ -65,12 +65,16 @@ class Http:
 
     def every(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Every item of a paged list: `page` from 1 and `per_page` until a short page (as Statuspage pages)."""
-        number = 1
+        number, seen = 1, set()
         while True:
             items = self.get(path, {**(params or {}), "page": number, "per_page": PER_PAGE})
             if not isinstance(items, list):
                 raise SourceError(f"GET {path}: expected a list")
-            yield from items
+            fresh = [item for item in items if not isinstance(item, dict) or item.get("id") not in seen]
+            if items and not fresh:
+                return  # a server that ignores `page` answers the same items again
+            seen.update(item.get("id") for item in fresh if isinstance(item, dict))
+            yield from fresh
             if len(items) < PER_PAGE:
                 return
             number += 1
@@ -101,8 +105,8 @@ def read_manage_api(http: Http, page_id: str, progress=None) -> Snapshot:
     base = f"pages/{page_id}"
     step = progress or (lambda name, count: None)
     profile = http.get(base)
-    listed = list(http.every(f"{base}/components"))
-    step("components", len(listed))
+    components = [c for c in http.every(f"{base}/components") if not c.get("group")]  # Statuspage lists groups too
+    step("components", len(components))
     groups = list(http.every(f"{base}/component-groups"))
     step("component groups", len(groups))
     incidents = list(http.every(f"{base}/incidents"))
@@ -120,7 +124,7 @@ def read_manage_api(http: Http, page_id: str, progress=None) -> Snapshot:
     return Snapshot(
         profile=profile,
         groups=groups,
-        components=[c for c in listed if not c.get("group")],
+        components=components,
         incidents=incidents,
         templates=templates,
         subscribers=list(subscribers.values()),
@@ -132,7 +136,8 @@ def read_public_api(http: Http, progress=None) -> Snapshot:
     step = progress or (lambda name, count: None)
     summary = http.get("api/v2/components.json")
     listed = summary.get("components", [])
-    step("components", len(listed))
+    components = [c for c in listed if not c.get("group")]
+    step("components", len(components))
     incidents = http.get("api/v2/incidents.json").get("incidents", [])
     maintenances = http.get("api/v2/scheduled-maintenances.json").get("scheduled_maintenances", [])
     step("incidents", len(incidents) + len(maintenances))
@@ -141,10 +146,11 @@ def read_public_api(http: Http, progress=None) -> Snapshot:
          "components": c.get("components", []), "created_at": c.get("created_at")}
         for c in listed if c.get("group")
     ]  # fmt: skip
+    step("component groups", len(groups))
     return Snapshot(
         profile=summary["page"],
         groups=groups,
-        components=[c for c in listed if not c.get("group")],
+        components=components,
         incidents=incidents + maintenances,
         templates=[],
         subscribers=[],

@@ -1,7 +1,5 @@
 """manage.py import_statuspage: move a page from Statuspage (or any server speaking its API) here, safely again."""
 
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
 from api.importer.report import Report
@@ -30,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError("Give either --public-url, or --api-key with --page-id, not both.")
         if not public_url and not (api_key and page_id):
             raise CommandError("Give --api-key and --page-id (the manage API), or --public-url (API v2 only).")
-        report = Report(stream=None if options["quiet"] else sys.stderr)
+        report = Report(stream=None if options["quiet"] else self.stderr._out)  # its own line endings
         try:
             if public_url:
                 http = Http(public_url)
