@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from api.importer import source
+from api.importer.writer import Writer
 from incidents.models import Component, Incident, IncidentUpdate
 from notifications.models import EmailKind, Subscriber, SubscriberEmail
 
@@ -213,3 +214,21 @@ def test_a_source_that_refuses_the_key_writes_nothing(statuspage, db):
     with pytest.raises(Exception, match="HTTP 401 Could not authenticate"):
         run("--api-key", "wrong", "--page-id", PAGE, "--base-url", f"{statuspage}/v1")
     assert not Component.objects.exists()
+
+
+def test_an_interrupted_import_resumes_where_it_stopped(statuspage, db, monkeypatch):
+    args = ("--api-key", "sp-key", "--page-id", PAGE, "--base-url", f"{statuspage}/v1")
+
+    def stopped(self):
+        raise KeyboardInterrupt  # Ctrl-C (or a lost connection) after the incidents were written
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Writer, "import_templates", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            run(*args)
+    assert Incident.objects.filter(code="inc000000001").exists()
+    assert not Subscriber.objects.exists()
+    resumed = run(*args)
+    assert "incidents: 1 unchanged, 1 skipped" in resumed
+    assert "incident templates: 1 imported" in resumed
+    assert "subscribers: 2 imported, 2 skipped" in resumed
