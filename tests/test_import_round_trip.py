@@ -9,8 +9,10 @@ from io import StringIO
 import pytest
 import requests
 from bs4 import BeautifulSoup
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from accounts.models import ApiKey
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -28,6 +30,7 @@ FILL = """
 import json
 from datetime import timedelta
 from io import StringIO
+from django.contrib.auth.models import User
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import transaction
@@ -165,12 +168,25 @@ def assert_b_equals_a(a, client):
         assert page_parts(client.get(path).content.decode()) == page_parts(requests.get(a.url + path).text), path
 
 
+def assert_manage_lists_equal(a, client):
+    """Templates and subscribers, as each side's manage API lists them (B's through a key of its own)."""
+    key = ApiKey.issue(User.objects.create_user(f"reader{ApiKey.objects.count()}", is_superuser=True))[1]
+    base = f"/api/v1/pages/{a.ids['page']}"
+    for path, fields in (("incident_templates", None), ("subscribers", ("id", "email", "components", "state"))):
+        theirs = requests.get(f"{a.url}{base}/{path}", headers={"Authorization": f"OAuth {a.ids['key']}"}).json()
+        ours = client.get(f"{base}/{path}", headers={"Authorization": f"OAuth {key}"}).json()
+        if fields:
+            theirs, ours = ([{f: item[f] for f in fields} for item in items] for items in (theirs, ours))
+        assert without_updated_at(ours) == without_updated_at(theirs), path
+
+
 def test_a_page_moves_with_its_whole_history_and_a_second_run_doubles_nothing(instance_a, db, client):
     report = import_from(instance_a)
     assert f"Imported into page {instance_a.ids['page']} (Nimbus Mail)." in report
     assert "incidents: 5 imported" in report
     assert "subscribers: 4 imported" in report
     assert_b_equals_a(instance_a, client)
+    assert_manage_lists_equal(instance_a, client)
     page = Incident.objects.first().page
     assert (page.url, page.support_url, page.time_zone) == (
         "https://nimbus.example", "mailto:help@nimbus.example", "Europe/Berlin"
