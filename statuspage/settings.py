@@ -388,4 +388,6 @@ SPECTACULAR_SETTINGS = {
         "IndicatorEnum": "incidents.choices.Indicator",
         "IncidentOrMaintenanceStatusEnum": "incidents.choices.ALL_STATUSES",
     },
+    # The manage paths' `.json` twins answer the same: described once, without the suffix.
+    "PREPROCESSING_HOOKS": ["api.schema.without_json_twins"],
 }
