@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import QueryDict
 from rest_framework import exceptions, parsers, serializers, status
 
-from incidents.choices import ALL_STATUSES, ComponentStatus, Impact, IncidentStatus
+from incidents.choices import ALL_STATUSES, ComponentStatus, Impact, IncidentStatus, Visibility
 from incidents.codes import CODE_RE
 
 _FORM_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
@@ -260,10 +260,27 @@ class PageFields(serializers.Serializer):
     url = serializers.CharField(required=False, allow_blank=True)
     support_url = serializers.CharField(required=False, allow_blank=True)
     css_link_color = serializers.CharField(required=False, help_text="The page's accent colour, e.g. #1f5fbf.")
+    # Who may read the page (ours; Statuspage sells these as private and audience-specific pages).
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    password = serializers.CharField(
+        required=False, write_only=True, help_text="The shared password (visibility password)."
+    )
+    allowed_domains = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Email domains whose addresses may sign in."
+    )
 
 
 class PageBody(serializers.Serializer):
     page = PageFields()
+
+
+class PageAccessUserFields(serializers.Serializer):
+    email = serializers.EmailField(required=False)
+    page_access_group_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class PageAccessUserBody(serializers.Serializer):
+    page_access_user = PageAccessUserFields()
 
 
 class PostmortemFields(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, timedelta
 
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -11,14 +12,21 @@ from rest_framework.response import Response
 from api import inputs, serializers
 from api.manage import ManageView, responses
 from api.serializers import render
-from incidents import page_services
-from incidents.models import Component, Page
+from incidents import access_services, page_services
+from incidents.models import AudienceGroup, Component, Page, Viewer
 from incidents.uptime import component_uptimes
 
 PAGE_PERMISSIONS = {"GET": ("incidents.view_page",), "PATCH": ("incidents.change_page",)}
 # Statuspage's names for the page settings we have.
 PAGE_SETTINGS = {"name": "name", "time_zone": "time_zone", "url": "url", "support_url": "support_url"}
 PAGE_SETTINGS["css_link_color"] = "accent_colour"
+ACCESS_SETTINGS = ("visibility", "password", "allowed_domains")
+VIEWER_PERMISSIONS = {
+    "GET": ("incidents.view_viewer",),
+    "POST": ("incidents.add_viewer",),
+    "PATCH": ("incidents.change_viewer",),
+    "DELETE": ("incidents.delete_viewer",),
+}
 
 
 def _profile(page: Page) -> dict:
@@ -52,8 +60,90 @@ class PageDetailView(ManageView):
     def patch(self, request, page_code):
         page = self.page(page_code)
         data = inputs.read_body(request, "page", inputs.PageFields, partial=True)
-        page = page_services.page_update(page=page, **{PAGE_SETTINGS[key]: value for key, value in data.items()})
+        access = {key: data.pop(key) for key in ACCESS_SETTINGS if key in data}
+        with transaction.atomic():  # all or nothing: a bad visibility leaves the name unchanged too
+            if data:
+                page = page_services.page_update(
+                    page=page, **{PAGE_SETTINGS[key]: value for key, value in data.items()}
+                )
+            if access:
+                if "allowed_domains" in access:
+                    access["allowed_domains"] = "\n".join(access["allowed_domains"])
+                access.setdefault("visibility", page.visibility)
+                page = access_services.page_set_access(page=page, **access)
         return Response(_profile(page))
+
+
+class PageAccessUserListView(ManageView):
+    """The named viewers of a non-public page (Statuspage's page access users); POST adds one."""
+
+    required_permissions = VIEWER_PERMISSIONS
+
+    @extend_schema(tags=["manage: pages"], responses=responses(200, serializers.PageAccessUser(many=True)))
+    def get(self, request, page_code):
+        page = self.page(page_code)
+        viewers = self.paginate(Viewer.objects.filter(page=page).select_related("page").order_by("email"))
+        return Response(render(serializers.PageAccessUser, viewers, page, many=True))
+
+    @extend_schema(
+        tags=["manage: pages"],
+        request={"application/json": inputs.PageAccessUserBody},
+        responses=responses(201, serializers.PageAccessUser, errors=(400, 401, 403, 404, 422, 429)),
+    )
+    def post(self, request, page_code):
+        page = self.page(page_code)
+        data = inputs.read_body(request, "page_access_user", inputs.PageAccessUserFields)
+        if not data.get("email"):
+            raise inputs.Unprocessable("email: an address is needed.")
+        if Viewer.objects.filter(page=page, email=data["email"].strip().lower()).exists():
+            raise inputs.Unprocessable("email: this address is already a viewer of the page.")
+        viewer = access_services.viewer_add(page=page, email=data["email"], group=_group(page, data))
+        return Response(render(serializers.PageAccessUser, viewer, page), status=201)
+
+
+class PageAccessUserDetailView(ManageView):
+    """One named viewer: read, change the address or group, remove (their sign-in stops at once)."""
+
+    required_permissions = VIEWER_PERMISSIONS
+
+    def viewer(self, page_code, viewer_id) -> Viewer:
+        viewer = Viewer.objects.filter(page=self.page(page_code), pk=viewer_id).select_related("page").first()
+        if viewer is None:
+            raise Http404("No such page access user.")
+        return viewer
+
+    @extend_schema(tags=["manage: pages"], responses=responses(200, serializers.PageAccessUser))
+    def get(self, request, page_code, viewer_id):
+        viewer = self.viewer(page_code, viewer_id)
+        return Response(render(serializers.PageAccessUser, viewer, viewer.page))
+
+    @extend_schema(
+        tags=["manage: pages"],
+        request={"application/json": inputs.PageAccessUserBody},
+        responses=responses(200, serializers.PageAccessUser, errors=(400, 401, 403, 404, 422, 429)),
+    )
+    def patch(self, request, page_code, viewer_id):
+        viewer = self.viewer(page_code, viewer_id)
+        data = inputs.read_body(request, "page_access_user", inputs.PageAccessUserFields, partial=True)
+        group = _group(viewer.page, data) if "page_access_group_id" in data else False
+        viewer = access_services.viewer_update(viewer=viewer, email=data.get("email"), group=group)
+        return Response(render(serializers.PageAccessUser, viewer, viewer.page))
+
+    @extend_schema(tags=["manage: pages"], responses=responses(204, None))
+    def delete(self, request, page_code, viewer_id):
+        access_services.viewer_remove(viewer=self.viewer(page_code, viewer_id))
+        return Response(status=204)
+
+
+def _group(page: Page, data: dict) -> AudienceGroup | None:
+    """The audience group named by `page_access_group_id` (of this page), or None."""
+    group_id = data.get("page_access_group_id")
+    if not group_id:
+        return None
+    group = AudienceGroup.objects.filter(page=page, pk=group_id).first() if str(group_id).isdigit() else None
+    if group is None:
+        raise inputs.Unprocessable(f"page_access_group_id: no group {group_id!r} on this page.")
+    return group
 
 
 MAX_UPTIME_DAYS = 366

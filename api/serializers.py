@@ -271,6 +271,33 @@ class PageProfile(OutputSerializer):
     time_zone = serializers.CharField()
     css_link_color = serializers.CharField(source="accent_colour")
     status_page_url = PageUrlField(source="*", help_text="Ours: the public status page.")
+    visibility = serializers.CharField(help_text="Ours: public, private, password or email_domain.")
+    allowed_domains = serializers.SerializerMethodField(help_text="Ours: the email domains that may sign in.")
+
+    def get_allowed_domains(self, page) -> list[str]:
+        return page.domain_list()
+
+
+class PageAccessUser(OutputSerializer):
+    # A named viewer of a non-public page, in Statuspage's page_access_user shape.
+
+    id = serializers.SerializerMethodField()
+    page_id = serializers.CharField(source="page.code")
+    email = serializers.CharField()
+    external_login = AlwaysNullField()
+    page_access_group_id = serializers.SerializerMethodField()
+    page_access_group_ids = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField(source="created_at")
+
+    def get_id(self, viewer) -> str:
+        return str(viewer.pk)
+
+    def get_page_access_group_id(self, viewer) -> str | None:
+        return str(viewer.group_id) if viewer.group_id else None
+
+    def get_page_access_group_ids(self, viewer) -> list[str]:
+        return [str(viewer.group_id)] if viewer.group_id else []
 
 
 class Postmortem(serializers.Serializer):

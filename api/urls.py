@@ -51,6 +51,8 @@ manage_paths = [
     ("incidents/<slug:incident_code>/postmortem/publish", postmortems.PostmortemPublishView, "postmortem-publish"),
     ("incidents/<slug:incident_code>/postmortem/revert", postmortems.PostmortemRevertView, "postmortem-revert"),
     ("components/<slug:component_code>/uptime", manage_pages.ComponentUptimeView, "component-uptime"),
+    ("page_access_users", manage_pages.PageAccessUserListView, "page-access-users"),
+    ("page_access_users/<int:viewer_id>", manage_pages.PageAccessUserDetailView, "page-access-user"),
     ("subscribers", manage_subscribers.SubscriberListView, "subscribers"),
     ("subscribers/unsubscribed", subscriber_extras.UnsubscribedView, "subscribers-unsubscribed"),
     ("subscribers/reactivate", subscriber_extras.ReactivateView, "subscribers-reactivate"),

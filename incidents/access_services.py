@@ -72,6 +72,27 @@ def viewer_add(*, page: Page, email: str, group: AudienceGroup | None = None) ->
 
 
 @transaction.atomic
+def viewer_update(*, viewer: Viewer, email: str | None = None, group: AudienceGroup | None | bool = False) -> Viewer:
+    """Change a viewer's address or group (`group=None` takes them out of any; False leaves it)."""
+    if email is not None:
+        viewer.email = email.strip().lower()
+    if group is not False:
+        viewer.group = group
+    viewer.full_clean()
+    viewer.save()
+    page_changed(viewer.page_id)
+    return viewer
+
+
+@transaction.atomic
+def viewer_remove(*, viewer: Viewer) -> None:
+    """The viewer's sign-in stops working at once (incidents/access.py checks the row on every read)."""
+    page_id = viewer.page_id
+    viewer.delete()
+    page_changed(page_id)
+
+
+@transaction.atomic
 def audience_group_create(*, page: Page, name: str, components=(), incidents=()) -> AudienceGroup:
     group = AudienceGroup(page=page, name=name)
     group.full_clean()

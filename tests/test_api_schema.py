@@ -19,7 +19,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from incidents import page_services, services
+from incidents import access_services, page_services, services
 from incidents.choices import ComponentStatus as S
 from notifications.services import subscribe
 
@@ -60,7 +60,9 @@ def filled_page(page, make_component, admin_key):
     )
     with transaction.atomic():
         subscriber = subscribe(page=page, email="ops@customer.example", components=[api], confirmed=True)
+    viewer = access_services.viewer_add(page=page, email="reader@customer.example")
     return {
+        "viewer_id": viewer.pk,
         "page_code": page.code,
         "code": incident.code,
         "incident_code": incident.code,
