@@ -13,7 +13,6 @@ from api.fields import (
     AlwaysFalseField,
     AlwaysNullField,
     BlankAsNullCharField,
-    ConstantField,
     EmptyAsNullList,
     OutputSerializer,
     PageField,
@@ -170,9 +169,9 @@ class Subscriber(OutputSerializer):
     # `components` lists the chosen components and groups (empty: every component of the page).
 
     id = serializers.CharField(source="code")
-    mode = ConstantField("email")
-    email = serializers.EmailField()
-    endpoint = AlwaysNullField()
+    mode = serializers.CharField(source="channel")
+    email = BlankAsNullCharField(allow_null=True)
+    endpoint = BlankAsNullCharField(allow_null=True)
     components = serializers.SerializerMethodField()
     incident_id = serializers.CharField(source="incident.code", allow_null=True)
     state = serializers.CharField()

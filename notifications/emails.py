@@ -272,3 +272,17 @@ def confirmation_email(subscriber: Subscriber) -> EmailMultiAlternatives:
     )
     message.attach_alternative(render_to_string("notifications/confirm.html", context), "text/html")
     return message
+
+
+def quarantine_email(subscriber: Subscriber) -> EmailMultiAlternatives:
+    """An endpoint failed too often and gets nothing more until it is reactivated: its owner is told why."""
+    page = subscriber.page
+    subject = " ".join(f"[{page.name}] Your webhook is quarantined".split())
+    body = (
+        f"Your webhook {subscriber.endpoint} for {page.name} status updates failed too often and is "
+        f"quarantined: it receives nothing more until it is reactivated.\n\n"
+        f"The last failure: {subscriber.quarantine_reason}\n\n"
+        f"Fix the endpoint, then subscribe it again at {absolute(page.get_absolute_url())} (or ask the page's "
+        f"administrators to reactivate it).\n"
+    )
+    return EmailMultiAlternatives(subject, body, to=[subscriber.email], headers={"Auto-Submitted": "auto-generated"})

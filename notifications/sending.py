@@ -5,6 +5,7 @@ one conditional UPDATE that checks the claim, refreshes its heartbeat and record
 sent, then the send. Failures are recorded at once; a retry is scheduled once per chunk.
 """
 
+import json
 import logging
 import random
 import uuid
@@ -14,20 +15,21 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db.models import F
 from django.db.models.functions import Now
 
-from notifications import conf, ratelimit
-from notifications.channels import ChannelError, EmailChannel
-from notifications.emails import NotificationEmail, confirmation_email, welcome_email
+from notifications import chat_messages, conf, ratelimit, webhook_payloads
+from notifications.channels import CHANNELS, ChannelError, EmailChannel, EndpointError, EndpointMessage
+from notifications.emails import NotificationEmail, confirmation_email, link, quarantine_email, welcome_email
 from notifications.enqueue import enqueue_send, enqueue_subscriber_email
 from notifications.models import (
     Delivery,
     DeliveryStatus,
     EmailKind,
     Notification,
+    SubscriberChannel,
     SubscriberEmail,
     SubscriberState,
 )
 from notifications.outbox import check_and_record, claim_deliveries
-from notifications.services import subscriber_quarantine
+from notifications.services import subscriber_endpoint_failed, subscriber_endpoint_succeeded, subscriber_quarantine
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +53,11 @@ class Outcome:
     def failed(self, delivery, error: str) -> None:
         self._row(delivery).update(status=DeliveryStatus.FAILED, last_error=error[:500])
 
-    def later(self, delivery, error: str) -> None:
+    def later(self, delivery, error: str, at_least: float | None = None) -> None:
         if delivery.attempts >= conf.max_attempts():
             self.failed(delivery, f"gave up after {delivery.attempts} attempts: {error}")
             return
-        wait = backoff(delivery.attempts)
+        wait = max(backoff(delivery.attempts), at_least or 0.0)
         self._row(delivery).update(
             status=DeliveryStatus.QUEUED,
             claim="",
@@ -65,12 +67,18 @@ class Outcome:
         )
         self.retries.append((delivery.pk, wait))
 
-    def release(self, delivery) -> None:
-        """Not attempted (time limit): back to the queue, the attempt not counted."""
+    def release(self, delivery, wait: float = 0.0, reason: str = "") -> None:
+        """Not attempted (time limit, or held back to keep an endpoint's order): back to the queue, the attempt
+        not counted."""
         self._row(delivery).update(
-            status=DeliveryStatus.QUEUED, claim="", enqueued_at=Now(), attempts=F("attempts") - 1
+            status=DeliveryStatus.QUEUED,
+            claim="",
+            enqueued_at=Now(),
+            attempts=F("attempts") - 1,
+            next_attempt_at=Now() + timedelta(seconds=wait) if wait else None,
+            last_error=reason or F("last_error"),
         )
-        self.retries.append((delivery.pk, 0.0))
+        self.retries.append((delivery.pk, wait))
 
     def schedule_retries(self) -> None:
         if not self.retries:
@@ -81,19 +89,95 @@ class Outcome:
 
 
 class Messages:
-    """Each notification rendered once; per subscriber only the links and threading headers differ."""
+    """Each notification rendered once per channel; per subscriber only the links (and a webhook's signature)."""
 
-    def __init__(self, channel):
+    def __init__(self, email_channel_class):
         self.emails: dict[int, NotificationEmail] = {}
-        self.raw = getattr(channel, "sends_raw", False)
+        self.payloads: dict[tuple[int, str], object] = {}
+        self.raw = getattr(email_channel_class, "sends_raw", False)
+        self.email_channel_class = email_channel_class
 
-    def build(self, delivery):
-        email = self.emails.get(delivery.notification_id)
-        if email is None:
-            email = self.emails[delivery.notification_id] = NotificationEmail(
-                Notification.objects.get(pk=delivery.notification_id)
-            )
-        return (self.raw and email.raw(delivery.subscriber)) or email.build(delivery.subscriber)
+    def notification(self, notification_id: int) -> Notification:
+        return Notification.objects.select_related("update", "page").get(pk=notification_id)
+
+    def build(self, delivery, channel):
+        subscriber = delivery.subscriber
+        kind = subscriber.channel
+        if kind == SubscriberChannel.EMAIL:
+            email = self.emails.get(delivery.notification_id)
+            if email is None:
+                email = self.emails[delivery.notification_id] = NotificationEmail(
+                    self.notification(delivery.notification_id)
+                )
+            raw = getattr(channel, "sends_raw", False)
+            return (raw and email.raw(subscriber)) or email.build(subscriber)
+        key = (delivery.notification_id, "webhook" if kind == SubscriberChannel.WEBHOOK else kind)
+        if key not in self.payloads:
+            notification = self.notification(delivery.notification_id)
+            if kind == SubscriberChannel.WEBHOOK:
+                self.payloads[key] = webhook_payloads.event_of(notification)
+            else:
+                self.payloads[key] = json.dumps(chat_messages.message(kind, notification)).encode()
+        if kind != SubscriberChannel.WEBHOOK:
+            return EndpointMessage(subscriber.endpoint, self.payloads[key])
+        body = webhook_payloads.for_subscriber(self.payloads[key], link(subscriber, "unsubscribe"))
+        signature = webhook_payloads.sign(subscriber.signing_secret, body)
+        return EndpointMessage(subscriber.endpoint, body, {webhook_payloads.SIGNATURE_HEADER: signature})
+
+
+class Channels:
+    """The chunk's channels by class, each opened at its first message (a chunk of webhooks opens no SMTP)."""
+
+    def __init__(self, email_class):
+        self.classes = {**CHANNELS, SubscriberChannel.EMAIL.value: email_class}
+        self.opened: dict[type, object] = {}
+
+    def for_kind(self, kind: str):
+        cls = self.classes[kind]
+        channel = self.opened.get(cls)
+        if channel is None:
+            channel = cls()
+            channel.open()  # ChannelError: this message (and its kind's rest of the chunk) later
+            self.opened[cls] = channel
+        return channel
+
+    def same(self, kind_a: str, kind_b: str) -> bool:
+        return self.classes[kind_a] is self.classes[kind_b]
+
+    def close(self) -> None:
+        for channel in self.opened.values():
+            channel.close()
+
+
+def held_back(deliveries, claim: str) -> set[int]:
+    """Endpoint deliveries that must wait: an earlier event of the same incident to the same endpoint is not
+    finished yet (one endpoint gets one incident's events in order)."""
+    endpoint = [d for d in deliveries if d.subscriber.channel != SubscriberChannel.EMAIL]
+    if not endpoint:
+        return set()
+    notification_ids = {d.notification_id for d in endpoint}
+    earlier = list(
+        Delivery.objects.filter(
+            subscriber_id__in={d.subscriber_id for d in endpoint},
+            status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING],
+            notification_id__lt=max(notification_ids),
+            notification__update__isnull=False,
+        )
+        .exclude(claim=claim)
+        .values_list("subscriber_id", "notification_id", "notification__update__incident_id")
+    )
+    if not earlier:
+        return set()
+    incident_of = dict(Notification.objects.filter(pk__in=notification_ids).values_list("pk", "update__incident_id"))
+    return {
+        d.pk
+        for d in endpoint
+        if incident_of.get(d.notification_id) is not None
+        and any(
+            sub == d.subscriber_id and incident == incident_of[d.notification_id] and nid < d.notification_id
+            for sub, nid, incident in earlier
+        )
+    }
 
 
 def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
@@ -103,26 +187,27 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
     deliveries = list(
         Delivery.objects.filter(claim=claim, status=DeliveryStatus.SENDING).select_related("subscriber").order_by("pk")
     )
-    outcome, channel = Outcome(claim), channel_class()
-    messages = Messages(channel)
+    outcome, channels = Outcome(claim), Channels(channel_class)
+    messages = Messages(channel_class)
+    waiting = held_back(deliveries, claim)
     unrecorded = None  # the last message sent, recorded by the next check (or at the end)
     pending = list(reversed(deliveries))
     try:
-        try:
-            channel.open()
-        except ChannelError as exc:
-            for delivery in pending:
-                outcome.later(delivery, str(exc))
-            return
         while pending:
             delivery = pending.pop()
             subscriber = delivery.subscriber
-            if subscriber.state != SubscriberState.CONFIRMED or not channel.can_reach(subscriber):
+            kind = subscriber.channel
+            if subscriber.state != SubscriberState.CONFIRMED or not channels.classes[kind].can_reach(subscriber):
                 outcome.failed(delivery, f"subscriber is {subscriber.state}")
                 continue
+            if delivery.pk in waiting:
+                outcome.release(delivery, wait=conf.order_wait_seconds(), reason="an earlier event is not sent yet")
+                continue
             try:
-                ratelimit.acquire()
-                message = messages.build(delivery)
+                channel = channels.for_kind(kind)
+                if kind == SubscriberChannel.EMAIL:
+                    ratelimit.acquire()  # the email provider's limit; endpoints have their own (429)
+                message = messages.build(delivery, channel)
                 ours = check_and_record(claim, delivery.pk, unrecorded)
                 unrecorded = None
                 if not ours:
@@ -132,6 +217,11 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
                 for rest in [delivery, *pending]:
                     outcome.release(rest)
                 pending = []
+            except EndpointError as exc:
+                if subscriber_endpoint_failed(subscriber.pk, str(exc)):
+                    outcome.failed(delivery, f"{exc}; the endpoint is quarantined")
+                else:
+                    outcome.later(delivery, str(exc), at_least=exc.retry_after)
             except ChannelError as exc:
                 if exc.bad_address:
                     subscriber_quarantine(subscriber.pk, f"SMTP {exc} for {subscriber.email}")
@@ -139,19 +229,22 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
                     outcome.failed(delivery, str(exc))
                 else:
                     outcome.later(delivery, str(exc))
-                if exc.session_lost:  # the connection is gone: the rest of the chunk tries again later
-                    for rest in pending:
-                        outcome.later(rest, "connection lost earlier in the chunk")
-                    pending = []
+                if exc.session_lost:  # the connection is gone: the rest of its chunk tries again later
+                    rest = [d for d in pending if channels.same(d.subscriber.channel, kind)]
+                    for other in rest:
+                        outcome.later(other, "connection lost earlier in the chunk")
+                    pending = [d for d in pending if d not in rest]
             except Exception as exc:  # a rendering bug must not hold up the other recipients
                 log.exception("Delivery %s failed", delivery.pk)
                 outcome.later(delivery, f"error: {exc!r}")
             else:
                 unrecorded = delivery.pk
+                if subscriber.failures:
+                    subscriber_endpoint_succeeded(subscriber.pk)
     finally:
         if unrecorded is not None:
             check_and_record(claim, None, unrecorded)
-        channel.close()
+        channels.close()
         outcome.schedule_retries()
 
 
@@ -168,11 +261,15 @@ def send_subscriber_email(email_id: int, channel_class=EmailChannel) -> None:
     row = SubscriberEmail.objects.select_related("subscriber__page", "subscriber__incident").get(pk=email_id)
     mine = SubscriberEmail.objects.filter(pk=email_id, claim=claim, status=DeliveryStatus.SENDING)
     subscriber = row.subscriber
-    wanted = SubscriberState.PENDING if row.kind == EmailKind.CONFIRM else SubscriberState.CONFIRMED
+    wanted, build = {
+        EmailKind.CONFIRM: (SubscriberState.PENDING, confirmation_email),
+        EmailKind.WELCOME: (SubscriberState.CONFIRMED, welcome_email),
+        EmailKind.QUARANTINED: (SubscriberState.QUARANTINED, quarantine_email),
+    }[row.kind]
     if subscriber.state != wanted:
         mine.update(status=DeliveryStatus.FAILED, last_error=f"subscriber is {subscriber.state}")
         return
-    message = (confirmation_email if row.kind == EmailKind.CONFIRM else welcome_email)(subscriber)
+    message = build(subscriber)
     ratelimit.acquire()  # confirmations count against the provider's limit like any other email
     try:
         with channel_class() as channel:

@@ -55,6 +55,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of CIDR ranges ("10.0.0.0/8,fd00::/8"), each checked; stops start-up if one is bad."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a CIDR range ({exc}).") from exc
+    return networks
+
+
 def env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...]) -> str | None:
     value = env_str(name)
     if value is None or value == "":
