@@ -79,3 +79,8 @@ def order_wait_seconds() -> float:
 def endpoint_quarantine() -> tuple[int, int]:
     """(failures, seconds): an endpoint failing this many times in a row within the window is quarantined."""
     return get("ENDPOINT_QUARANTINE_FAILURES", 10), get("ENDPOINT_QUARANTINE_WINDOW", 3600)
+
+
+def endpoint_window() -> int:
+    """Endpoint (webhook, chat) POSTs a send task makes at once, each to a different subscriber."""
+    return get("ENDPOINT_WINDOW", 16)

@@ -28,7 +28,7 @@ from notifications.models import (
     SubscriberEmail,
     SubscriberState,
 )
-from notifications.outbox import check_and_record, claim_deliveries
+from notifications.outbox import check_and_record_many, claim_deliveries
 from notifications.services import subscriber_endpoint_failed, subscriber_endpoint_succeeded, subscriber_quarantine
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,8 @@ class Messages:
                 self.payloads[key] = json.dumps(chat_messages.message(kind, notification)).encode()
         if kind != SubscriberChannel.WEBHOOK:
             return EndpointMessage(subscriber.endpoint, self.payloads[key])
-        body = webhook_payloads.for_subscriber(self.payloads[key], link(subscriber, "unsubscribe"))
+        unsubscribe = link(subscriber, "unsubscribe", delivery.notification.page)
+        body = webhook_payloads.for_subscriber(self.payloads[key], unsubscribe)
         signature = webhook_payloads.sign(subscriber.signing_secret, body)
         return EndpointMessage(subscriber.endpoint, body, {webhook_payloads.SIGNATURE_HEADER: signature})
 
@@ -180,72 +181,117 @@ def held_back(deliveries, claim: str) -> set[int]:
     }
 
 
+def next_window(pending: list, window: int) -> list:
+    """The next messages to send together: one email, or up to `window` endpoint messages to distinct
+    subscribers (taken from the end of `pending`, which is in reverse order)."""
+    first = pending.pop()
+    taken = [first]
+    if first.subscriber.channel == SubscriberChannel.EMAIL:
+        return taken
+    subscribers = {first.subscriber_id}
+    index = len(pending) - 1
+    while index >= 0 and len(taken) < window:
+        candidate = pending[index]
+        if candidate.subscriber.channel != SubscriberChannel.EMAIL and candidate.subscriber_id not in subscribers:
+            taken.append(pending.pop(index))
+            subscribers.add(candidate.subscriber_id)
+        index -= 1
+    return taken
+
+
 def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
+    """Send a claimed chunk: emails one at a time over one SMTP session; endpoint messages in windows of
+    NOTIFICATIONS_ENDPOINT_WINDOW POSTs at once (each window checked, and the previous one recorded, by one
+    UPDATE; a worker killed mid-chunk may resend at most the window in flight)."""
     claim = claim_deliveries(delivery_ids)
     if claim is None:
         return  # all sent, claimed by another run, or gone
     deliveries = list(
-        Delivery.objects.filter(claim=claim, status=DeliveryStatus.SENDING).select_related("subscriber").order_by("pk")
+        Delivery.objects.filter(claim=claim, status=DeliveryStatus.SENDING)
+        .select_related("subscriber", "notification__page")
+        .order_by("pk")
     )
     outcome, channels = Outcome(claim), Channels(channel_class)
     messages = Messages(channel_class)
     waiting = held_back(deliveries, claim)
-    unrecorded = None  # the last message sent, recorded by the next check (or at the end)
+    unrecorded: list[int] = []  # messages sent, recorded by the next check (or at the end)
     pending = list(reversed(deliveries))
+    window: list = []
     try:
         while pending:
-            delivery = pending.pop()
-            subscriber = delivery.subscriber
-            kind = subscriber.channel
-            if subscriber.state != SubscriberState.CONFIRMED or not channels.classes[kind].can_reach(subscriber):
-                outcome.failed(delivery, f"subscriber is {subscriber.state}")
-                continue
-            if delivery.pk in waiting:
-                outcome.release(delivery, wait=conf.order_wait_seconds(), reason="an earlier event is not sent yet")
+            window = next_window(pending, conf.endpoint_window())
+            kind = window[0].subscriber.channel
+            ready = []
+            for delivery in window:
+                subscriber = delivery.subscriber
+                if subscriber.state != SubscriberState.CONFIRMED or not channels.classes[kind].can_reach(subscriber):
+                    outcome.failed(delivery, f"subscriber is {subscriber.state}")
+                elif delivery.pk in waiting:
+                    outcome.release(delivery, wait=conf.order_wait_seconds(), reason="an earlier event is not sent yet")
+                else:
+                    ready.append(delivery)
+            if not ready:
                 continue
             try:
                 channel = channels.for_kind(kind)
-                if kind == SubscriberChannel.EMAIL:
-                    ratelimit.acquire()  # the email provider's limit; endpoints have their own (429)
-                message = messages.build(delivery, channel)
-                ours = check_and_record(claim, delivery.pk, unrecorded)
-                unrecorded = None
-                if not ours:
-                    continue  # the sweeper gave the row away (this task was too slow): not ours to send
-                channel.send(message)
-            except SoftTimeLimitExceeded:
-                for rest in [delivery, *pending]:
-                    outcome.release(rest)
-                pending = []
-            except EndpointError as exc:
-                if subscriber_endpoint_failed(subscriber.pk, str(exc)):
-                    outcome.failed(delivery, f"{exc}; the endpoint is quarantined")
-                else:
-                    outcome.later(delivery, str(exc), at_least=exc.retry_after)
             except ChannelError as exc:
-                if exc.bad_address:
-                    subscriber_quarantine(subscriber.pk, f"SMTP {exc} for {subscriber.email}")
-                if exc.permanent:
-                    outcome.failed(delivery, str(exc))
-                else:
+                for delivery in ready:
                     outcome.later(delivery, str(exc))
-                if exc.session_lost:  # the connection is gone: the rest of its chunk tries again later
-                    rest = [d for d in pending if channels.same(d.subscriber.channel, kind)]
-                    for other in rest:
-                        outcome.later(other, "connection lost earlier in the chunk")
-                    pending = [d for d in pending if d not in rest]
-            except Exception as exc:  # a rendering bug must not hold up the other recipients
-                log.exception("Delivery %s failed", delivery.pk)
-                outcome.later(delivery, f"error: {exc!r}")
-            else:
-                unrecorded = delivery.pk
-                if subscriber.failures:
-                    subscriber_endpoint_succeeded(subscriber.pk)
+                continue
+            built = []
+            for delivery in ready:
+                try:
+                    built.append((delivery, messages.build(delivery, channel)))
+                except Exception as exc:  # a rendering bug must not hold up the other recipients
+                    log.exception("Delivery %s failed", delivery.pk)
+                    outcome.later(delivery, f"error: {exc!r}")
+            if kind == SubscriberChannel.EMAIL and built:
+                ratelimit.acquire()  # the email provider's limit; endpoints have their own (429)
+            ours = check_and_record_many(claim, [d.pk for d, _ in built], unrecorded)
+            unrecorded = []
+            # A row the sweeper gave away (this task was too slow) is not ours to send.
+            built = [(d, m) for d, m in built if d.pk in ours]
+            errors = channel.send_many([m for _, m in built])
+            for (delivery, _), error in zip(built, errors, strict=True):
+                if error is None:
+                    unrecorded.append(delivery.pk)
+                    if delivery.subscriber.failures:
+                        subscriber_endpoint_succeeded(delivery.subscriber_id)
+                else:
+                    _failed(delivery, error, outcome, channels, pending)
+            window = []
+    except SoftTimeLimitExceeded:
+        for rest in [*window, *pending]:
+            outcome.release(rest)
     finally:
-        if unrecorded is not None:
-            check_and_record(claim, None, unrecorded)
+        if unrecorded:
+            check_and_record_many(claim, [], unrecorded)
         channels.close()
         outcome.schedule_retries()
+
+
+def _failed(delivery, error: Exception, outcome: Outcome, channels: Channels, pending: list) -> None:
+    subscriber = delivery.subscriber
+    if isinstance(error, EndpointError):
+        if subscriber_endpoint_failed(subscriber.pk, str(error)):
+            outcome.failed(delivery, f"{error}; the endpoint is quarantined")
+        else:
+            outcome.later(delivery, str(error), at_least=error.retry_after)
+    elif isinstance(error, ChannelError):
+        if error.bad_address:
+            subscriber_quarantine(subscriber.pk, f"SMTP {error} for {subscriber.email}")
+        if error.permanent:
+            outcome.failed(delivery, str(error))
+        else:
+            outcome.later(delivery, str(error))
+        if error.session_lost:  # the connection is gone: the rest of its chunk tries again later
+            rest = [d for d in pending if channels.same(d.subscriber.channel, subscriber.channel)]
+            for other in rest:
+                outcome.later(other, "connection lost earlier in the chunk")
+            pending[:] = [d for d in pending if d not in rest]
+    else:
+        log.error("Delivery %s failed", delivery.pk, exc_info=error)
+        outcome.later(delivery, f"error: {error!r}")
 
 
 # -- confirmation and welcome emails: one row, one message -------------------------------------------------

@@ -19,6 +19,9 @@ class Receiver:
     received: list = field(default_factory=list)
     # Per path, the answers to give in turn ("hang", a status, or (status, headers)); then 200.
     script: dict = field(default_factory=dict)
+    # Seconds each answer takes (a slow endpoint).
+    delay: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def port(self) -> int:
@@ -42,7 +45,10 @@ def start_receiver() -> Receiver:
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            receiver.received.append(Received(self.path, dict(self.headers), body))
+            with receiver.lock:
+                receiver.received.append(Received(self.path, dict(self.headers), body))
+            if receiver.delay:
+                time.sleep(receiver.delay)
             answers = receiver.script.get(self.path) or []
             answer = answers.pop(0) if answers else 200
             if answer == "hang":
@@ -52,9 +58,8 @@ def start_receiver() -> Receiver:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", "0")
             self.end_headers()
-            self.wfile.write(b"ok")
 
     receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     receiver.server.daemon_threads = True

@@ -1,5 +1,7 @@
 """The channel interface: one error type, one send per message, a session per chunk."""
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 
 class ChannelError(Exception):
     """A message was not delivered.
@@ -40,6 +42,21 @@ class Channel:
     def send(self, message) -> None:
         """Deliver one message built for this channel, or raise ChannelError."""
         raise NotImplementedError
+
+    def send_many(self, messages: list) -> list[Exception | None]:
+        """Send each message; for each, None or the exception it raised (SoftTimeLimitExceeded propagates).
+        Channels that can send several at once (HTTP) override it."""
+        results: list[Exception | None] = []
+        for message in messages:
+            try:
+                self.send(message)
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as exc:  # recorded per message by the send loop
+                results.append(exc)
+            else:
+                results.append(None)
+        return results
 
     def __enter__(self):
         self.open()

@@ -1,17 +1,21 @@
 """Endpoint channels: a JSON POST to the subscriber's URL (webhooks, and Slack, Teams and Discord incoming hooks).
 
-One urllib3 pool per checked address for the chunk (keep-alive across its messages), WEBHOOK_TIMEOUT seconds
+One urllib3 pool per checked address for the chunk (keep-alive across its messages; a window of POSTs to
+different subscribers goes out at once from a few threads, which touch no database), WEBHOOK_TIMEOUT seconds
 for the whole exchange, no redirect followed, no retry here (the outbox retries with backoff). 2xx is success;
 anything else, a refused address, a timeout or a reset is a failure that counts towards the subscriber's
 quarantine. 429 carries the service's Retry-After (Slack, Discord), which the retry waits at least.
 """
 
 import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import urllib3
 from django.conf import settings
 
+from notifications import conf
 from notifications.channels.base import Channel, ChannelError
 from notifications.endpoints import EndpointRefused, resolve
 
@@ -48,22 +52,38 @@ class WebhookChannel(Channel):
     def __init__(self):
         self.pools: dict[tuple, urllib3.HTTPConnectionPool] = {}
         self.timeout = urllib3.Timeout(total=float(getattr(settings, "WEBHOOK_TIMEOUT", 30)))
+        self.lock = threading.Lock()
+        self.threads: ThreadPoolExecutor | None = None
+
+    def send_many(self, messages: list) -> list[Exception | None]:
+        """The window's POSTs at once (each to a different subscriber), one thread each; no database here."""
+        if len(messages) <= 1:
+            return super().send_many(messages)
+        if self.threads is None:
+            self.threads = ThreadPoolExecutor(max_workers=conf.endpoint_window(), thread_name_prefix="webhook")
+        futures = [self.threads.submit(self.send, message) for message in messages]
+        return [future.exception() for future in futures]
 
     def _pool(self, target):
         key = (target.scheme, target.address, target.port, target.host)
-        pool = self.pools.get(key)
-        if pool is None:
-            options = {"maxsize": 1, "timeout": self.timeout, "retries": False}
-            if target.scheme == "https":
-                # Connect to the checked address; the name is still the one TLS verifies.
-                options.update(server_hostname=target.host, assert_hostname=target.host, cert_reqs="CERT_REQUIRED")
-                pool = urllib3.HTTPSConnectionPool(target.address, target.port, **options)
-            else:
-                pool = urllib3.HTTPConnectionPool(target.address, target.port, **options)
-            self.pools[key] = pool
+        with self.lock:
+            pool = self.pools.get(key)
+            if pool is None:
+                pool = self.pools[key] = self._new_pool(target)
         return pool
 
+    def _new_pool(self, target):
+        options = {"maxsize": conf.endpoint_window(), "timeout": self.timeout, "retries": False}
+        if target.scheme == "https":
+            # Connect to the checked address; the name is still the one TLS verifies.
+            options.update(server_hostname=target.host, assert_hostname=target.host, cert_reqs="CERT_REQUIRED")
+            return urllib3.HTTPSConnectionPool(target.address, target.port, **options)
+        return urllib3.HTTPConnectionPool(target.address, target.port, **options)
+
     def close(self) -> None:
+        if self.threads is not None:
+            self.threads.shutdown(wait=True)
+            self.threads = None
         for pool in self.pools.values():
             with contextlib.suppress(Exception):
                 pool.close()
