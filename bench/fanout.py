@@ -72,6 +72,7 @@ def run_http_sink(port, count, last_at, ready, stop):
                 count.value += 1
             last_at.value = time.time()
 
+    ThreadingHTTPServer.request_queue_size = 128  # several connections at once (the default backlog is 5)
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -83,4 +83,4 @@ def endpoint_quarantine() -> tuple[int, int]:
 
 def endpoint_window() -> int:
     """Endpoint (webhook, chat) POSTs a send task makes at once, each to a different subscriber."""
-    return get("ENDPOINT_WINDOW", 16)
+    return get("ENDPOINT_WINDOW", 32)

@@ -59,6 +59,14 @@ def link(subscriber: Subscriber, purpose: str, page=None) -> str:
     return absolute(reverse(f"notifications:{purpose}", kwargs={"token": token}))
 
 
+TOKEN = "__STATUSPAGE_TOKEN__"
+
+
+def link_template(purpose: str) -> str:
+    """A link with TOKEN in place of the token, reversed once for many subscribers."""
+    return absolute(reverse(f"notifications:{purpose}", kwargs={"token": TOKEN}))
+
+
 def _reason(subscriber: Subscriber, page_name: str, noun: str = "incident") -> tuple[str, str]:
     if subscriber.incident_id is not None:
         return "incident", f"You are receiving this because you subscribed to updates of this {noun}."

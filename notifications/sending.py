@@ -17,7 +17,14 @@ from django.db.models.functions import Now
 
 from notifications import chat_messages, conf, ratelimit, webhook_payloads
 from notifications.channels import CHANNELS, ChannelError, EmailChannel, EndpointError, EndpointMessage
-from notifications.emails import NotificationEmail, confirmation_email, link, quarantine_email, welcome_email
+from notifications.emails import (
+    TOKEN,
+    NotificationEmail,
+    confirmation_email,
+    link_template,
+    quarantine_email,
+    welcome_email,
+)
 from notifications.enqueue import enqueue_send, enqueue_subscriber_email
 from notifications.models import (
     Delivery,
@@ -30,6 +37,7 @@ from notifications.models import (
 )
 from notifications.outbox import check_and_record_many, claim_deliveries
 from notifications.services import subscriber_endpoint_failed, subscriber_endpoint_succeeded, subscriber_quarantine
+from notifications.tokens import make_token
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +96,25 @@ class Outcome:
             Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.QUEUED).update(enqueued_at=None)
 
 
+# The payload of each recent notification, per process: the chunks of one fan-out build it once. An event
+# describes its update as it was when first built (as Statuspage's `meta.generated_at` says).
+PAYLOADS: dict[tuple, object] = {}
+PAYLOADS_KEPT = 32
+
+
+def _remember(key: tuple, payload) -> None:
+    while len(PAYLOADS) >= PAYLOADS_KEPT:
+        PAYLOADS.pop(next(iter(PAYLOADS)))
+    PAYLOADS[key] = payload
+
+
 class Messages:
     """Each notification rendered once per channel; per subscriber only the links (and a webhook's signature)."""
 
     def __init__(self, email_channel_class):
         self.emails: dict[int, NotificationEmail] = {}
-        self.payloads: dict[tuple[int, str], object] = {}
+        self.payloads = PAYLOADS
+        self.unsubscribe_url: str | None = None
         self.raw = getattr(email_channel_class, "sends_raw", False)
         self.email_channel_class = email_channel_class
 
@@ -111,16 +132,21 @@ class Messages:
                 )
             raw = getattr(channel, "sends_raw", False)
             return (raw and email.raw(subscriber)) or email.build(subscriber)
-        key = (delivery.notification_id, "webhook" if kind == SubscriberChannel.WEBHOOK else kind)
+        # Its creation time in the key too: a test database may give a rolled-back id again.
+        key = (delivery.notification_id, delivery.notification.created_at, kind)
         if key not in self.payloads:
             notification = self.notification(delivery.notification_id)
             if kind == SubscriberChannel.WEBHOOK:
-                self.payloads[key] = webhook_payloads.event_of(notification)
+                _remember(key, webhook_payloads.event_of(notification))
             else:
-                self.payloads[key] = json.dumps(chat_messages.message(kind, notification)).encode()
+                _remember(key, json.dumps(chat_messages.message(kind, notification)).encode())
         if kind != SubscriberChannel.WEBHOOK:
             return EndpointMessage(subscriber.endpoint, self.payloads[key])
-        unsubscribe = link(subscriber, "unsubscribe", delivery.notification.page)
+        if self.unsubscribe_url is None:  # reversed once: per subscriber only the token differs
+            self.unsubscribe_url = link_template("unsubscribe")
+        unsubscribe = self.unsubscribe_url.replace(
+            TOKEN, make_token(subscriber, "unsubscribe", delivery.notification.page)
+        )
         body = webhook_payloads.for_subscriber(self.payloads[key], unsubscribe)
         signature = webhook_payloads.sign(subscriber.signing_secret, body)
         return EndpointMessage(subscriber.endpoint, body, {webhook_payloads.SIGNATURE_HEADER: signature})
@@ -201,8 +227,9 @@ def next_window(pending: list, window: int) -> list:
 
 def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
     """Send a claimed chunk: emails one at a time over one SMTP session; endpoint messages in windows of
-    NOTIFICATIONS_ENDPOINT_WINDOW POSTs at once (each window checked, and the previous one recorded, by one
-    UPDATE; a worker killed mid-chunk may resend at most the window in flight)."""
+    NOTIFICATIONS_ENDPOINT_WINDOW, sent in the background while the next window is built and checked. One
+    UPDATE checks each window and records what was sent before it, so a worker killed mid-chunk may resend
+    at most the one email, or the two endpoint windows, not yet recorded."""
     claim = claim_deliveries(delivery_ids)
     if claim is None:
         return  # all sent, claimed by another run, or gone
@@ -217,57 +244,81 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
     unrecorded: list[int] = []  # messages sent, recorded by the next check (or at the end)
     pending = list(reversed(deliveries))
     window: list = []
+    in_flight = None  # (deliveries, Sending) of the previous window
+
+    def collect(flight) -> None:
+        sent, sending = flight
+        for delivery, error in zip(sent, sending.collect(), strict=True):
+            if error is None:
+                unrecorded.append(delivery.pk)
+                if delivery.subscriber.failures:
+                    subscriber_endpoint_succeeded(delivery.subscriber_id)
+            else:
+                _failed(delivery, error, outcome, channels, pending)
+
     try:
-        while pending:
-            window = next_window(pending, conf.endpoint_window())
-            kind = window[0].subscriber.channel
-            ready = []
-            for delivery in window:
-                subscriber = delivery.subscriber
-                if subscriber.state != SubscriberState.CONFIRMED or not channels.classes[kind].can_reach(subscriber):
-                    outcome.failed(delivery, f"subscriber is {subscriber.state}")
-                elif delivery.pk in waiting:
-                    outcome.release(delivery, wait=conf.order_wait_seconds(), reason="an earlier event is not sent yet")
-                else:
-                    ready.append(delivery)
-            if not ready:
-                continue
-            try:
-                channel = channels.for_kind(kind)
-            except ChannelError as exc:
-                for delivery in ready:
-                    outcome.later(delivery, str(exc))
-                continue
-            built = []
-            for delivery in ready:
-                try:
-                    built.append((delivery, messages.build(delivery, channel)))
-                except Exception as exc:  # a rendering bug must not hold up the other recipients
-                    log.exception("Delivery %s failed", delivery.pk)
-                    outcome.later(delivery, f"error: {exc!r}")
-            if kind == SubscriberChannel.EMAIL and built:
-                ratelimit.acquire()  # the email provider's limit; endpoints have their own (429)
+        while pending or in_flight:
+            built, channel, window = [], None, []
+            if pending:
+                window = next_window(pending, conf.endpoint_window())
+                channel, built = _prepare(window, channels, messages, outcome, waiting)
             ours = check_and_record_many(claim, [d.pk for d, _ in built], unrecorded)
-            unrecorded = []
+            unrecorded.clear()
             # A row the sweeper gave away (this task was too slow) is not ours to send.
             built = [(d, m) for d, m in built if d.pk in ours]
-            errors = channel.send_many([m for _, m in built])
-            for (delivery, _), error in zip(built, errors, strict=True):
-                if error is None:
-                    unrecorded.append(delivery.pk)
-                    if delivery.subscriber.failures:
-                        subscriber_endpoint_succeeded(delivery.subscriber_id)
-                else:
-                    _failed(delivery, error, outcome, channels, pending)
+            if in_flight is not None:
+                flight, in_flight = in_flight, None
+                collect(flight)
             window = []
+            if built:
+                sending = channel.start_many([m for _, m in built])
+                flight = ([d for d, _ in built], sending)
+                if sending.done:
+                    collect(flight)  # synchronous (email): recorded by the very next check
+                else:
+                    in_flight = flight
     except SoftTimeLimitExceeded:
         for rest in [*window, *pending]:
             outcome.release(rest)
+        if in_flight is not None:
+            collect(in_flight)  # what went out is recorded below
     finally:
         if unrecorded:
             check_and_record_many(claim, [], unrecorded)
         channels.close()
         outcome.schedule_retries()
+
+
+def _prepare(window: list, channels: Channels, messages: Messages, outcome: Outcome, waiting: set[int]):
+    """The window's channel and (delivery, message) pairs; the others are recorded as failed, held or later."""
+    kind = window[0].subscriber.channel
+    ready = []
+    for delivery in window:
+        subscriber = delivery.subscriber
+        if subscriber.state != SubscriberState.CONFIRMED or not channels.classes[kind].can_reach(subscriber):
+            outcome.failed(delivery, f"subscriber is {subscriber.state}")
+        elif delivery.pk in waiting:
+            outcome.release(delivery, wait=conf.order_wait_seconds(), reason="an earlier event is not sent yet")
+        else:
+            ready.append(delivery)
+    if not ready:
+        return None, []
+    try:
+        channel = channels.for_kind(kind)
+    except ChannelError as exc:
+        for delivery in ready:
+            outcome.later(delivery, str(exc))
+        return None, []
+    built = []
+    for delivery in ready:
+        try:
+            built.append((delivery, messages.build(delivery, channel)))
+        except Exception as exc:  # a rendering bug must not hold up the other recipients
+            log.exception("Delivery %s failed", delivery.pk)
+            outcome.later(delivery, f"error: {exc!r}")
+    if kind == SubscriberChannel.EMAIL and built:
+        ratelimit.acquire()  # the email provider's limit; endpoints have their own (429)
+    return channel, built
 
 
 def _failed(delivery, error: Exception, outcome: Outcome, channels: Channels, pending: list) -> None:

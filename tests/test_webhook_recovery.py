@@ -20,7 +20,7 @@ from tests.webhook_receiver import start_receiver
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_worker_killed_mid_chunk_of_webhooks_loses_none_and_repeats_at_most_its_window(
+def test_a_worker_killed_mid_chunk_of_webhooks_loses_none_and_repeats_at_most_two_windows(
     postgres, outbox_app, page, make_component, settings
 ):
     from tests.conftest import _RUN
@@ -68,7 +68,8 @@ def test_a_worker_killed_mid_chunk_of_webhooks_loses_none_and_repeats_at_most_it
         assert {r.path for r in receiver.received} == everyone
         time.sleep(1)  # anything sent twice would arrive now
         repeated = sum(Counter(r.path for r in receiver.received).values()) - n
-        assert repeated <= conf.endpoint_window(), f"{repeated} sent twice"  # at most the window in flight
+        # At most the two windows not yet recorded (one in flight, the one before it).
+        assert repeated <= 2 * conf.endpoint_window(), f"{repeated} sent twice"
         assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
     finally:
         outbox_app.conf.task_always_eager = True

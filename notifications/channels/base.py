@@ -44,8 +44,7 @@ class Channel:
         raise NotImplementedError
 
     def send_many(self, messages: list) -> list[Exception | None]:
-        """Send each message; for each, None or the exception it raised (SoftTimeLimitExceeded propagates).
-        Channels that can send several at once (HTTP) override it."""
+        """Send each message in turn; for each, None or the exception it raised (SoftTimeLimitExceeded propagates)."""
         results: list[Exception | None] = []
         for message in messages:
             try:
@@ -58,9 +57,23 @@ class Channel:
                 results.append(None)
         return results
 
+    def start_many(self, messages: list) -> "Sending":
+        """Start sending the messages; the send loop collects the outcomes later. Here: at once, synchronously
+        (so a synchronous channel's outcomes are recorded before the next check, as for one message)."""
+        results = self.send_many(messages)
+        return Sending(done=True, collect=lambda: results)
+
     def __enter__(self):
         self.open()
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+class Sending:
+    """Messages being sent: `collect()` waits and gives each one's outcome (None, or its exception)."""
+
+    def __init__(self, *, done: bool, collect):
+        self.done = done
+        self.collect = collect
