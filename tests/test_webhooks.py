@@ -5,6 +5,7 @@ WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8 lets the tests reach loopback past the SSRF
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -250,3 +251,21 @@ def test_a_webhook_from_the_public_form_is_pending_until_its_email_confirms(
     (confirmation,) = mail.outbox
     assert confirmation.to == ["dev@customer.example"]
     assert receiver.url() in confirmation.body
+
+
+def test_a_slack_subscriber_gets_block_kit_and_a_429_waits_its_retry_after(
+    page, make_component, receiver, django_capture_on_commit_callbacks
+):
+    api = make_component("API")
+    subscriber, secret = notify.subscribe_endpoint(page=page, channel="slack", endpoint=receiver.url("/slack"))
+    assert (subscriber.state, secret) == (SubscriberState.CONFIRMED, None)  # a page admin's: active, unsigned
+    receiver.script["/slack"] = [(429, {"Retry-After": "600"})]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_create(page=page, name="Errors", body="Looking.", affected=[api])
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.QUEUED
+    assert delivery.next_attempt_at >= delivery.created_at + timedelta(seconds=590)
+    retry_due()
+    message = json.loads(receiver.bodies("/slack")[-1])
+    assert message["attachments"][0]["blocks"][0]["text"]["text"] == "Errors: Investigating"
+    assert Delivery.objects.get().status == DeliveryStatus.SENT
