@@ -115,11 +115,17 @@ class Messages:
         self.emails: dict[int, NotificationEmail] = {}
         self.payloads = PAYLOADS
         self.unsubscribe_url: str | None = None
+        self.notifications: dict[int, Notification] = {}
         self.raw = getattr(email_channel_class, "sends_raw", False)
         self.email_channel_class = email_channel_class
 
     def notification(self, notification_id: int) -> Notification:
-        return Notification.objects.select_related("update", "page").get(pk=notification_id)
+        """Each notification of the chunk loaded once, with its update and page."""
+        notification = self.notifications.get(notification_id)
+        if notification is None:
+            notification = Notification.objects.select_related("update", "page").get(pk=notification_id)
+            self.notifications[notification_id] = notification
+        return notification
 
     def build(self, delivery, channel):
         subscriber = delivery.subscriber
@@ -133,9 +139,9 @@ class Messages:
             raw = getattr(channel, "sends_raw", False)
             return (raw and email.raw(subscriber)) or email.build(subscriber)
         # Its creation time in the key too: a test database may give a rolled-back id again.
-        key = (delivery.notification_id, delivery.notification.created_at, kind)
+        notification = self.notification(delivery.notification_id)
+        key = (notification.pk, notification.created_at, kind)
         if key not in self.payloads:
-            notification = self.notification(delivery.notification_id)
             if kind == SubscriberChannel.WEBHOOK:
                 _remember(key, webhook_payloads.event_of(notification))
             else:
@@ -144,9 +150,7 @@ class Messages:
             return EndpointMessage(subscriber.endpoint, self.payloads[key])
         if self.unsubscribe_url is None:  # reversed once: per subscriber only the token differs
             self.unsubscribe_url = link_template("unsubscribe")
-        unsubscribe = self.unsubscribe_url.replace(
-            TOKEN, make_token(subscriber, "unsubscribe", delivery.notification.page)
-        )
+        unsubscribe = self.unsubscribe_url.replace(TOKEN, make_token(subscriber, "unsubscribe", notification.page))
         body = webhook_payloads.for_subscriber(self.payloads[key], unsubscribe)
         signature = webhook_payloads.sign(subscriber.signing_secret, body)
         return EndpointMessage(subscriber.endpoint, body, {webhook_payloads.SIGNATURE_HEADER: signature})
@@ -207,6 +211,15 @@ def held_back(deliveries, claim: str) -> set[int]:
     }
 
 
+SUBSCRIBER_FIELDS = [
+    f"subscriber__{name}"
+    for name in (
+        "id", "page_id", "code", "channel", "email", "endpoint", "signing_secret", "failures", "incident_id",
+        "all_components", "state",
+    )
+]  # fmt: skip
+
+
 def next_window(pending: list, window: int) -> list:
     """The next messages to send together: one email, or up to `window` endpoint messages to distinct
     subscribers (taken from the end of `pending`, which is in reverse order)."""
@@ -235,7 +248,9 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
         return  # all sent, claimed by another run, or gone
     deliveries = list(
         Delivery.objects.filter(claim=claim, status=DeliveryStatus.SENDING)
-        .select_related("subscriber", "notification__page")
+        .select_related("subscriber")
+        # What the loop reads: the row's ids and attempts, and the subscriber (not its timestamps).
+        .only("id", "notification_id", "subscriber_id", "attempts", *SUBSCRIBER_FIELDS)
         .order_by("pk")
     )
     outcome, channels = Outcome(claim), Channels(channel_class)
