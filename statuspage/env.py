@@ -68,6 +68,16 @@ def env_networks(name: str) -> list[str]:
     return networks
 
 
+def env_ports(name: str, default: list[int]) -> list[int]:
+    """A comma-separated list of TCP ports ("80,443,8443"); stops start-up if one is not a port."""
+    ports = []
+    for item in env_list(name, [str(port) for port in default]):
+        if not item.isdigit() or not 1 <= int(item) <= 65535:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a TCP port (1 to 65535).")
+        ports.append(int(item))
+    return ports
+
+
 def env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...]) -> str | None:
     value = env_str(name)
     if value is None or value == "":
