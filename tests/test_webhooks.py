@@ -269,3 +269,18 @@ def test_a_slack_subscriber_gets_block_kit_and_a_429_waits_its_retry_after(
     message = json.loads(receiver.bodies("/slack")[-1])
     assert message["attachments"][0]["blocks"][0]["text"]["text"] == "Errors: Investigating"
     assert Delivery.objects.get().status == DeliveryStatus.SENT
+
+
+def test_a_page_admin_adds_a_webhook_in_the_admin_and_sees_its_secret_once(admin_client, page, receiver, settings):
+    url = "/admin/notifications/subscriber/add/"
+    form = {"page": page.pk, "channel": "webhook", "endpoint": receiver.url(), "email": "", "state": "pending"}
+    answer = admin_client.post(url, {**form, "_save": "Save"}, follow=True)
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.channel, subscriber.state) == ("webhook", SubscriberState.CONFIRMED)
+    assert subscriber.signing_secret in answer.content.decode()
+    later = admin_client.get(f"/admin/notifications/subscriber/{subscriber.pk}/change/")
+    assert subscriber.signing_secret not in later.content.decode()
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    refused = admin_client.post(url, {**form, "endpoint": "http://10.0.0.9/x", "_save": "Save"})
+    assert "not public" in refused.content.decode()
+    assert Subscriber.objects.count() == 1
