@@ -360,19 +360,22 @@ def subscribe_endpoint(
     components, groups = list(components), list(groups)
     check_scope(page.pk, components, groups)
     confirmed = confirmed or channel != SubscriberChannel.WEBHOOK
+    existing = Subscriber.objects.select_for_update().filter(page=page, endpoint=endpoint)
+    existing = existing.exclude(channel=SubscriberChannel.EMAIL)
     with transaction.atomic():
-        subscriber = (
-            Subscriber.objects.select_for_update()
-            .filter(page=page, endpoint=endpoint)
-            .exclude(channel=SubscriberChannel.EMAIL)
-            .first()
-        )
+        subscriber = existing.first()
         secret = None
         if subscriber is None:
             secret = new_secret() if channel == SubscriberChannel.WEBHOOK else ""
-            subscriber = Subscriber(page=page, channel=channel, endpoint=endpoint, email=email, signing_secret=secret)
-            _set_scope(subscriber, components, groups)
-            secret = secret or None
+            try:
+                with transaction.atomic():  # a savepoint: the same endpoint at the same instant is not a 500
+                    subscriber = Subscriber(
+                        page=page, channel=channel, endpoint=endpoint, email=email, signing_secret=secret
+                    )
+                    _set_scope(subscriber, components, groups)
+                secret = secret or None
+            except IntegrityError:
+                subscriber, secret = existing.get(), None
         elif subscriber.state != SubscriberState.CONFIRMED:
             _set_scope(subscriber, components, groups)
         if subscriber.state == SubscriberState.QUARANTINED and not confirmed and email:
