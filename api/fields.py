@@ -4,7 +4,7 @@ Timestamps are shown in the page's time zone with milliseconds, as Statuspage sh
 the serializer's context (`context={"page": page}`).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC
 from functools import cached_property
 from operator import attrgetter
 
@@ -15,20 +15,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 
 from incidents.models import Page
-from incidents.presentation import local
-
-UTC_NAMES = {"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT"}
-
-
-def timestamp(dt: datetime | None, page: Page) -> str | None:
-    """2021-12-07T11:07:15.773-07:00 in the page's zone; a UTC page shows Z."""
-    if dt is None:
-        return None
-    at = local(dt, page.tz)  # in UTC when the zone cannot show it
-    text = at.isoformat(timespec="milliseconds")
-    if (page.time_zone in UTC_NAMES or at.tzinfo is UTC) and text.endswith("+00:00"):
-        text = text[:-6] + "Z"
-    return text
+from incidents.presentation import UTC_NAMES, timestamp
 
 
 def absolute(path: str) -> str:

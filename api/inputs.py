@@ -245,7 +245,10 @@ class IncidentTemplateBody(serializers.Serializer):
 
 class SubscriberFields(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True)
-    endpoint = serializers.URLField(required=False, allow_blank=True)
+    endpoint = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    type = serializers.ChoiceField(
+        ["webhook", "slack", "teams", "discord"], required=False, help_text="Ours: an endpoint's kind (webhook)."
+    )
     component_ids = serializers.ListField(child=CodeField(), required=False)
     skip_confirmation_notification = serializers.BooleanField(required=False)
 

@@ -1,5 +1,7 @@
-"""Manage API v1: email subscribers (page admins only). Webhook subscribers are not supported yet."""
+"""Manage API v1: subscribers (page admins only): email, webhook (`endpoint`), and Slack, Teams and Discord
+(`endpoint` with `type`)."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
@@ -44,10 +46,8 @@ class SubscriberListView(ManageView):
     def post(self, request, page_code):
         page = self.page(page_code)
         data = inputs.read_body(request, "subscriber", inputs.SubscriberFields)
-        if data.get("endpoint"):
-            raise inputs.Unprocessable("endpoint: webhook subscribers are not supported yet; use email.")
-        if not data.get("email"):
-            raise inputs.Unprocessable("email: an email address is required.")
+        if not data.get("email") and not data.get("endpoint"):
+            raise inputs.Unprocessable("email: an email address (or a webhook's endpoint) is required.")
         codes = data.get("component_ids", [])
         components = list(Component.objects.filter(page=page, code__in=codes))
         groups = list(ComponentGroup.objects.filter(page=page, code__in=codes))
@@ -55,6 +55,8 @@ class SubscriberListView(ManageView):
         missing = [code for code in codes if code not in found]
         if missing:
             raise inputs.Unprocessable(f"component_ids: no component {', '.join(missing)} on this page.")
+        if data.get("endpoint"):
+            return self.create_endpoint(page, data, components, groups)
         with transaction.atomic():
             subscriber = notifications.subscribe(
                 page=page,
@@ -65,6 +67,26 @@ class SubscriberListView(ManageView):
             )
         subscriber = _loaded(Subscriber.objects.filter(pk=subscriber.pk)).get()
         return Response(render(serializers.Subscriber, subscriber, page), status=201)
+
+    def create_endpoint(self, page, data, components, groups):
+        """A webhook (or chat) subscriber; a new webhook's `signing_secret` is in this answer and never again."""
+        try:
+            subscriber, secret = notifications.subscribe_endpoint(
+                page=page,
+                channel=data.get("type") or "webhook",
+                endpoint=data["endpoint"],
+                email=data.get("email", ""),
+                components=components,
+                groups=groups,
+                confirmed=data.get("skip_confirmation_notification", False),
+            )
+        except ValidationError as exc:
+            raise inputs.Unprocessable(" ".join(exc.messages)) from exc
+        subscriber = _loaded(Subscriber.objects.filter(pk=subscriber.pk)).get()
+        answer = render(serializers.Subscriber, subscriber, page)
+        if secret:
+            answer["signing_secret"] = secret
+        return Response(answer, status=201)
 
 
 class SubscriberDetailView(ManageView):

@@ -14,7 +14,6 @@ from api.fields import (
     AlwaysNullField,
     AlwaysTrueField,
     BlankAsNullCharField,
-    ConstantField,
     EmptyAsNullList,
     OutputSerializer,
     PageField,
@@ -171,9 +170,9 @@ class Subscriber(OutputSerializer):
     # `components` lists the chosen components and groups (empty: every component of the page).
 
     id = serializers.CharField(source="code")
-    mode = ConstantField("email")
-    email = serializers.EmailField()
-    endpoint = AlwaysNullField()
+    mode = serializers.CharField(source="channel")
+    email = BlankAsNullCharField(allow_null=True)
+    endpoint = BlankAsNullCharField(allow_null=True)
     components = serializers.SerializerMethodField()
     incident_id = serializers.CharField(source="incident.code", allow_null=True)
     state = serializers.CharField()

@@ -1,7 +1,10 @@
 """Fan-out benchmark: one update to N confirmed subscribers through the real pipeline, against plain smtplib.
 
     REDIS_URL=redis://127.0.0.1:6379/0 DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-        .venv/bin/python bench/fanout.py [--subscribers 10000]
+        .venv/bin/python bench/fanout.py [--subscribers 10000] [--webhooks]
+
+With --webhooks (5,000 subscribers unless told) the subscribers are webhooks on a local HTTP receiver (its own
+process, keep-alive), each POST signed, and the plain loop is the same POSTs over a urllib3 keep-alive pool.
 
 (or `make bench-fanout`). It creates a throwaway PostgreSQL database beside DATABASE_URL's, starts a local
 SMTP sink (aiosmtpd, in its own process) and one Celery worker process (`celery -A statuspage worker`,
@@ -49,6 +52,33 @@ def run_sink(port, count, last_at, ready, stop):
     ready.set()
     stop.wait()
     controller.stop()
+
+
+def run_http_sink(port, count, last_at, ready, stop):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            with count.get_lock():
+                count.value += 1
+            last_at.value = time.time()
+
+    ThreadingHTTPServer.request_queue_size = 128  # several connections at once (the default backlog is 5)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ready.set()
+    stop.wait()
+    server.shutdown()
 
 
 # -- the worker process ------------------------------------------------------------------------------------
@@ -99,6 +129,14 @@ def plain_loop(port: int, n: int, sample_text: str, sample_html: str) -> None:
             smtp.send_message(message)
 
 
+def plain_posts(port: int, n: int, body: bytes) -> None:
+    import urllib3
+
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=1)
+    for _ in range(n):
+        pool.request("POST", "/hook", body=body, headers={"Content-Type": "application/json"}, retries=False)
+
+
 def wait_for(count, target: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,10 +148,12 @@ def wait_for(count, target: int, timeout: float) -> bool:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--subscribers", type=int, default=None, help="10,000 (5,000 with --webhooks)")
+    parser.add_argument("--webhooks", action="store_true", help="webhook subscribers on a local HTTP receiver")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
-    n = args.subscribers
+    webhooks = args.webhooks
+    n = args.subscribers or (5_000 if webhooks else 10_000)
 
     redis_url, database_url = os.environ.get("REDIS_URL"), os.environ.get("DATABASE_URL")
     if not redis_url or not (database_url or "").startswith(("postgres://", "postgresql://")):
@@ -132,13 +172,16 @@ def main():
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(port),
         "NOTIFICATIONS_RATE_LIMIT": "0",
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
 
     count, last_at = multiprocessing.Value("i", 0), multiprocessing.Value("d", 0.0)
     ready, stop = multiprocessing.Event(), multiprocessing.Event()
-    sink = multiprocessing.Process(target=run_sink, args=(port, count, last_at, ready, stop), daemon=True)
+    sink = multiprocessing.Process(
+        target=run_http_sink if webhooks else run_sink, args=(port, count, last_at, ready, stop), daemon=True
+    )
     sink.start()
     ready.wait(10)
     worker = None
@@ -152,16 +195,26 @@ def main():
         call_command("migrate", verbosity=0)
         from incidents import services
         from incidents.choices import ComponentStatus
+        from notifications import webhook_payloads
         from notifications.emails import NotificationEmail
         from notifications.models import Delivery, Notification, Subscriber, SubscriberState
+        from notifications.webhook_payloads import new_secret
 
         page = services.page_create(name="Bench Cloud")
         search = services.component_create(page=page, name="Search")
-        Subscriber.objects.bulk_create(
-            [Subscriber(page=page, email=f"reader{i}@example.com", state=SubscriberState.CONFIRMED) for i in range(n)],
-            batch_size=2000,
-        )
-        print(f"{n} confirmed subscribers; SMTP sink on 127.0.0.1:{port}; starting the worker…", flush=True)
+        if webhooks:
+            rows = [
+                Subscriber(page=page, channel="webhook", endpoint=f"http://127.0.0.1:{port}/hook?s={i}",
+                           email=f"hook{i}@example.com", signing_secret=new_secret(), state=SubscriberState.CONFIRMED)
+                for i in range(n)
+            ]  # fmt: skip
+        else:
+            rows = [
+                Subscriber(page=page, email=f"reader{i}@example.com", state=SubscriberState.CONFIRMED) for i in range(n)
+            ]
+        Subscriber.objects.bulk_create(rows, batch_size=2000)
+        sink_name = "HTTP receiver" if webhooks else "SMTP sink"
+        print(f"{n} confirmed subscribers; {sink_name} on 127.0.0.1:{port}; starting the worker…", flush=True)
         worker = start_worker(env)
 
         started = time.time()
@@ -180,12 +233,13 @@ def main():
         while (sent := Delivery.objects.filter(status="sent").count()) < n and time.monotonic() < deadline:
             time.sleep(0.05)
         notification = Notification.objects.get(update__incident=incident)
-        sample = NotificationEmail(notification).build(Subscriber.objects.first())
-        sample_text, sample_html = sample.body, sample.alternatives[0][0]
-
         count.value = 0
         plain_started = time.time()
-        plain_loop(port, n, sample_text, sample_html)
+        if webhooks:
+            plain_posts(port, n, webhook_payloads.for_subscriber(webhook_payloads.event_of(notification), "u"))
+        else:
+            sample = NotificationEmail(notification).build(Subscriber.objects.first())
+            plain_loop(port, n, sample.body, sample.alternatives[0][0])
         if not wait_for(count, n, 60):
             raise SystemExit("The plain loop's messages did not all arrive")
         plain_seconds = last_at.value - plain_started
@@ -193,7 +247,8 @@ def main():
         pipeline_rate, plain_rate = n / pipeline_seconds, n / plain_seconds
         print(f"subscribers                   {n}")
         print(f"pipeline: post → last accepted {pipeline_seconds:8.2f} s  {pipeline_rate:8.0f} msg/s  ({sent} sent)")
-        print(f"plain smtplib loop            {plain_seconds:8.2f} s  {plain_rate:8.0f} msg/s")
+        plain_name = "plain urllib3 POST loop" if webhooks else "plain smtplib loop"
+        print(f"{plain_name:<30}{plain_seconds:8.2f} s  {plain_rate:8.0f} msg/s")
         print(f"ratio pipeline / plain        {pipeline_rate / plain_rate:8.2f}   (target ≥ 0.8)")
         print(f"worker peak memory (VmHWM)    {worker_mb:8.1f} MB  (target < 300 MB)")
     finally:

@@ -40,3 +40,6 @@ update_edited = Event("update_edited")
 # A maintenance's reminder is due (incidents/tasks.py claimed it): receivers get the maintenance Incident, inside
 # the transaction that claimed the reminder.
 maintenance_reminder_due = Event("maintenance_reminder_due")
+# A component's status changed (incidents.services.pages.apply_component_status): receivers get the
+# ComponentStatusChange, inside the transaction that recorded it.
+component_status_changed = Event("component_status_changed")

@@ -48,6 +48,21 @@ def local(dt: datetime, tz: ZoneInfo) -> datetime:
         return dt.astimezone(UTC)
 
 
+UTC_NAMES = {"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT"}
+
+
+def timestamp(dt: datetime | None, page) -> str | None:
+    """Statuspage's timestamps (APIs, webhooks): 2021-12-07T11:07:15.773-07:00 in the page's zone; a UTC page
+    shows Z."""
+    if dt is None:
+        return None
+    at = local(dt, page.tz)  # in UTC when the zone cannot show it
+    text = at.isoformat(timespec="milliseconds")
+    if (page.time_zone in UTC_NAMES or at.tzinfo is UTC) and text.endswith("+00:00"):
+        text = text[:-6] + "Z"
+    return text
+
+
 def iso_minute(dt: datetime) -> str:
     """2026-11-27T18:07Z: the UTC minute, as short as a <time datetime> can be."""
     return f"{dt.astimezone(UTC):%Y-%m-%dT%H:%MZ}"

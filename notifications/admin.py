@@ -9,12 +9,23 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from incidents.models import Page
 from notifications import imports, services
-from notifications.models import Delivery, DeliveryStatus, Notification, Subscriber, SubscriberImport
+from notifications.endpoints import EndpointRefused, resolve
+from notifications.models import (
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    Subscriber,
+    SubscriberChannel,
+    SubscriberImport,
+    SubscriberState,
+)
+from notifications.webhook_payloads import new_secret
 
 MAX_UPLOAD_BYTES = 5 * 2**20
 CSV_FIELDS = ["email", "page", "state", "scope", "components", "groups", "created_at", "confirmed_at", "quarantined_at"]
@@ -43,6 +54,17 @@ class SubscriberForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        channel = data.get("channel") or self.instance.channel
+        if channel == SubscriberChannel.EMAIL and not data.get("email") and "email" in self.fields:
+            self.add_error("email", "An email subscriber needs an address.")
+        if channel != SubscriberChannel.EMAIL and "endpoint" in self.fields:
+            if not data.get("endpoint"):
+                self.add_error("endpoint", "A webhook, Slack, Teams or Discord subscriber needs its URL.")
+            elif data["endpoint"] != self.initial.get("endpoint"):
+                try:
+                    resolve(data["endpoint"])  # the SSRF guard, before anything is saved
+                except EndpointRefused as error:
+                    self.add_error("endpoint", str(error))
         page = data.get("page") or (self.instance.page if self.instance.page_id else None)
         if page is not None:
             for name in ("components", "groups"):
@@ -56,9 +78,9 @@ class SubscriberForm(forms.ModelForm):
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     form = SubscriberForm
-    list_display = ["email", "page", "scope", "state", "created_at", "confirmed_at", "quarantined_at"]
-    list_filter = ["state", "page", "all_components"]
-    search_fields = ["email"]
+    list_display = ["__str__", "channel", "page", "scope", "state", "created_at", "confirmed_at", "quarantined_at"]
+    list_filter = ["channel", "state", "page", "all_components"]
+    search_fields = ["email", "endpoint"]
     list_select_related = ["page", "incident"]
     readonly_fields = ["code", "confirmed_at", "confirmation_sent_at", "quarantined_at", "quarantine_reason"]
     filter_horizontal = ["components", "groups"]
@@ -69,6 +91,21 @@ class SubscriberAdmin(admin.ModelAdmin):
     @admin.display(description="Scope")
     def scope(self, obj):
         return scope_of(obj)
+
+    def save_model(self, request, obj, form, change):
+        """A page admin's endpoint subscriber is active at once; a new webhook's signing secret is shown now only."""
+        new_webhook = not change and obj.channel == SubscriberChannel.WEBHOOK
+        if not change and obj.channel != SubscriberChannel.EMAIL:
+            obj.state, obj.confirmed_at = SubscriberState.CONFIRMED, timezone.now()
+        if new_webhook:
+            obj.signing_secret = new_secret()
+        super().save_model(request, obj, form, change)
+        if new_webhook:
+            self.message_user(
+                request,
+                f"The webhook's signing secret, shown only now (copy it to the receiver): {obj.signing_secret}",
+                messages.WARNING,
+            )
 
     def save_related(self, request, form, formsets, change):
         # Not form.save_m2m(): the scope goes through the service (its page check, all_components with it).
@@ -107,7 +144,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     @admin.action(description="Release from quarantine (send again)")
     def release_from_quarantine(self, request, queryset):
         count = queryset.filter(state="quarantined").update(
-            state="confirmed", quarantined_at=None, quarantine_reason=""
+            state="confirmed", quarantined_at=None, quarantine_reason="", failures=0, failing_since=None
         )
         self.message_user(
             request,
@@ -177,7 +214,15 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["update__incident__name"]
     list_select_related = ["update__incident", "page"]
     actions = ["retry_failed"]
-    readonly_fields = ["update", "page", "include_incident_subscribers", "created_at", "enqueued_at", "fanned_out_at"]
+    readonly_fields = [
+        "update",
+        "component_change",
+        "page",
+        "include_incident_subscribers",
+        "created_at",
+        "enqueued_at",
+        "fanned_out_at",
+    ]
 
     def get_queryset(self, request):
         return (
@@ -196,6 +241,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Update")
     def update_title(self, obj):
+        if obj.update_id is None:  # a component event (webhooks)
+            return f"Component status change {obj.component_change_id}"
         return f"{obj.update.incident.name}: {obj.update.get_status_display()} ({obj.update.display_at:%Y-%m-%d %H:%M})"
 
     @admin.display(description="Queued", ordering="n_queued")

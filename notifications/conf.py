@@ -69,3 +69,18 @@ def confirmation_interval() -> int:
 def subscribe_limits() -> tuple[tuple[int, int], tuple[int, int]]:
     """(requests, seconds) per IP and per address."""
     return get("SUBSCRIBE_LIMIT_PER_IP", (20, 3600)), get("SUBSCRIBE_LIMIT_PER_ADDRESS", (5, 3600))
+
+
+def order_wait_seconds() -> float:
+    """An endpoint's event held back behind an earlier one of the same incident is tried again after this."""
+    return get("ORDER_WAIT_SECONDS", 5.0)
+
+
+def endpoint_quarantine() -> tuple[int, int]:
+    """(failures, seconds): an endpoint failing this many times in a row within the window is quarantined."""
+    return get("ENDPOINT_QUARANTINE_FAILURES", 10), get("ENDPOINT_QUARANTINE_WINDOW", 3600)
+
+
+def endpoint_window() -> int:
+    """Endpoint (webhook, chat) POSTs a send task makes at once, each to a different subscriber."""
+    return get("ENDPOINT_WINDOW", 32)

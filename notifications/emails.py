@@ -59,6 +59,14 @@ def link(subscriber: Subscriber, purpose: str, page=None) -> str:
     return absolute(reverse(f"notifications:{purpose}", kwargs={"token": token}))
 
 
+TOKEN = "__STATUSPAGE_TOKEN__"
+
+
+def link_template(purpose: str) -> str:
+    """A link with TOKEN in place of the token, reversed once for many subscribers."""
+    return absolute(reverse(f"notifications:{purpose}", kwargs={"token": TOKEN}))
+
+
 def _reason(subscriber: Subscriber, page_name: str, noun: str = "incident") -> tuple[str, str]:
     if subscriber.incident_id is not None:
         return "incident", f"You are receiving this because you subscribed to updates of this {noun}."
@@ -277,3 +285,17 @@ def confirmation_email(subscriber: Subscriber) -> EmailMultiAlternatives:
     )
     message.attach_alternative(render_to_string("notifications/confirm.html", context), "text/html")
     return message
+
+
+def quarantine_email(subscriber: Subscriber) -> EmailMultiAlternatives:
+    """An endpoint failed too often and gets nothing more until it is reactivated: its owner is told why."""
+    page = subscriber.page
+    subject = " ".join(f"[{page.name}] Your webhook is quarantined".split())
+    body = (
+        f"Your webhook {subscriber.endpoint} for {page.name} status updates failed too often and is "
+        f"quarantined: it receives nothing more until it is reactivated.\n\n"
+        f"The last failure: {subscriber.quarantine_reason}\n\n"
+        f"Fix the endpoint, then subscribe it again at {absolute(page.get_absolute_url())} (or ask the page's "
+        f"administrators to reactivate it).\n"
+    )
+    return EmailMultiAlternatives(subject, body, to=[subscriber.email], headers={"Auto-Submitted": "auto-generated"})

@@ -8,7 +8,15 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page, code_field
+from incidents.models import (
+    Component,
+    ComponentGroup,
+    ComponentStatusChange,
+    Incident,
+    IncidentUpdate,
+    Page,
+    code_field,
+)
 
 
 class SubscriberState(models.TextChoices):
@@ -17,12 +25,33 @@ class SubscriberState(models.TextChoices):
     QUARANTINED = "quarantined", "Quarantined"
 
 
+class SubscriberChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"
+    SLACK = "slack", "Slack"
+    TEAMS = "teams", "Microsoft Teams"
+    DISCORD = "discord", "Discord"
+
+
+# Channels that post to an endpoint URL (the SSRF guard checks it), and those a page admin adds (no opt-in).
+ENDPOINT_CHANNELS = ("webhook", "slack", "teams", "discord")
+CHAT_CHANNELS = ("slack", "teams", "discord")
+
+
 class Subscriber(models.Model):
-    """An email address subscribed to a page (all or chosen components) or to one incident."""
+    """An email address or an endpoint (webhook, Slack, Teams, Discord) subscribed to a page or to one incident."""
 
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="subscribers")
     code = code_field()
-    email = models.EmailField(max_length=254)
+    channel = models.CharField(max_length=16, choices=SubscriberChannel.choices, default=SubscriberChannel.EMAIL)
+    # Webhooks: the address of failure notices (optional); chat subscribers have none.
+    email = models.EmailField(max_length=254, blank=True)
+    endpoint = models.URLField(max_length=500, blank=True)
+    # Webhooks: the HMAC-SHA256 key of the signature header; kept to sign, shown once when created.
+    signing_secret = models.CharField(max_length=64, blank=True, editable=False)
+    # Endpoint failures in a row since `failing_since` (a success clears both); enough within the window quarantine.
+    failures = models.PositiveIntegerField(default=0, editable=False)
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
     # Set for "subscribe to this incident": that incident's updates only, until it is resolved.
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="subscribers")
     all_components = models.BooleanField(default=True)
@@ -42,10 +71,20 @@ class Subscriber(models.Model):
         constraints = [
             # Addresses compare case-insensitively: Ann@Example.com and ann@example.com are one subscriber.
             models.UniqueConstraint(
-                "page", Lower("email"), condition=Q(incident__isnull=True), name="one_page_subscription"
+                "page",
+                Lower("email"),
+                condition=Q(incident__isnull=True, channel="email"),
+                name="one_page_subscription",
             ),
             models.UniqueConstraint(
-                "incident", Lower("email"), condition=Q(incident__isnull=False), name="one_incident_subscription"
+                "incident",
+                Lower("email"),
+                condition=Q(incident__isnull=False, channel="email"),
+                name="one_incident_subscription",
+            ),
+            # An endpoint subscribes once per page.
+            models.UniqueConstraint(
+                fields=["page", "endpoint"], condition=~Q(channel="email"), name="one_endpoint_subscription"
             ),
         ]
         indexes = [
@@ -54,7 +93,9 @@ class Subscriber(models.Model):
         ]
 
     def __str__(self):
-        return self.email
+        return (
+            self.email if self.channel == SubscriberChannel.EMAIL else f"{self.get_channel_display()} {self.endpoint}"
+        )
 
     @property
     def is_confirmed(self) -> bool:
@@ -65,12 +106,20 @@ class NotificationKind(models.TextChoices):
     UPDATE = "update", "Update"
     REMINDER = "reminder", "Maintenance reminder"
     EDIT = "edit", "Edited postmortem"
+    COMPONENT = "component", "Component status"
 
 
 class Notification(models.Model):
-    """The outbox row: created with its update, in the same transaction; fanned out after commit."""
+    """The outbox row: created with its update (or component status change), in the same transaction; fanned out
+    after commit."""
 
-    update = models.ForeignKey(IncidentUpdate, on_delete=models.CASCADE, related_name="notifications")
+    update = models.ForeignKey(
+        IncidentUpdate, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
+    )
+    # A component event (webhooks only): a component's status changed.
+    component_change = models.OneToOneField(
+        ComponentStatusChange, on_delete=models.CASCADE, related_name="notification", null=True, blank=True
+    )
     # "update": the update itself; "reminder": a maintenance starts in an hour (its latest update, again);
     # "edit": a published postmortem's new text, each time the responder asks to tell subscribers.
     kind = models.CharField(max_length=16, choices=NotificationKind.choices, default=NotificationKind.UPDATE)
@@ -96,6 +145,8 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
+        if self.update_id is None:
+            return f"Notification of component change {self.component_change_id}"
         return f"Notification of update {self.update_id}"
 
 
@@ -151,6 +202,7 @@ class Delivery(models.Model):
 class EmailKind(models.TextChoices):
     CONFIRM = "confirm", "Confirmation"
     WELCOME = "welcome", "Welcome"
+    QUARANTINED = "quarantined", "Endpoint quarantined"
 
 
 class SubscriberEmail(models.Model):

@@ -48,25 +48,32 @@ def check_and_record(claim: str, next_id: int | None, sent_id: int | None) -> bo
     True if `next_id` may be sent now. Both conditions are the claim: a row the sweeper requeued (or another
     task claimed since) is neither recorded nor sent by this task.
     """
-    if next_id is None and sent_id is None:
-        return False
+    ours = check_and_record_many(claim, [] if next_id is None else [next_id], [] if sent_id is None else [sent_id])
+    return next_id is not None and next_id in ours
+
+
+def check_and_record_many(claim: str, next_ids: list[int], sent_ids: list[int]) -> set[int]:
+    """check_and_record for a window of messages sent together (endpoints): the `next_ids` still ours."""
+    if not next_ids and not sent_ids:
+        return set()
     table = Delivery._meta.db_table
     now = _now_sql()
-    ids = [i for i in (next_id, sent_id) if i is not None]
+    sent = list(sent_ids) or [-1]
+    sent_marks = ", ".join(["%s"] * len(sent))
+    ids = [*next_ids, *sent_ids]
     marks = ", ".join(["%s"] * len(ids))
     sql = (
         f"UPDATE {table} SET "
-        f"status = CASE WHEN id = %s THEN %s ELSE status END, "
-        f"sent_at = CASE WHEN id = %s THEN {now} ELSE sent_at END, "
-        f"last_error = CASE WHEN id = %s THEN '' ELSE last_error END, "
+        f"status = CASE WHEN id IN ({sent_marks}) THEN %s ELSE status END, "
+        f"sent_at = CASE WHEN id IN ({sent_marks}) THEN {now} ELSE sent_at END, "
+        f"last_error = CASE WHEN id IN ({sent_marks}) THEN '' ELSE last_error END, "
         f"heartbeat_at = {now} "
         f"WHERE claim = %s AND status = %s AND id IN ({marks}) RETURNING id"
     )
-    sent = sent_id if sent_id is not None else -1
     with connection.cursor() as cursor:
-        cursor.execute(sql, [sent, SENT, sent, sent, claim, SENDING, *ids])
+        cursor.execute(sql, [*sent, SENT, *sent, *sent, claim, SENDING, *ids])
         returned = {row[0] for row in cursor.fetchall()}
-    return next_id is not None and next_id in returned
+    return returned & set(next_ids)
 
 
 def sweep_stuck_deliveries(stuck_after: float) -> int:

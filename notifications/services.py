@@ -5,13 +5,14 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from incidents.choices import UNRESOLVED_STATUSES
 from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
 from notifications import conf
+from notifications.endpoints import EndpointRefused, resolve
 from notifications.enqueue import enqueue_fanout, enqueue_send, enqueue_subscriber_email
 from notifications.models import (
     Delivery,
@@ -20,9 +21,12 @@ from notifications.models import (
     Notification,
     NotificationKind,
     Subscriber,
+    SubscriberChannel,
     SubscriberEmail,
     SubscriberState,
 )
+from notifications.outbox import ago
+from notifications.webhook_payloads import new_secret
 
 # -- the outbox ------------------------------------------------------------------------------------------
 
@@ -55,6 +59,24 @@ def notification_for_update(update: IncidentUpdate, kind: str = NotificationKind
 def notification_for_edit(update: IncidentUpdate) -> Notification | None:
     """An edited postmortem the responder chose to announce: the same recipients as the update itself had."""
     return notification_for_update(update, kind=NotificationKind.EDIT)
+
+
+def notification_for_component_change(change) -> Notification | None:
+    """Called by incidents inside the transaction that changed a component's status: a component event, for
+    webhooks only (email and chat go out for incidents and maintenances, as at Statuspage)."""
+    page_id = change.component.page_id
+    webhooks = Subscriber.objects.filter(page_id=page_id, channel=SubscriberChannel.WEBHOOK)
+    if not webhooks.filter(state=SubscriberState.CONFIRMED).exists():
+        return None
+    notification = Notification.objects.create(
+        component_change=change,
+        kind=NotificationKind.COMPONENT,
+        page_id=page_id,
+        include_incident_subscribers=False,
+        enqueued_at=Now(),
+    )
+    transaction.on_commit(lambda: hand_over_notification(notification.pk))
+    return notification
 
 
 def maintenance_reminder(maintenance: Incident) -> Notification:
@@ -96,19 +118,32 @@ def queue_subscriber_email(subscriber: Subscriber, kind: str) -> SubscriberEmail
 
 
 def _recipient_sets(notification: Notification) -> tuple[QuerySet[Subscriber], QuerySet[Subscriber] | None]:
-    """The page's confirmed subscribers whose scope matches, and (while it is open) the incident's own."""
-    incident = notification.update.incident
-    component_ids = list(incident.components.values_list("id", flat=True))
+    """The page's confirmed subscribers whose scope matches, and (while it is open) the incident's own.
+
+    A component event goes to webhooks only; a maintenance reminder to email only."""
+    confirmed = Subscriber.objects.filter(page_id=notification.page_id, state=SubscriberState.CONFIRMED)
+    if notification.kind == NotificationKind.COMPONENT:
+        incident = None
+        component_ids = [notification.component_change.component_id]
+        confirmed = confirmed.filter(channel=SubscriberChannel.WEBHOOK)
+    else:
+        incident = notification.update.incident
+        component_ids = list(incident.components.values_list("id", flat=True))
+        if notification.kind == NotificationKind.REMINDER:
+            confirmed = confirmed.filter(channel=SubscriberChannel.EMAIL)
     group_ids = set(
         Component.objects.filter(pk__in=component_ids, group__isnull=False).values_list("group_id", flat=True)
     )
     by_component = Subscriber.components.through.objects.filter(component_id__in=component_ids).values("subscriber_id")
     by_group = Subscriber.groups.through.objects.filter(componentgroup_id__in=group_ids).values("subscriber_id")
-    confirmed = Subscriber.objects.filter(page_id=notification.page_id, state=SubscriberState.CONFIRMED)
     page_level = confirmed.filter(incident__isnull=True).filter(
         Q(all_components=True) | Q(pk__in=by_component) | Q(pk__in=by_group)
     )
-    incident_level = confirmed.filter(incident_id=incident.pk) if notification.include_incident_subscribers else None
+    incident_level = (
+        confirmed.filter(incident_id=incident.pk)
+        if incident is not None and notification.include_incident_subscribers
+        else None
+    )
     return page_level, incident_level
 
 
@@ -251,10 +286,111 @@ def subscriber_unsubscribe(subscriber: Subscriber) -> None:
     Subscriber.objects.filter(pk=subscriber.pk).delete()
 
 
-def subscriber_quarantine(subscriber_id: int, reason: str) -> None:
-    Subscriber.objects.filter(pk=subscriber_id).update(
+def subscriber_quarantine(subscriber_id: int, reason: str) -> int:
+    return Subscriber.objects.filter(pk=subscriber_id).update(
         state=SubscriberState.QUARANTINED, quarantined_at=timezone.now(), quarantine_reason=reason[:500]
     )
+
+
+def subscriber_endpoint_failed(subscriber_id: int, error: str) -> bool:
+    """Count an endpoint's failure; True if this one quarantined it (its email, if any, is told once).
+
+    Failures in a row count from the first of them; one older than the window starts the count again."""
+    limit, window = conf.endpoint_quarantine()
+    recent = Q(failing_since__gte=ago(window))
+    Subscriber.objects.filter(pk=subscriber_id).update(
+        failures=Case(When(recent, then=F("failures") + 1), default=Value(1)),
+        failing_since=Case(When(recent, then=F("failing_since")), default=Now()),
+    )
+    with transaction.atomic():
+        quarantined = Subscriber.objects.filter(
+            pk=subscriber_id, state=SubscriberState.CONFIRMED, failures__gte=limit
+        ).update(
+            state=SubscriberState.QUARANTINED,
+            quarantined_at=timezone.now(),
+            quarantine_reason=f"{limit} failures in a row; the last: {error}"[:500],
+        )
+        subscriber = Subscriber.objects.filter(pk=subscriber_id).first() if quarantined else None
+        if subscriber is not None and subscriber.email:
+            queue_subscriber_email(subscriber, EmailKind.QUARANTINED)
+    return bool(quarantined)
+
+
+def subscriber_endpoint_succeeded(subscriber_id: int) -> None:
+    Subscriber.objects.filter(pk=subscriber_id, failures__gt=0).update(failures=0, failing_since=None)
+
+
+def subscriber_reactivate(subscriber: Subscriber) -> bool:
+    """A quarantined endpoint (its owner fixed it) gets events again; its failure count starts over."""
+    changed = Subscriber.objects.filter(pk=subscriber.pk, state=SubscriberState.QUARANTINED).update(
+        state=SubscriberState.CONFIRMED, quarantined_at=None, quarantine_reason="", failures=0, failing_since=None
+    )
+    subscriber.refresh_from_db()
+    return bool(changed)
+
+
+def subscribe_endpoint(
+    *,
+    page: Page,
+    channel: str,
+    endpoint: str,
+    email: str = "",
+    components: Iterable[Component] = (),
+    groups: Iterable[ComponentGroup] = (),
+    confirmed: bool = False,
+) -> tuple[Subscriber, str | None]:
+    """A webhook, Slack, Teams or Discord subscriber: (subscriber, its signing secret if it was created now).
+
+    The endpoint passes the SSRF guard first (a DNS lookup: call this outside any transaction). A webhook
+    with an email confirms it as an email subscriber does (double opt-in), unless `confirmed` (a page admin);
+    chat subscribers are added by page admins and are confirmed at once. An endpoint already subscribed keeps
+    its secret (never shown again) and gets the new scope while pending.
+    """
+    if channel not in dict(SubscriberChannel.choices) or channel == SubscriberChannel.EMAIL:
+        raise ValidationError(f"channel: {channel!r} is not an endpoint channel.", code="channel")
+    if len(endpoint) > 500:
+        raise ValidationError("endpoint: at most 500 characters.", code="endpoint")
+    email = normalise_email(email) if email else ""
+    if channel == SubscriberChannel.WEBHOOK and not email and not confirmed:
+        raise ValidationError("email: a webhook needs an email address (to confirm it, and for failure notices).")
+    try:
+        resolve(endpoint)
+    except EndpointRefused as exc:
+        raise ValidationError(f"endpoint: {exc}", code="endpoint") from exc
+    components, groups = list(components), list(groups)
+    check_scope(page.pk, components, groups)
+    confirmed = confirmed or channel != SubscriberChannel.WEBHOOK
+    existing = Subscriber.objects.select_for_update().filter(page=page, endpoint=endpoint)
+    existing = existing.exclude(channel=SubscriberChannel.EMAIL)
+    with transaction.atomic():
+        subscriber = existing.first()
+        secret = None
+        if subscriber is None:
+            secret = new_secret() if channel == SubscriberChannel.WEBHOOK else ""
+            try:
+                with transaction.atomic():  # a savepoint: the same endpoint at the same instant is not a 500
+                    subscriber = Subscriber(
+                        page=page, channel=channel, endpoint=endpoint, email=email, signing_secret=secret
+                    )
+                    _set_scope(subscriber, components, groups)
+                secret = secret or None
+            except IntegrityError:
+                subscriber, secret = existing.get(), None
+        elif subscriber.state != SubscriberState.CONFIRMED:
+            _set_scope(subscriber, components, groups)
+        if subscriber.state == SubscriberState.QUARANTINED and not confirmed and email:
+            # Subscribed again after a quarantine (its owner fixed it): confirmed again by email, counts cleared.
+            Subscriber.objects.filter(pk=subscriber.pk).update(
+                state=SubscriberState.PENDING, quarantined_at=None, quarantine_reason="", failures=0, failing_since=None
+            )
+            subscriber.refresh_from_db()
+            secret = ""
+        if confirmed and not subscriber_confirm(subscriber, welcome=False):
+            subscriber_reactivate(subscriber)
+        elif subscriber.state == SubscriberState.PENDING and secret is not None:
+            Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=timezone.now())
+            queue_subscriber_email(subscriber, EmailKind.CONFIRM)
+    return subscriber, secret or None
 
 
 def retry_failed(notification_ids: Iterable[int]) -> int:

@@ -21,6 +21,13 @@ class SubscribeForm(forms.Form):
             "invalid": "That does not look like an email address.",
         },
     )
+    # A webhook: Statuspage's JSON posted to this URL; the email confirms it and hears of its failures.
+    endpoint = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        error_messages={"invalid": "That does not look like a web address (https://…)."},
+    )
     scope = forms.ChoiceField(choices=[(ALL, "All components"), (CHOSEN, "Only these")], required=False)
     components = forms.MultipleChoiceField(required=False)
     groups = forms.MultipleChoiceField(required=False)

@@ -7,6 +7,7 @@ pending or subscribed. Link pages are not cached: GET shows a button, POST acts 
 
 import contextlib
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.shortcuts import render
 from django.urls import reverse
@@ -69,6 +70,8 @@ def subscribe(request, page_code: str | None = None):
 
     incident = form.cleaned_data["incident"]
     components, groups = form.chosen()
+    if form.cleaned_data.get("endpoint") and incident is None and not request.POST.get("incident"):
+        return _subscribe_webhook(request, page, form, components, groups)
     if incident is not None or not request.POST.get("incident"):
         # IntegrityError: the same address, subscribed at the same instant by a second request.
         with contextlib.suppress(IntegrityError):
@@ -79,6 +82,23 @@ def subscribe(request, page_code: str | None = None):
         "Check your inbox",
         f"If {email} can be subscribed, we have sent it a link to confirm. Nothing is sent before you confirm.",
     )
+
+
+def _subscribe_webhook(request, page, form, components, groups):
+    """A webhook from the public page: checked (the SSRF guard), pending until its email confirms it; its signing
+    secret is shown in this answer only."""
+    email, endpoint = form.cleaned_data["email"], form.cleaned_data["endpoint"]
+    try:
+        subscriber, secret = services.subscribe_endpoint(
+            page=page, channel="webhook", endpoint=endpoint, email=email, components=components, groups=groups
+        )
+    except ValidationError as error:
+        form.add_error("endpoint", error.messages[0].removeprefix("endpoint: "))
+        return _subscribe_again(request, page, form)
+    text = f"If {email} can confirm it, we have sent it a link. Nothing is posted to {endpoint} before you confirm."
+    if secret:
+        text += f" Your webhook's signing secret, shown only now: {secret}"
+    return _message(request, page, "Check your inbox", text)
 
 
 def _subscribe_again(request, page, form):
@@ -92,6 +112,7 @@ def _subscribe_again(request, page, form):
         "subscribe_open": True,
         "subscribe_errors": form.error_list(),
         "subscribe_email": request.POST.get("email", "")[:254],
+        "subscribe_endpoint": request.POST.get("endpoint", "")[:500],
         "subscribe_scope": form.cleaned_data.get("scope") or request.POST.get("scope"),
         "subscribe_ticked": set(request.POST.getlist("components")) | set(request.POST.getlist("groups")),
     }

@@ -55,6 +55,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of CIDR ranges ("10.0.0.0/8,fd00::/8"), each checked; stops start-up if one is bad."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a CIDR range ({exc}).") from exc
+    return networks
+
+
+def env_ports(name: str, default: list[int]) -> list[int]:
+    """A comma-separated list of TCP ports ("80,443,8443"); stops start-up if one is not a port."""
+    ports = []
+    for item in env_list(name, [str(port) for port in default]):
+        if not item.isdigit() or not 1 <= int(item) <= 65535:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a TCP port (1 to 65535).")
+        ports.append(int(item))
+    return ports
+
+
 def env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...]) -> str | None:
     value = env_str(name)
     if value is None or value == "":

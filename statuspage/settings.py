@@ -17,7 +17,17 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from statuspage.checks import check_site_url_allowed, url_host
-from statuspage.env import env_addresses, env_bool, env_date, env_int, env_list, env_str, env_url
+from statuspage.env import (
+    env_addresses,
+    env_bool,
+    env_date,
+    env_int,
+    env_list,
+    env_networks,
+    env_ports,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -238,6 +248,12 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"]["schedule"] = min(15.0, BEAT_INTERVA
 NOTIFICATIONS_RATE_LIMIT = env_int("NOTIFICATIONS_RATE_LIMIT", 10, minimum=0)
 # A claimed chunk with no heartbeat for this long belongs to a dead worker (the sweeper runs every 15 s).
 NOTIFICATIONS_STUCK_AFTER_SECONDS = env_int("NOTIFICATIONS_STUCK_AFTER_SECONDS", 45, minimum=5)
+# Webhook and chat endpoints (notifications/endpoints.py): the SSRF guard refuses loopback, private, link-local
+# and metadata addresses unless one of these CIDR ranges holds them; ports other than 80 and 443 only where
+# WEBHOOK_ALLOWED_PORTS lists them (or inside an allowed range). A POST gets WEBHOOK_TIMEOUT seconds in all.
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
+WEBHOOK_ALLOWED_PORTS = env_ports("WEBHOOK_ALLOWED_PORTS", [80, 443, 8080, 8443])
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 30, minimum=1, maximum=120)
 # Behind reverse proxies, the client address for the per-IP limits (notifications.ratelimit.client_ip):
 # TRUSTED_PROXY_HOPS=N takes the Nth address from the right of X-Forwarded-For (each proxy appends the address it
 # saw; the left entries are the client's to forge), CLIENT_IP_HEADER names another header a proxy sets (X-Real-IP).

@@ -102,6 +102,8 @@ def test_the_cache_and_the_broker_use_separate_redis_databases():
         ({"CACHE_REDIS_URL": "memcached://m"}, "CACHE_REDIS_URL must be a URL starting with"),
         ({"SITE_URL": "status.example.com"}, "SITE_URL must be a URL starting with"),
         ({"DATABASE_URL": "postgres://u@db:5432/s"}, "SECRET_KEY must be set when DATABASE_URL is set"),
+        ({"WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/8,intranet"}, "WEBHOOK_ALLOWED_NETWORKS: 'intranet' is not a CIDR"),
+        ({"WEBHOOK_ALLOWED_PORTS": "443,https"}, "WEBHOOK_ALLOWED_PORTS: 'https' is not a TCP port"),
     ],
 )
 def test_a_malformed_or_missing_value_stops_start_up_and_names_it(env, message):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from incidents import validation
+from incidents import events, validation
 from incidents.choices import ComponentStatus
 from incidents.models import (
     Component,
@@ -172,6 +172,7 @@ def apply_component_status(
     Component.objects.filter(pk=component.pk).update(status=status, status_change=change, updated_at=timezone.now())
     component.status = status
     component.status_change = change
+    events.component_status_changed.send(change)
     return change
 
 

@@ -1,5 +1,7 @@
 """The channel interface: one error type, one send per message, a session per chunk."""
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 
 class ChannelError(Exception):
     """A message was not delivered.
@@ -41,9 +43,37 @@ class Channel:
         """Deliver one message built for this channel, or raise ChannelError."""
         raise NotImplementedError
 
+    def send_many(self, messages: list) -> list[Exception | None]:
+        """Send each message in turn; for each, None or the exception it raised (SoftTimeLimitExceeded propagates)."""
+        results: list[Exception | None] = []
+        for message in messages:
+            try:
+                self.send(message)
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as exc:  # recorded per message by the send loop
+                results.append(exc)
+            else:
+                results.append(None)
+        return results
+
+    def start_many(self, messages: list) -> "Sending":
+        """Start sending the messages; the send loop collects the outcomes later. Here: at once, synchronously
+        (so a synchronous channel's outcomes are recorded before the next check, as for one message)."""
+        results = self.send_many(messages)
+        return Sending(done=True, collect=lambda: results)
+
     def __enter__(self):
         self.open()
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+class Sending:
+    """Messages being sent: `collect()` waits and gives each one's outcome (None, or its exception)."""
+
+    def __init__(self, *, done: bool, collect):
+        self.done = done
+        self.collect = collect
