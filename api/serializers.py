@@ -14,6 +14,7 @@ from api.fields import (
     AlwaysNullField,
     AlwaysTrueField,
     BlankAsNullCharField,
+    ConstantField,
     EmptyAsNullList,
     OutputSerializer,
     PageField,
@@ -266,7 +267,7 @@ class PageProfile(OutputSerializer):
     allow_email_subscribers = AlwaysTrueField()
     allow_sms_subscribers = AlwaysFalseField()
     allow_rss_atom_feeds = AlwaysTrueField()
-    allow_webhook_subscribers = AlwaysFalseField()
+    allow_webhook_subscribers = AlwaysTrueField()
     time_zone = serializers.CharField()
     css_link_color = serializers.CharField(source="accent_colour")
     status_page_url = PageUrlField(source="*", help_text="Ours: the public status page.")

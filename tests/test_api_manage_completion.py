@@ -65,10 +65,10 @@ def test_every_manage_path_answers_with_the_json_suffix(admin_api, make_componen
 
 
 def test_unsupported_calls_answer_json_naming_the_call(admin_api, page):
-    gone = admin_api.get("page_access_users")
+    gone = admin_api.get("page_access_groups")
     assert gone.status_code == 404
     assert gone.json() == {
-        "error": f"No such API endpoint: GET /api/v1/pages/{page.code}/page_access_users is not a call this "
+        "error": f"No such API endpoint: GET /api/v1/pages/{page.code}/page_access_groups is not a call this "
         "server answers."
     }
     refused = admin_api.post("incidents/unresolved", {"incident": {}})

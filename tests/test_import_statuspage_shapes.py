@@ -92,8 +92,10 @@ def subscriber(sid, mode, **extra):
 
 SUBSCRIBERS = {
     "active": [subscriber("sub000000001", "email", email="dana@customer.example", components=["cmp000000002"]),
-               subscriber("sub000000003", "webhook", endpoint="https://hooks.customer.example/status",
-                          email="hooks@customer.example"),
+               subscriber("sub000000003", "webhook", endpoint="http://127.0.0.1/status", email="hooks@customer.example",
+                          components=["cmp000000002"]),
+               # A webhook on a private address: the SSRF guard refuses it here too.
+               subscriber("sub000000005", "webhook", endpoint="http://10.0.0.7/hook", email="ops@customer.example"),
                subscriber("sub000000004", "sms", phone_number="5555550100", phone_country="US")],
     "unconfirmed": [subscriber("sub000000002", "email", email="eli@customer.example")],
 }  # fmt: skip
@@ -159,14 +161,19 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-def test_statuspage_s_shapes_are_imported_and_what_cannot_be_is_reported(statuspage, db):
+def test_statuspage_s_shapes_are_imported_and_what_cannot_be_is_reported(statuspage, db, settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the first webhook's loopback endpoint, not 10.0.0.7
     report = run("--api-key", "sp-key", "--page-id", PAGE, "--base-url", f"{statuspage}/v1")
     assert "component groups: 1 imported" in report
     assert "components: 2 imported" in report
     assert "incidents: 1 imported, 1 skipped" in report
     assert "skipped 1: update upd000000004: component cmpgone00000 is not on the page" in report
-    assert "skipped 1: webhook subscribers: the webhook channel is not on this server yet" in report
-    assert "skipped 1: sms subscribers: only email subscribers are supported" in report
+    assert "skipped 1: sub000000005: endpoint:" in report
+    assert "skipped 1: sms subscribers: only email and webhook subscribers are supported" in report
+    hook = Subscriber.objects.get(code="sub000000003")
+    assert (hook.channel, hook.endpoint, hook.state) == ("webhook", "http://127.0.0.1/status", "confirmed")
+    assert [c.code for c in hook.components.all()] == ["cmp000000002"]
+    assert hook.signing_secret  # a secret of its own: Statuspage does not sign, consumers may ignore it
     # The 429 was waited out and the lists were read page by page.
     assert StatuspageLike.seen.count((f"/v1/pages/{PAGE}/incidents", "1")) == 2
     assert (f"/v1/pages/{PAGE}/components", "2") in StatuspageLike.seen
@@ -216,7 +223,8 @@ def test_a_source_that_refuses_the_key_writes_nothing(statuspage, db):
     assert not Component.objects.exists()
 
 
-def test_an_interrupted_import_resumes_where_it_stopped(statuspage, db, monkeypatch):
+def test_an_interrupted_import_resumes_where_it_stopped(statuspage, db, monkeypatch, settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     args = ("--api-key", "sp-key", "--page-id", PAGE, "--base-url", f"{statuspage}/v1")
 
     def stopped(self):
@@ -231,4 +239,4 @@ def test_an_interrupted_import_resumes_where_it_stopped(statuspage, db, monkeypa
     resumed = run(*args)
     assert "incidents: 1 unchanged, 1 skipped" in resumed
     assert "incident templates: 1 imported" in resumed
-    assert "subscribers: 2 imported, 2 skipped" in resumed
+    assert "subscribers: 3 imported, 2 skipped" in resumed
