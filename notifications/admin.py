@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
+from incidents.admin.scope import PageScopedAdmin, scoped
 from incidents.models import Page
 from notifications import imports, services
 from notifications.models import Delivery, DeliveryStatus, Notification, Subscriber, SubscriberImport
@@ -54,7 +55,7 @@ class SubscriberForm(forms.ModelForm):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(PageScopedAdmin, admin.ModelAdmin):
     form = SubscriberForm
     list_display = ["email", "page", "scope", "state", "created_at", "confirmed_at", "quarantined_at"]
     list_filter = ["state", "page", "all_components"]
@@ -129,6 +130,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             return redirect("admin:notifications_subscriber_changelist")
         form = CsvImportForm(request.POST or None, request.FILES or None)
+        form.fields["page"].queryset = scoped(request, Page.objects.all(), "pk", "notifications.add_subscriber")
         if request.method == "POST" and form.is_valid():
             page, at_once = form.cleaned_data["page"], form.cleaned_data["active_at_once"]
             upload = form.cleaned_data["file"]
@@ -169,7 +171,7 @@ def _progress(status):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PageScopedAdmin, admin.ModelAdmin):
     """One row per update sent with "notify": its delivery progress, and "retry failed"."""
 
     list_display = ["update_title", "page", "created_at", "fanned_out_at", "queued", "sending", "sent", "failed"]
@@ -226,7 +228,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(PageScopedAdmin, admin.ModelAdmin):
+    page_path = "notification__page"
+
     list_display = ["subscriber", "notification", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["status", "notification"]
     search_fields = ["subscriber__email"]
@@ -241,7 +245,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(SubscriberImport)
-class SubscriberImportAdmin(admin.ModelAdmin):
+class SubscriberImportAdmin(PageScopedAdmin, admin.ModelAdmin):
     """The CSV imports: how far each has got, and how it ended."""
 
     list_display = ["created_at", "page", "status", "progress", "invalid", "finished_at"]

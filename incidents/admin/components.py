@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from incidents import page_services, services
+from incidents.admin.scope import PageScopedAdmin
 from incidents.metrics import mean_time_to_resolve_by_component
 from incidents.models import Component, ComponentGroup, ComponentStatusChange, Page
 from incidents.permissions import COMPONENT_DETAILS
@@ -41,8 +42,9 @@ class PageForm(forms.ModelForm):
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(PageScopedAdmin, admin.ModelAdmin):
     form = PageForm
+    page_path = "pk"
     list_display = ("name", "code", "time_zone", "is_default", "public_link")
     fields = (
         "name",
@@ -101,7 +103,7 @@ class PageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComponentGroup)
-class ComponentGroupAdmin(admin.ModelAdmin):
+class ComponentGroupAdmin(PageScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "page", "position")
     list_editable = ("position",)
     list_filter = ("page",)
@@ -139,7 +141,7 @@ class ComponentForm(forms.ModelForm):
 
 
 @admin.register(Component)
-class ComponentAdmin(admin.ModelAdmin):
+class ComponentAdmin(PageScopedAdmin, admin.ModelAdmin):
     form = ComponentForm
     list_display = ("name", "status", "group", "page", "position")  # the status early: in view on a phone
     list_display_links = ("name",)
@@ -153,7 +155,7 @@ class ComponentAdmin(admin.ModelAdmin):
     )  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
-        if not request.user.has_perm(COMPONENT_DETAILS):
+        if not request.user.has_perm(COMPONENT_DETAILS, obj):  # on the component's page (any of theirs: a new one)
             # Without it (responders), the status only; the list lets them change it in place (pick, then Save).
             # The manage API asks for the same permission.
             return tuple(f for f in self.fields if f != "status")
@@ -188,9 +190,10 @@ class ComponentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComponentStatusChange)
-class ComponentStatusChangeAdmin(admin.ModelAdmin):
+class ComponentStatusChangeAdmin(PageScopedAdmin, admin.ModelAdmin):
     """The status history, read-only: the uptime is computed from it."""
 
+    page_path = "component__page"
     list_display = ("changed_at", "component", "old_status", "new_status", "incident", "author")
     list_filter = ("component__page", "new_status")
     list_select_related = ("component", "incident", "author")

@@ -1,0 +1,123 @@
+"""Every admin shows each user only their pages' objects: the mixin of every ModelAdmin of a page's objects.
+
+Which pages are the user's is asked of the permission system only (`user.has_perm("incidents.view_page", page)`,
+answered from per-page membership by accounts.backends), so incidents needs nothing of accounts. A superuser
+has every page. Lists, choosers and list filters hold the user's pages' objects only; another page's object
+answers 404 (not 403: its existence is not told); a change asks the permission on the object itself.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.http import Http404
+
+from incidents.models import Page
+
+MEMBER = "incidents.view_page"
+
+
+def user_page_ids(request, perm: str = MEMBER) -> set[int] | None:
+    """The ids of the pages on which the user holds perm (None: every page, for a superuser); once per request."""
+    user = request.user
+    if user.is_active and user.is_superuser:
+        return None
+    cache = request.__dict__.setdefault("_page_ids", {})
+    if perm not in cache:
+        cache[perm] = {page.pk for page in Page.objects.only("pk") if user.has_perm(perm, page)}
+    return cache[perm]
+
+
+def scoped(request, queryset, page_path: str = "page", perm: str = MEMBER):
+    """The queryset's rows on the user's pages (`page_path` leads from the row to its page)."""
+    ids = user_page_ids(request, perm)
+    return queryset if ids is None else queryset.filter(**{f"{page_path}__in": ids})
+
+
+def _page_path_of(model) -> str | None:
+    if model is Page:
+        return "pk"
+    try:
+        model._meta.get_field("page")
+    except FieldDoesNotExist:
+        return None
+    return "page"
+
+
+class PageScopedAdmin:
+    """Mixin for a ModelAdmin (before it in the bases). `page_path` leads from the model to its page."""
+
+    page_path = "page"
+
+    def get_queryset(self, request):
+        return scoped(request, super().get_queryset(request), self.page_path)
+
+    def _may(self, request, action: str, obj) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}", obj)
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_view_permission(request, obj)
+        return self._may(request, "view", obj) or self._may(request, "change", obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or self._may(request, "change", obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or self._may(request, "delete", obj))
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404(f"No {opts.verbose_name} with the id {object_id!r} here.")
+
+    def save_model(self, request, obj, form, change):
+        if (change or self.page_path != "pk") and not self._may(request, "change" if change else "add", obj):
+            raise PermissionDenied  # a page offered in no chooser, or a role that does not allow it there
+        super().save_model(request, obj, form, change)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, scoped(request, queryset, self.page_path))
+
+    def _chooser_queryset(self, request, db_field, queryset):
+        related = db_field.related_model
+        path = _page_path_of(related)
+        if path is None:
+            return queryset
+        if related is Page:  # only the pages where this model's objects may be added
+            perm = f"{self.opts.app_label}.{get_permission_codename('add', self.opts)}"
+            return scoped(request, queryset, "pk", perm)
+        return scoped(request, queryset, path)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = self._chooser_queryset(request, db_field, field.queryset)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = self._chooser_queryset(request, db_field, field.queryset)
+        return field
+
+    def get_list_filter(self, request):
+        """A filter on a related object lists only those of the user's pages (those in the list)."""
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str):
+                field = get_fields_from_path(self.model, entry)[-1]
+                if field.is_relation:
+                    entry = (entry, admin.RelatedOnlyFieldListFilter)
+            filters.append(entry)
+        return filters
+
+
+class PageScopedInline:
+    """Mixin for an inline of a page's object: its choosers hold the user's pages' objects only."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        path = _page_path_of(db_field.related_model)
+        if field is not None and path is not None:
+            field.queryset = scoped(request, field.queryset, path)
+        return field
