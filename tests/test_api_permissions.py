@@ -18,10 +18,10 @@ from notifications.models import Subscriber
 from tests.api_support import Api
 
 
-@pytest.fixture
-def world(page, make_component):
+def build_world(page) -> dict:
+    """One object of each kind on the page (also used by tests/test_tenants.py, for two pages)."""
     group = services.component_group_create(page=page, name="Delivery")
-    component = make_component("API", group=group)
+    component = services.component_create(page=page, name="API", group=group)
     incident = services.incident_create(page=page, name="Slow", body="Looking.", affected=[component])
     template = page_services.incident_template_create(page=page, name="T", title="t", body="b")
     subscriber = notifications.subscribe(page=page, email="s@example.com", components=[], groups=[], confirmed=True)
@@ -29,6 +29,11 @@ def world(page, make_component):
         "group": group, "component": component, "incident": incident, "update": incident.updates.get(),
         "template": template, "subscriber": subscriber,
     }  # fmt: skip
+
+
+@pytest.fixture
+def world(page):
+    return build_world(page)
 
 
 def model_admin(model):
