@@ -8,12 +8,13 @@ from django.http import HttpResponse
 
 from accounts.models import AuditEntry
 from accounts.roles import admin_pages_of
+from incidents.admin.scope import NotFoundOutsideQueryset
 
 CSV_FIELDS = ["at", "actor", "user", "api_key", "page", "action", "object_type", "object_id", "object_repr"]
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(NotFoundOutsideQueryset, admin.ModelAdmin):
     list_display = ["at", "actor", "action", "object_type", "object_repr", "page"]
     list_filter = [
         ("page", admin.RelatedOnlyFieldListFilter),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import ApiKey
 from accounts.roles import admin_pages_of, pages_of
 from accounts.services import api_key_issue
+from incidents.admin.scope import NotFoundOutsideQueryset
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -32,7 +33,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(NotFoundOutsideQueryset, admin.ModelAdmin):
     form = ApiKeyForm
     list_display = ["prefix", "name", "user", "read_only", "created_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "read_only"]

@@ -2,17 +2,17 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.http import Http404
 
 from accounts.models import Membership, Role
 from accounts.roles import admin_pages_of
 from accounts.services import member_set
 from incidents.admin.components import PageAdmin
+from incidents.admin.scope import NotFoundOutsideQueryset
 from incidents.models import Page
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(NotFoundOutsideQueryset, admin.ModelAdmin):
     """Who holds which role on the pages the signed-in user administers (every page for a superuser)."""
 
     list_display = ("user", "page", "role")
@@ -46,9 +46,6 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._may(request, "delete", obj)
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404("No such membership here.")
 
     def save_model(self, request, obj, form, change):
         membership = member_set(user=obj.user, page=obj.page, role=obj.role)  # staff too

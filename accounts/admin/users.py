@@ -13,10 +13,10 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import PAGE_ADMINS, RESPONDERS, admin_pages_of, staff_for_roles
+from incidents.admin.scope import NotFoundOutsideQueryset
 from incidents.models import Page
 
 admin.site.unregister(User)
@@ -42,7 +42,7 @@ admin.site.login_form = StaffLoginForm
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(NotFoundOutsideQueryset, UserAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -81,6 +81,3 @@ class StaffUserAdmin(UserAdmin):
             return users
         others = Page.objects.exclude(pk__in=admin_pages_of(request.user))
         return users.filter(is_superuser=False).exclude(memberships__page__in=others)
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404("No such user here.")

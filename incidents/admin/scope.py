@@ -44,7 +44,15 @@ def _page_path_of(model) -> str | None:
     return "page"
 
 
-class PageScopedAdmin:
+class NotFoundOutsideQueryset:
+    """Mixin for a ModelAdmin: an object outside its get_queryset answers 404 (Django's admin redirects to the
+    index with a message, which tells that the id exists somewhere)."""
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404(f"No {opts.verbose_name} with the id {object_id!r} here.")
+
+
+class PageScopedAdmin(NotFoundOutsideQueryset):
     """Mixin for a ModelAdmin (before it in the bases). `page_path` leads from the model to its page."""
 
     page_path = "page"
@@ -66,9 +74,6 @@ class PageScopedAdmin:
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or self._may(request, "delete", obj))
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404(f"No {opts.verbose_name} with the id {object_id!r} here.")
 
     def save_model(self, request, obj, form, change):
         if (change or self.page_path != "pk") and not self._may(request, "change" if change else "add", obj):
