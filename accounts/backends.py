@@ -1,7 +1,8 @@
 """Object permissions from per-page membership: `user.has_perm(perm, obj)` is true when the user is a member of
-obj's page and their role there grants perm (accounts.roles), or they hold perm themselves (given to the user or
-a group: it counts on their pages only). Listed in AUTHENTICATION_BACKENDS after ModelBackend, which answers the
-permissions without an object; superusers pass before any backend is asked.
+obj's page and their role there grants perm (accounts.roles), or perm was given to the user themselves (it counts
+on their pages only). Groups grant nothing on a page: the role does (a user demoted to responder on a page is a
+responder there, whatever group they are still in). Listed in AUTHENTICATION_BACKENDS after ModelBackend, which
+answers the permissions without an object; superusers pass before any backend is asked.
 """
 
 from django.contrib.auth.backends import BaseBackend, ModelBackend
@@ -48,4 +49,4 @@ class MembershipBackend(BaseBackend):
         page_id = page_id_of(obj)
         if page_id is None or page_id not in roles:
             return False
-        return role_grants(roles[page_id], perm) or perm in ModelBackend().get_all_permissions(user_obj)
+        return role_grants(roles[page_id], perm) or perm in ModelBackend().get_user_permissions(user_obj)

@@ -87,3 +87,13 @@ def test_keys_in_the_url_can_be_switched_off(client, page, responder_key, settin
     settings.API_KEY_IN_QUERY = False
     assert client.get(url, {"api_key": responder_key}).status_code == 401
     assert client.get(url, HTTP_AUTHORIZATION=f"OAuth {responder_key}").status_code == 200
+
+
+def test_the_role_on_the_page_decides_not_the_group(page, make_user):
+    """A page admin by group who is a responder on the page may do there what a responder may, no more."""
+    user = make_user("adam", "Page admins")
+    call_command("add_member", "adam", page.code, "--role", "responder", stdout=StringIO())
+    user = User.objects.get(pk=user.pk)
+    assert user.has_perm("incidents.change_incident", page)
+    assert not user.has_perm("incidents.delete_incident", page)
+    assert not user.has_perm("incidents.change_page", page)
