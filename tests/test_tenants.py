@@ -190,3 +190,15 @@ def test_the_admin_lists_and_choosers_hold_only_the_users_pages(client, tenants)
     assert declare.context["page"] == tenants["b"]
     response = client.get(f"/admin/incidents/incident/add/?page={tenants['a'].code}")
     assert response.context["page"] == tenants["b"]  # another page's code is not taken
+
+
+def test_a_list_holds_only_the_pages_where_the_role_shows_that_model(client, tenants):
+    """A page admin by group who is a responder on A sees A's incidents, not A's subscribers (a page admin's)."""
+    rita = tenants["users"]["responder_a"]
+    rita.groups.add(Group.objects.get(name="Page admins"))
+    User.objects.filter(pk=rita.pk).update(is_staff=True)
+    client.force_login(rita)
+    assert client.get("/admin/incidents/incident/").context["cl"].result_count == 1
+    response = client.get("/admin/notifications/subscriber/")
+    assert response.status_code == 200  # the group's menus
+    assert response.context["cl"].result_count == 0

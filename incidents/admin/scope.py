@@ -17,20 +17,24 @@ from incidents.models import Page
 MEMBER = "incidents.view_page"
 
 
-def user_page_ids(request, perm: str = MEMBER) -> set[int] | None:
-    """The ids of the pages on which the user holds perm (None: every page, for a superuser); once per request."""
+def user_page_ids(request, *perms: str) -> set[int] | None:
+    """The ids of the pages on which the user holds one of perms (default: is a member); None: every page, for a
+    superuser. Asked once per request."""
     user = request.user
     if user.is_active and user.is_superuser:
         return None
+    perms = perms or (MEMBER,)
     cache = request.__dict__.setdefault("_page_ids", {})
-    if perm not in cache:
-        cache[perm] = {page.pk for page in Page.objects.only("pk") if user.has_perm(perm, page)}
-    return cache[perm]
+    if perms not in cache:
+        pages = Page.objects.only("pk")
+        cache[perms] = {page.pk for page in pages if any(user.has_perm(perm, page) for perm in perms)}
+    return cache[perms]
 
 
-def scoped(request, queryset, page_path: str = "page", perm: str = MEMBER):
-    """The queryset's rows on the user's pages (`page_path` leads from the row to its page)."""
-    ids = user_page_ids(request, perm)
+def scoped(request, queryset, page_path: str = "page", *perms: str):
+    """The queryset's rows on the pages where the user holds one of perms (default: is a member); `page_path`
+    leads from the row to its page."""
+    ids = user_page_ids(request, *perms)
     return queryset if ids is None else queryset.filter(**{f"{page_path}__in": ids})
 
 
@@ -57,12 +61,15 @@ class PageScopedAdmin(NotFoundOutsideQueryset):
 
     page_path = "page"
 
+    def _perm(self, action: str) -> str:
+        return f"{self.opts.app_label}.{get_permission_codename(action, self.opts)}"
+
     def get_queryset(self, request):
-        return scoped(request, super().get_queryset(request), self.page_path)
+        """The rows on the pages where the user's role lets them see this model (not merely be a member)."""
+        return scoped(request, super().get_queryset(request), self.page_path, self._perm("view"), self._perm("change"))
 
     def _may(self, request, action: str, obj) -> bool:
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}", obj)
+        return request.user.has_perm(self._perm(action), obj)
 
     def has_view_permission(self, request, obj=None):
         if obj is None:
@@ -81,17 +88,14 @@ class PageScopedAdmin(NotFoundOutsideQueryset):
         super().save_model(request, obj, form, change)
 
     def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, scoped(request, queryset, self.page_path))
+        super().delete_queryset(request, scoped(request, queryset, self.page_path, self._perm("delete")))
 
     def _chooser_queryset(self, request, db_field, queryset):
-        related = db_field.related_model
-        path = _page_path_of(related)
+        """Pages, and objects of pages, where the user may add or change this model's objects."""
+        path = _page_path_of(db_field.related_model)
         if path is None:
             return queryset
-        if related is Page:  # only the pages where this model's objects may be added
-            perm = f"{self.opts.app_label}.{get_permission_codename('add', self.opts)}"
-            return scoped(request, queryset, "pk", perm)
-        return scoped(request, queryset, path)
+        return scoped(request, queryset, path, self._perm("add"), self._perm("change"))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -115,14 +119,3 @@ class PageScopedAdmin(NotFoundOutsideQueryset):
                     entry = (entry, admin.RelatedOnlyFieldListFilter)
             filters.append(entry)
         return filters
-
-
-class PageScopedInline:
-    """Mixin for an inline of a page's object: its choosers hold the user's pages' objects only."""
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        path = _page_path_of(db_field.related_model)
-        if field is not None and path is not None:
-            field.queryset = scoped(request, field.queryset, path)
-        return field

@@ -57,7 +57,9 @@ class TemplateComponentInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         components = Component.objects.select_related("page", "group").order_by("page__name", "position", "id")
-        components = scoped(request, components)
+        components = scoped(
+            request, components, "page", "incidents.add_incidenttemplate", "incidents.change_incidenttemplate"
+        )
         if obj is not None:
             components = components.filter(page=obj.page)
         formset.form.base_fields["component"].queryset = components
