@@ -46,8 +46,10 @@ fmt: install
 
 # The test run brings its own secret: with DATABASE_URL set, the settings refuse to start without SECRET_KEY.
 test: export SECRET_KEY ?= make-test-only-not-a-secret
+# Two pytest-xdist workers (one per core here), each module kept on one worker; PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 test: check lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/celery -A statuspage worker --loglevel=INFO

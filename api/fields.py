@@ -113,6 +113,13 @@ class AlwaysFalseField(Constant, serializers.BooleanField):
         return False
 
 
+class AlwaysTrueField(Constant, serializers.BooleanField):
+    """A flag of Statuspage's shape for something we always do (e.g. a page's `allow_email_subscribers`)."""
+
+    def constant(self):
+        return True
+
+
 class ConstantField(Constant, serializers.CharField):
     """A text that is the same for every object (e.g. a subscriber's `mode`, "email" until webhooks come)."""
 

@@ -114,11 +114,14 @@ def _messages(errors, prefix="") -> list[str]:
     return [f"{prefix}{errors}"]
 
 
-def read_body(request, wrapper: str, serializer_class, *, partial: bool = False) -> dict:
-    """The validated fields of the body `{"<wrapper>": {...}}` (JSON) or `<wrapper>[field]=...` (form)."""
+def read_body(request, wrapper: str, serializer_class, *, partial: bool = False, bare: bool = False) -> dict:
+    """The validated fields of the body `{"<wrapper>": {...}}` (JSON) or `<wrapper>[field]=...` (form); with
+    `bare`, also the fields without their wrapper (a client that sends them so)."""
     data = request.data
     if isinstance(data, QueryDict):
         data = unflatten(data)
+    if bare and isinstance(data, dict) and wrapper not in data:
+        data = {wrapper: data}
     if not isinstance(data, dict) or not isinstance(data.get(wrapper), dict):
         raise _malformed(f'The body must be an object wrapped in its resource name: {{"{wrapper}": {{…}}}}.')
     serializer = serializer_class(data=data[wrapper], partial=partial)
@@ -249,3 +252,34 @@ class SubscriberFields(serializers.Serializer):
 
 class SubscriberBody(serializers.Serializer):
     subscriber = SubscriberFields()
+
+
+class PageFields(serializers.Serializer):
+    name = serializers.CharField(required=False)
+    time_zone = serializers.CharField(required=False)
+    url = serializers.CharField(required=False, allow_blank=True)
+    support_url = serializers.CharField(required=False, allow_blank=True)
+    css_link_color = serializers.CharField(required=False, help_text="The page's accent colour, e.g. #1f5fbf.")
+
+
+class PageBody(serializers.Serializer):
+    page = PageFields()
+
+
+class PostmortemFields(serializers.Serializer):
+    body_draft = serializers.CharField(required=False, allow_blank=True)
+    notify_subscribers = serializers.BooleanField(required=False)
+    notify_twitter = serializers.BooleanField(required=False)
+    custom_tweet = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class PostmortemBody(serializers.Serializer):
+    postmortem = PostmortemFields()
+
+
+class SubscriberComponentsFields(serializers.Serializer):
+    component_ids = serializers.ListField(child=CodeField())
+
+
+class SubscriberComponentsBody(serializers.Serializer):
+    subscriber = SubscriberComponentsFields()

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -78,6 +79,12 @@ class ManageView(APIView):
         if not hasattr(self, "_page"):
             self._page = reachable_page(self.request, Page.objects.filter(code=self.kwargs["page_code"]).first())
         return self._page
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        allowed = ", ".join(m for m in self.allowed_methods if m not in ("HEAD", "OPTIONS"))
+        raise exceptions.MethodNotAllowed(
+            request.method, detail=f"{request.method} {request.path} is not a call this server answers ({allowed} are)."
+        )
 
     def page(self, page_code: str) -> Page:
         return self.page_object()
@@ -231,14 +238,8 @@ class ActiveMaintenancesView(IncidentListBase):
         return queryset.filter(scheduled_for__isnull=False, status__in=ACTIVE_MAINTENANCE_STATUSES)
 
 
-class IncidentDetailView(ManageView):
-    """One incident: read it, post an update to it, rename it or delete it."""
-
-    required_permissions = {
-        "GET": ("incidents.view_incident",),
-        "PATCH": ("incidents.change_incident",),
-        "DELETE": ("incidents.delete_incident",),
-    }
+class IncidentView(ManageView):
+    """A view of one incident (its page and code in the path)."""
 
     def incident(self, page_code, incident_code) -> tuple[Page, Incident]:
         page = self.page(page_code)
@@ -246,6 +247,16 @@ class IncidentDetailView(ManageView):
         if incident is None:
             raise Http404("No such incident on this page.")
         return page, incident
+
+
+class IncidentDetailView(IncidentView):
+    """One incident: read it, post an update to it, rename it or delete it."""
+
+    required_permissions = {
+        "GET": ("incidents.view_incident",),
+        "PATCH": ("incidents.change_incident",),
+        "DELETE": ("incidents.delete_incident",),
+    }
 
     @extend_schema(tags=["manage: incidents"], responses=responses(200, serializers.Incident))
     def get(self, request, page_code, incident_code):

@@ -196,10 +196,32 @@ class GroupDetailView(GroupBase):
         return Response(gone)
 
 
-class TemplateListView(ManageView):
-    """List the page's incident templates or create one (page admins)."""
+TEMPLATE_PERMISSIONS = {
+    "GET": ("incidents.view_incidenttemplate",),
+    "POST": ("incidents.add_incidenttemplate",),
+    "PATCH": ("incidents.change_incidenttemplate",),
+    "DELETE": ("incidents.delete_incidenttemplate",),
+}
 
-    required_permissions = {"GET": ("incidents.view_incidenttemplate",), "POST": ("incidents.add_incidenttemplate",)}
+
+class TemplateBase(ManageView):
+    required_permissions = TEMPLATE_PERMISSIONS
+
+    def statuses(self, page, data) -> dict | None:
+        """{component: the status the template sets, "" for affected only}, from component_ids and components."""
+        if "component_ids" not in data and "components" not in data:
+            return None
+        statuses = {**dict.fromkeys(data.get("component_ids", []), ""), **data.get("components", {})}
+        found = self.components_by_code(page, statuses, "components")
+        return {found[code]: status for code, status in statuses.items()}
+
+    def answer(self, page, template, status=200):
+        template = selectors.load_templates(IncidentTemplate.objects.filter(pk=template.pk))[0]
+        return Response(render(serializers.IncidentTemplate, template, page), status=status)
+
+
+class TemplateListView(TemplateBase):
+    """List the page's incident templates or create one (page admins)."""
 
     @extend_schema(
         tags=["manage: incident templates"], responses=responses(200, serializers.IncidentTemplate(many=True))
@@ -218,8 +240,6 @@ class TemplateListView(ManageView):
     def post(self, request, page_code):
         page = self.page(page_code)
         data = inputs.read_body(request, "incident_template", inputs.IncidentTemplateFields)
-        statuses = {**dict.fromkeys(data.get("component_ids", []), ""), **data.get("components", {})}
-        found = self.components_by_code(page, statuses, "components")
         template = page_services.incident_template_create(
             page=page,
             name=data.get("name", ""),
@@ -227,7 +247,48 @@ class TemplateListView(ManageView):
             body=data.get("body", ""),
             update_status=data.get("update_status", "investigating"),
             should_send_notifications=data.get("should_send_notifications", True),
-            components={found[code]: status for code, status in statuses.items()},
+            components=self.statuses(page, data),
         )
-        template = selectors.load_templates(IncidentTemplate.objects.filter(pk=template.pk))[0]
-        return Response(render(serializers.IncidentTemplate, template, page), status=201)
+        return self.answer(page, template, status=201)
+
+
+TEMPLATE_FIELDS = ("name", "title", "body", "update_status", "should_send_notifications")
+
+
+class TemplateDetailView(TemplateBase):
+    """One incident template: read, change or delete it (page admins)."""
+
+    def template(self, page, code) -> IncidentTemplate:
+        template = IncidentTemplate.objects.filter(page=page, code=code).first()
+        if template is None:
+            raise Http404("No such incident template on this page.")
+        return template
+
+    @extend_schema(tags=["manage: incident templates"], responses=responses(200, serializers.IncidentTemplate))
+    def get(self, request, page_code, template_code):
+        page = self.page(page_code)
+        return self.answer(page, self.template(page, template_code))
+
+    @extend_schema(
+        tags=["manage: incident templates"],
+        request={"application/json": inputs.IncidentTemplateBody},
+        responses=responses(200, serializers.IncidentTemplate, errors=BODY_ERRORS),
+    )
+    def patch(self, request, page_code, template_code):
+        page = self.page(page_code)
+        template = self.template(page, template_code)
+        data = inputs.read_body(request, "incident_template", inputs.IncidentTemplateFields, partial=True)
+        template = page_services.incident_template_update(
+            template=template,
+            components=self.statuses(page, data),
+            **{name: data[name] for name in TEMPLATE_FIELDS if name in data},
+        )
+        return self.answer(page, template)
+
+    @extend_schema(tags=["manage: incident templates"], responses=responses(200, serializers.IncidentTemplate))
+    def delete(self, request, page_code, template_code):
+        page = self.page(page_code)
+        template = self.template(page, template_code)
+        gone = self.answer(page, template).data
+        page_services.incident_template_delete(template=template)
+        return Response(gone)

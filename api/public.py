@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from api import serializers
 from api.serializers import render
-from incidents import selectors
+from incidents import access, selectors
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, MaintenanceStatus
 from incidents.models import Incident
 from incidents.public_cache.views import public_view
@@ -58,27 +58,39 @@ class PublicView(APIView):
     throttle_classes = []
 
 
-def _incidents(queryset):
-    return list(selectors.with_details(queryset))
+def _seen(request, page):
+    """The page's incidents this request may see (an audience group: its own only; incidents.access)."""
+    return Incident.objects.filter(access.incident_filter(request), page=page)
 
 
-def _recent(page):
-    incidents = Incident.objects.filter(page=page, scheduled_for__isnull=True)
+def _incidents(request, queryset):
+    """With details; no component another audience group sees is named in them."""
+    return access.trim_incidents(request, list(selectors.with_details(queryset)))
+
+
+def _components(request, page):
+    """(components and groups as listed, components) as the request may see them."""
+    rows, components = access.visible_layout(request, *selectors.page_layout(page))
+    return selectors.listed_components(rows), components
+
+
+def _recent(request, page):
+    incidents = _seen(request, page).filter(scheduled_for__isnull=True)
     return incidents.order_by("-last_update_at", "-id")[:RECENT_INCIDENTS]
 
 
-def _unresolved(page):
-    return Incident.objects.filter(page=page, status__in=UNRESOLVED_STATUSES).order_by("-last_update_at", "-id")
+def _unresolved(request, page):
+    return _seen(request, page).filter(status__in=UNRESOLVED_STATUSES).order_by("-last_update_at", "-id")
 
 
-def _maintenances(page, statuses=None):
+def _maintenances(request, page, statuses=None):
     """The page's maintenances, latest window first: 50 of any status, or all those in `statuses`."""
-    maintenances = Incident.objects.filter(page=page, scheduled_for__isnull=False).order_by("-scheduled_for", "-id")
+    maintenances = _seen(request, page).filter(scheduled_for__isnull=False).order_by("-scheduled_for", "-id")
     if statuses is None:
         maintenances = maintenances[:RECENT_INCIDENTS]
     else:
         maintenances = maintenances.filter(status__in=statuses)
-    return list(selectors.with_details(maintenances))
+    return _incidents(request, maintenances)
 
 
 def _answer(document_class, page, **objects):
@@ -88,8 +100,10 @@ def _answer(document_class, page, **objects):
 @extend_schema(tags=["public"], responses=serializers.Summary, summary="Page, components, open incidents and status")
 class SummaryView(PublicView):
     def get(self, request, page, now):
-        components, rows = selectors.load_components(page)
-        unresolved, maintenances = selectors.open_incidents_and_maintenances(page, CURRENT_MAINTENANCE)
+        components, rows = _components(request, page)
+        seen = access.incident_filter(request)
+        unresolved, maintenances = selectors.open_incidents_and_maintenances(page, CURRENT_MAINTENANCE, seen)
+        access.trim_incidents(request, unresolved + maintenances)
         return _answer(
             serializers.Summary,
             page,
@@ -103,27 +117,28 @@ class SummaryView(PublicView):
 @extend_schema(tags=["public"], responses=serializers.StatusDocument, summary="The page's status indicator")
 class StatusView(PublicView):
     def get(self, request, page, now):
-        _, rows = selectors.load_components(page)
-        return _answer(serializers.StatusDocument, page, status=selectors.status_of(page, rows))
+        _, rows = _components(request, page)
+        status = selectors.status_of(page, rows, seen=access.incident_filter(request))
+        return _answer(serializers.StatusDocument, page, status=status)
 
 
 @extend_schema(tags=["public"], responses=serializers.ComponentsDocument, summary="Every component, groups included")
 class ComponentsView(PublicView):
     def get(self, request, page, now):
-        components, _ = selectors.load_components(page)
+        components, _ = _components(request, page)
         return _answer(serializers.ComponentsDocument, page, components=components)
 
 
 @extend_schema(tags=["public"], responses=serializers.IncidentsDocument, summary="The 50 most recent incidents")
 class IncidentsView(PublicView):
     def get(self, request, page, now):
-        return _answer(serializers.IncidentsDocument, page, incidents=_incidents(_recent(page)))
+        return _answer(serializers.IncidentsDocument, page, incidents=_incidents(request, _recent(request, page)))
 
 
 @extend_schema(tags=["public"], responses=serializers.IncidentsDocument, summary="Unresolved incidents")
 class UnresolvedIncidentsView(PublicView):
     def get(self, request, page, now):
-        return _answer(serializers.IncidentsDocument, page, incidents=_incidents(_unresolved(page)))
+        return _answer(serializers.IncidentsDocument, page, incidents=_incidents(request, _unresolved(request, page)))
 
 
 @extend_schema(
@@ -133,7 +148,7 @@ class UnresolvedIncidentsView(PublicView):
 )
 class IncidentView(PublicView):
     def get(self, request, page, now, code):
-        found = _incidents(Incident.objects.filter(page=page, code=code))
+        found = _incidents(request, _seen(request, page).filter(code=code))
         if not found:
             raise Http404("No such incident.")
         return _answer(serializers.IncidentDocument, page, incident=found[0])
@@ -144,7 +159,7 @@ class MaintenancesBase(PublicView):
 
     def get(self, request, page, now):
         return _answer(
-            serializers.MaintenancesDocument, page, scheduled_maintenances=_maintenances(page, self.statuses)
+            serializers.MaintenancesDocument, page, scheduled_maintenances=_maintenances(request, page, self.statuses)
         )
 
 

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from api.fields import (
     AlwaysFalseField,
     AlwaysNullField,
+    AlwaysTrueField,
     BlankAsNullCharField,
     ConstantField,
     EmptyAsNullList,
@@ -243,3 +244,86 @@ def render_incidents(incidents, page) -> list[dict]:
     context = {"page": page}
     incident, maintenance = Incident(context=context), Maintenance(context=context)
     return [(maintenance if i.is_maintenance else incident).to_representation(i) for i in incidents]
+
+
+class PageProfile(OutputSerializer):
+    # The manage API's page (GET /api/v1/pages/<id>): Statuspage's profile fields; those we have no setting for
+    # hold the value that matches what we do.
+
+    id = serializers.CharField(source="code")
+    created_at = PageTimestampField()
+    updated_at = PageTimestampField()
+    name = serializers.CharField()
+    page_description = AlwaysNullField()
+    headline = AlwaysNullField()
+    branding = ConstantField("basic")
+    subdomain = AlwaysNullField()
+    domain = AlwaysNullField()
+    url = BlankAsNullCharField(allow_null=True, help_text="The company's website, linked from the header.")
+    support_url = BlankAsNullCharField(allow_null=True)
+    hidden_from_search = AlwaysFalseField()
+    allow_page_subscribers = AlwaysTrueField()
+    allow_incident_subscribers = AlwaysTrueField()
+    allow_email_subscribers = AlwaysTrueField()
+    allow_sms_subscribers = AlwaysFalseField()
+    allow_rss_atom_feeds = AlwaysTrueField()
+    allow_webhook_subscribers = AlwaysFalseField()
+    time_zone = serializers.CharField()
+    css_link_color = serializers.CharField(source="accent_colour")
+    status_page_url = PageUrlField(source="*", help_text="Ours: the public status page.")
+
+
+class Postmortem(serializers.Serializer):
+    # An incident's postmortem (instance: api.manage_postmortems.PostmortemState).
+
+    preview_key = AlwaysNullField()
+    body = serializers.CharField(allow_null=True, help_text="The published text (null until published).")
+    body_updated_at = PageTimestampField(allow_null=True)
+    body_draft = BlankAsNullCharField(allow_null=True)
+    published_at = PageTimestampField(allow_null=True)
+    notify_subscribers = serializers.BooleanField()
+    notify_twitter = AlwaysFalseField()
+    custom_tweet = AlwaysNullField()
+    created_at = PageTimestampField(allow_null=True)
+    updated_at = PageTimestampField(allow_null=True)
+
+
+class RelatedEvent(serializers.Serializer):
+    id = serializers.CharField()
+
+
+class ComponentUptime(serializers.Serializer):
+    # One component's uptime over a range of days (instance: a dict built by api.manage_pages).
+
+    range_start = serializers.DateField()
+    range_end = serializers.DateField()
+    uptime_percentage = serializers.FloatField(allow_null=True)
+    major_outage = serializers.IntegerField()
+    partial_outage = serializers.IntegerField()
+    warnings = serializers.ListField(child=serializers.CharField())
+    id = serializers.CharField()
+    name = serializers.CharField()
+    related_events = RelatedEvent(many=True)
+
+
+class SubscriberCountByType(serializers.Serializer):
+    email = serializers.IntegerField()
+    sms = serializers.IntegerField()
+    webhook = serializers.IntegerField()
+    integration_partner = serializers.IntegerField()
+    slack = serializers.IntegerField()
+
+
+class SubscriberCountByState(serializers.Serializer):
+    active = serializers.IntegerField()
+    unconfirmed = serializers.IntegerField()
+    quarantined = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class SubscriberHistogram(serializers.Serializer):
+    email = SubscriberCountByState()
+    sms = SubscriberCountByState()
+    webhook = SubscriberCountByState()
+    integration_partner = SubscriberCountByState()
+    slack = SubscriberCountByState()

@@ -4,7 +4,9 @@ from django.http import JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import manage, manage_components, manage_subscribers
+from api import manage, manage_components, manage_pages, manage_subscribers
+from api import manage_postmortems as postmortems
+from api import manage_subscriber_extras as subscriber_extras
 from api.public import public_api, public_views
 
 public_paths = [(f"api/v2/{route}", public_api(view), f"api-v2-{name}") for route, view, name in public_views]
@@ -24,8 +26,9 @@ def read_only(view):
 
 
 def unknown_endpoint(request, *args, **kwargs):
-    """Any other path under /api/ (or a page's /p/<id>/api/): JSON, as every API answer, not the HTML 404."""
-    return JsonResponse({"error": "No such API endpoint."}, status=404)
+    """Any other path under /api/ (or a page's /p/<id>/api/): JSON naming the call, not the HTML 404."""
+    call = f"{request.method} {request.path}"
+    return JsonResponse({"error": f"No such API endpoint: {call} is not a call this server answers."}, status=404)
 
 
 v1 = "api/v1/pages/<slug:page_code>/"
@@ -43,14 +46,37 @@ manage_paths = [
     ("component-groups", manage_components.GroupListView, "component-groups"),
     ("component-groups/<slug:group_code>", manage_components.GroupDetailView, "component-group"),
     ("incident_templates", manage_components.TemplateListView, "incident-templates"),
+    ("incident_templates/<slug:template_code>", manage_components.TemplateDetailView, "incident-template"),
+    ("incidents/<slug:incident_code>/postmortem", postmortems.PostmortemView, "postmortem"),
+    ("incidents/<slug:incident_code>/postmortem/publish", postmortems.PostmortemPublishView, "postmortem-publish"),
+    ("incidents/<slug:incident_code>/postmortem/revert", postmortems.PostmortemRevertView, "postmortem-revert"),
+    ("components/<slug:component_code>/uptime", manage_pages.ComponentUptimeView, "component-uptime"),
     ("subscribers", manage_subscribers.SubscriberListView, "subscribers"),
-    ("subscribers/<slug:subscriber_code>", manage_subscribers.SubscriberDetailView, "subscriber"),
+    ("subscribers/unsubscribed", subscriber_extras.UnsubscribedView, "subscribers-unsubscribed"),
+    ("subscribers/reactivate", subscriber_extras.ReactivateView, "subscribers-reactivate"),
+    ("subscribers/count", subscriber_extras.CountByTypeView, "subscribers-count"),
+    ("subscribers/histogram_by_state", subscriber_extras.HistogramByStateView, "subscribers-histogram"),
+    # The addresses atlassian-python-api uses for these two.
+    ("subscribers/histogram", subscriber_extras.HistogramByStateView, "subscribers-histogram-short"),
+    ("unsubscribed", subscriber_extras.UnsubscribedView, "unsubscribed"),
+    ("subscribers/<slug:subscriber_code>", subscriber_extras.SubscriberView, "subscriber"),
 ]
+page_paths = [
+    ("api/v1/pages", manage_pages.PageListView, "api-v1-pages"),
+    ("api/v1/pages/<slug:page_code>", manage_pages.PageDetailView, "api-v1-page"),
+    *[(v1 + route, view, f"api-v1-{name}") for route, view, name in manage_paths],
+]
+
+
+def with_json_suffix(route: str, view, name: str) -> list:
+    """Every manage path answers also with Statuspage's `.json` suffix (the statuspageio clients use it)."""
+    return [path(route, view.as_view(), name=name), path(f"{route}.json", view.as_view())]
+
 
 urlpatterns = (
     [path(route, view, name=name) for route, view, name in public_paths]
     + [path(f"p/<slug:page_code>/{route}", view, name=f"page-{name}") for route, view, name in public_paths]
-    + [path(v1 + route, view.as_view(), name=f"api-v1-{name}") for route, view, name in manage_paths]
+    + [pattern for route, view, name in page_paths for pattern in with_json_suffix(route, view, name)]
     + [
         path("api/schema", read_only(SpectacularAPIView.as_view()), name="api-schema"),
         path("api/docs", read_only(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),

@@ -90,3 +90,12 @@ IMPACT_OF_COMPONENT_STATUS = {
     ComponentStatus.PARTIAL_OUTAGE: Impact.MAJOR,
     ComponentStatus.MAJOR_OUTAGE: Impact.CRITICAL,
 }
+
+
+class Visibility(models.TextChoices):
+    """Who may read a page (incidents/access.py decides for each request)."""
+
+    PUBLIC = "public", "Public: everyone"
+    PRIVATE = "private", "Private: page members and named viewers"
+    PASSWORD = "password", "Protected by a shared password"
+    EMAIL_DOMAIN = "email_domain", "Email domains: a sign-in link sent to an allowed address"

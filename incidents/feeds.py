@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
-from incidents import selectors
+from incidents import access, selectors
 from incidents.markup import render_markdown
 from incidents.presentation import local
 from incidents.public_cache.views import public_view
@@ -53,6 +53,7 @@ class HistoryFeed(Feed):
     language = "en-US"
 
     def get_object(self, request, page, now):
+        page.seen = access.incident_filter(request)  # a viewer's audience group sees its own incidents only
         return page
 
     def title(self, page):
@@ -68,7 +69,7 @@ class HistoryFeed(Feed):
         return page.name
 
     def items(self, page):
-        incidents = selectors.feed_incidents(page, FEED_ITEMS)
+        incidents = selectors.feed_incidents(page, FEED_ITEMS, page.seen)
         for incident in incidents:
             incident.page = page
         return incidents

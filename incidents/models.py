@@ -23,6 +23,7 @@ from incidents.choices import (
     Impact,
     IncidentStatus,
     MaintenanceStatus,
+    Visibility,
 )
 from incidents.codes import CODE_RE, new_code
 
@@ -34,6 +35,11 @@ def validate_time_zone(value: str) -> None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError(f"Unknown time zone {value!r}; use an IANA name such as Europe/Paris.") from None
+
+
+def split_domains(text: str) -> list[str]:
+    """Domains one per line (or comma-separated), lowercased, without a leading @."""
+    return [d.strip().lower().lstrip("@") for d in (text or "").replace(",", "\n").splitlines() if d.strip()]
 
 
 def code_field():
@@ -61,6 +67,14 @@ class Page(models.Model):
         help_text="Links and buttons on the public page.",
     )
     is_default = models.BooleanField(default=False, help_text="Served at / (the others under /p/<id>/).")
+    # Who may read it (incidents/access.py): a non-public page is never cached for all, published or listed.
+    visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC)
+    # The shared password of a "password" page, hashed by django.contrib.auth.hashers (set through page_services).
+    password_hash = models.CharField(max_length=128, blank=True, editable=False)
+    allowed_domains = models.TextField(
+        blank=True,
+        help_text="For an “email domains” page: one domain per line (example.com); an address there gets a link.",
+    )
     # Bumped after every committed change; public responses are cached and ETagged by it.
     version = models.PositiveBigIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -83,6 +97,18 @@ class Page(models.Model):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+    def domain_list(self) -> list[str]:
+        return [
+            d.strip().lower().lstrip("@") for d in self.allowed_domains.replace(",", "\n").splitlines() if d.strip()
+        ]
+
+    def allows_domain(self, email: str) -> bool:
+        return self.visibility == Visibility.EMAIL_DOMAIN and email.rpartition("@")[2].lower() in self.domain_list()
 
     def public_url(self, name: str, **kwargs) -> str:
         """The path of one of this page's public views, at / for the default page or under /p/<id>/."""
@@ -405,3 +431,45 @@ class ComponentDay(models.Model):
 
     def __str__(self):
         return f"{self.component_id} on {self.day}"
+
+
+class AudienceGroup(models.Model):
+    """A group of a page's viewers and what they see: its components, and its incidents (those listed here and
+    those affecting one of its components). A viewer in a group sees nothing else of the page."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="audience_groups")
+    name = models.CharField(max_length=100)
+    components = models.ManyToManyField(Component, blank=True, related_name="audience_groups")
+    incidents = models.ManyToManyField(Incident, blank=True, related_name="audience_groups")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["page", "name"], name="one_audience_group_name_per_page")]
+
+    def __str__(self):
+        return self.name
+
+
+class Viewer(models.Model):
+    """Someone named to read a non-public page: they sign in with a link sent to their address."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="viewers")
+    email = models.EmailField()  # stored lowercased (incidents.page_services)
+    group = models.ForeignKey(
+        AudienceGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="viewers",
+        help_text="Empty: the viewer sees the whole page.",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+        # The access check: WHERE page_id = ? AND email = ? (the unique index).
+        constraints = [models.UniqueConstraint(fields=["page", "email"], name="one_viewer_per_page_email")]
+
+    def __str__(self):
+        return self.email
+
+    def clean(self):
+        self.email = self.email.strip().lower()
+        if self.group_id is not None and self.group.page_id != self.page_id:
+            raise ValidationError({"group": "The group belongs to another page."})

@@ -197,14 +197,24 @@ def incident_template_create(
         update_status=require_choice(update_status, IncidentStatus, "update_status"),
         should_send_notifications=bool(should_send_notifications),
     )
-    statuses = dict(components) if isinstance(components, Mapping) else dict.fromkeys(components or [], "")
-    clean_component_changes(page, {c: status or ComponentStatus.OPERATIONAL for c, status in statuses.items()})
+    statuses = _template_statuses(page, components or [])
     template.save()
+    _link_template_components(template, statuses)
+    return template
+
+
+def _template_statuses(page: Page, components) -> dict[Component, str]:
+    """A template's components as {component: status, "" for affected only}, checked against the page."""
+    statuses = dict(components) if isinstance(components, Mapping) else dict.fromkeys(components, "")
+    clean_component_changes(page, {c: status or ComponentStatus.OPERATIONAL for c, status in statuses.items()})
+    return statuses
+
+
+def _link_template_components(template: IncidentTemplate, statuses: dict[Component, str]) -> None:
     IncidentTemplateComponent.objects.bulk_create(
         IncidentTemplateComponent(template=template, component=component, status=status or "")
         for component, status in statuses.items()
     )
-    return template
 
 
 LOGO_MAX_BYTES = 200 * 1024
@@ -246,3 +256,38 @@ def page_set_logo(*, page: Page, data: bytes | None) -> Page:
     page_changed(page.pk)
     page.refresh_from_db()
     return page
+
+
+@transaction.atomic
+def incident_template_update(
+    *,
+    template: IncidentTemplate,
+    components: list[Component] | Mapping[Component, str] | None = None,
+    **fields,
+) -> IncidentTemplate:
+    """Change a template's name, title, body, stage or notification flag; `components`, when given, becomes
+    its whole set of components (mapped to the status it sets, "" for affected only)."""
+    template = IncidentTemplate.objects.select_for_update().get(pk=template.pk)
+    checks = {"name": 100, "title": 200, "body": None}
+    unknown = set(fields) - {*checks, "update_status", "should_send_notifications"}
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
+    for name, value in fields.items():
+        if name in checks:
+            value = require_text(value, name, checks[name])
+        elif name == "update_status":
+            value = require_choice(value, IncidentStatus, "update_status")
+        else:
+            value = bool(value)
+        setattr(template, name, value)
+    statuses = None if components is None else _template_statuses(template.page, components)
+    template.save()
+    if statuses is not None:
+        IncidentTemplateComponent.objects.filter(template=template).delete()
+        _link_template_components(template, statuses)
+    return template
+
+
+@transaction.atomic
+def incident_template_delete(*, template: IncidentTemplate) -> None:
+    IncidentTemplate.objects.filter(pk=template.pk).delete()

@@ -25,6 +25,8 @@ from incidents.models import (
 )
 from incidents.status import page_status, worst_component_status
 
+EVERY = Q()  # no narrowing: every incident of the page (a viewer's audience group narrows it)
+
 # -- page order -------------------------------------------------------------------------------------------------
 
 GROUP, COMPONENT = 0, 1  # on a tie of positions, the group first
@@ -172,19 +174,20 @@ CURRENT_STATUSES = (
 )
 
 
-def current_incidents(page: Page) -> list[Incident]:
-    """Open incidents and maintenances not yet completed, latest update first, with their timelines."""
+def current_incidents(page: Page, seen: Q = EVERY) -> list[Incident]:
+    """Open incidents and maintenances not yet completed, latest update first, with their timelines.
+    `seen` (incidents.access.incident_filter) narrows them to what a viewer may see."""
     return with_timelines(
-        Incident.objects.filter(page=page, status__in=CURRENT_STATUSES).order_by("-last_update_at", "-id")
+        Incident.objects.filter(seen, page=page, status__in=CURRENT_STATUSES).order_by("-last_update_at", "-id")
     )
 
 
-def recent_incidents(page: Page, now: datetime, days: int) -> list[Incident]:
+def recent_incidents(page: Page, now: datetime, days: int, seen: Q = EVERY) -> list[Incident]:
     """Incidents started in about the last `days` days (a day more, for the page's zone), newest first, with
     what the status page lists of them: a busy page has hundreds, and loading every field of each (its
     postmortem draft, a dozen timestamps) cost more than the rest of the list."""
     since = now - timedelta(days=days + 1)
-    incidents = Incident.objects.filter(page=page, started_at__gte=since).order_by("-started_at", "-id")
+    incidents = Incident.objects.filter(seen, page=page, started_at__gte=since).order_by("-started_at", "-id")
     incidents = incidents.only("page_id", "code", "name", "status", "impact", "started_at", "scheduled_for")
     return with_timelines(incidents, update_fields=("status", "body", "display_at"))
 
@@ -194,9 +197,9 @@ def history_incidents(page: Page, now: datetime) -> QuerySet[Incident]:
     return Incident.objects.filter(page=page, started_at__lte=now).order_by("-started_at", "-id")
 
 
-def feed_incidents(page: Page, count: int) -> list[Incident]:
+def feed_incidents(page: Page, count: int, seen: Q = EVERY) -> list[Incident]:
     """The latest `count` incidents by start, with their timelines."""
-    return with_timelines(Incident.objects.filter(page=page).order_by("-started_at", "-id")[:count])
+    return with_timelines(Incident.objects.filter(seen, page=page).order_by("-started_at", "-id")[:count])
 
 
 def split_maintenances(incidents, now) -> tuple[list, list]:
@@ -234,6 +237,11 @@ def load_components(page: Page) -> tuple[list, list[Component]]:
     """Every component of the page, hidden ones included, in page order, each group (as a GroupAsComponent)
     just before its components; and every component. Two queries (page_layout's)."""
     rows, components = page_layout(page)
+    return listed_components(rows), components
+
+
+def listed_components(rows: list[LayoutRow]) -> list:
+    """The rows as the API lists them: each group (as a GroupAsComponent) just before its components."""
     listed: list = []
     for row in rows:
         if row.group is not None:
@@ -241,7 +249,7 @@ def load_components(page: Page) -> tuple[list, list[Component]]:
             listed += row.children
         else:
             listed.append(row.component)
-    return listed, components
+    return listed
 
 
 def load_group(group: ComponentGroup) -> GroupAsComponent:
@@ -287,11 +295,13 @@ def load_templates(templates: QuerySet[IncidentTemplate]) -> list[IncidentTempla
     return templates
 
 
-def open_incidents_and_maintenances(page: Page, maintenance_statuses) -> tuple[list[Incident], list[Incident]]:
+def open_incidents_and_maintenances(
+    page: Page, maintenance_statuses, seen: Q = EVERY
+) -> tuple[list[Incident], list[Incident]]:
     """The unresolved incidents (latest activity first) and the maintenances in `maintenance_statuses` (latest
     window first), with details, loaded together (summary.json shows both)."""
     wanted = Q(status__in=UNRESOLVED_STATUSES) | Q(scheduled_for__isnull=False, status__in=maintenance_statuses)
-    loaded = list(with_details(Incident.objects.filter(wanted, page=page)))
+    loaded = list(with_details(Incident.objects.filter(wanted, seen, page=page)))
     unresolved = [i for i in loaded if i.status in UNRESOLVED_STATUSES]
     unresolved.sort(key=lambda i: (i.last_update_at, i.id), reverse=True)
     maintenances = [i for i in loaded if i.scheduled_for is not None and i.status in maintenance_statuses]
@@ -299,8 +309,8 @@ def open_incidents_and_maintenances(page: Page, maintenance_statuses) -> tuple[l
     return unresolved, maintenances
 
 
-def status_of(page: Page, components: list[Component], unresolved: list[Incident] | None = None):
+def status_of(page: Page, components: list[Component], unresolved: list[Incident] | None = None, seen: Q = EVERY):
     """The page's status indicator; `unresolved` spares the query when the unresolved incidents are loaded."""
     if unresolved is None:
-        unresolved = Incident.objects.filter(page=page, status__in=UNRESOLVED_STATUSES).only("impact")
+        unresolved = Incident.objects.filter(seen, page=page, status__in=UNRESOLVED_STATUSES).only("impact")
     return page_status([c.status for c in components], [i.impact for i in unresolved])

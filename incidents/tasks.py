@@ -183,3 +183,22 @@ def publish_all_pages() -> None:
         publish_all()
     except Busy:
         log.info("Skipped a scheduled republication: another publisher is busy")
+
+
+@shared_task(ignore_result=True)
+def send_access_link(page_id: int, email: str) -> None:
+    """Email a sign-in link to a non-public page (asked for on its sign-in page; the address was checked)."""
+    from incidents.access import link_token
+    from incidents.models import Page
+
+    page = Page.objects.filter(pk=page_id).first()
+    if page is None or page.is_public:
+        return
+    link = settings.SITE_URL + page.public_url("access-link", token=link_token(page, email))
+    minutes = settings.PAGE_ACCESS_LINK_MINUTES
+    body = (
+        f"Someone (we hope you) asked to read the {page.name} status page.\n\n"
+        f"Sign in here (the link works for {minutes} minutes):\n{link}\n\n"
+        "If you did not ask for it, ignore this email.\n"
+    )
+    send_mail(f"Sign in to {page.name} Status", body, None, [email])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import feeds, theme, views
+from incidents import access_views, feeds, theme, views
 
 # The same public paths serve the default page at / and every page under /p/<page id>/.
 public_paths = [
@@ -17,6 +17,13 @@ public_paths = [
     ("history.rss", feeds.history_rss, "history-rss"),
 ]
 
-urlpatterns = [path(route, view, name=name) for route, view, name in public_paths] + [
-    path(f"p/<slug:page_code>/{route}", view, name=f"page-{name}") for route, view, name in public_paths
+# Signing in to a non-public page (incidents/access.py): not public views, never cached or published.
+access_paths = [
+    ("access/password", access_views.password_sign_in, "access-password"),
+    ("access/email", access_views.email_sign_in, "access-email"),
+    ("access/link/<str:token>", access_views.follow_link, "access-link"),
+]
+
+urlpatterns = [path(route, view, name=name) for route, view, name in public_paths + access_paths] + [
+    path(f"p/<slug:page_code>/{route}", view, name=f"page-{name}") for route, view, name in public_paths + access_paths
 ]

@@ -12,7 +12,8 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils.cache import patch_cache_control
 
-from incidents import selectors
+from incidents import access, selectors
+from incidents.choices import Visibility
 from incidents.ical import calendar_of
 from incidents.models import Incident, Page, PageLogo
 from incidents.presentation import (
@@ -33,15 +34,17 @@ PAST_DAYS = 15
 HISTORY_PER_PAGE = 20
 
 
-def component_rows(page):
-    """Top-level rows in page order: ungrouped components and groups (with their visible children)."""
-    return selectors.public_layout(page)
+def component_rows(request, page):
+    """Top-level rows in page order: ungrouped components and groups (with their visible children), as far
+    as this request may see them (an audience group sees its own components only)."""
+    return access.visible_layout(request, *selectors.public_layout(page))
 
 
 @public_view
 def home(request, page, now):
-    rows, components = component_rows(page)
-    current = selectors.current_incidents(page)
+    rows, components = component_rows(request, page)
+    seen = access.incident_filter(request)
+    current = selectors.current_incidents(page, seen)
     open_incidents = [i for i in current if i.is_open]
     in_progress, upcoming = selectors.split_maintenances(current, now)
     status = page_status([c.status for c in components], [i.impact for i in open_incidents])
@@ -49,7 +52,7 @@ def home(request, page, now):
     tz = page.tz
     today = local(now, tz).date()
     first_day = today - timedelta(days=PAST_DAYS - 1)
-    recent = selectors.recent_incidents(page, now, PAST_DAYS)
+    recent = selectors.recent_incidents(page, now, PAST_DAYS, seen)
     days = OrderedDict((today - timedelta(days=n), []) for n in range(PAST_DAYS))
     for incident in recent:
         day = local(incident.started_at, tz).date()
@@ -80,11 +83,11 @@ def home(request, page, now):
 
 @public_view
 def incident_detail(request, page, now, code: str):
-    found = selectors.with_timelines(Incident.objects.filter(page=page, code=code))
+    found = selectors.with_timelines(Incident.objects.filter(access.incident_filter(request), page=page, code=code))
     if not found:
         raise Http404("No such incident.")
     incident = found[0]
-    components = selectors.affected_components(incident)
+    components = access.visible_components(request, selectors.affected_components(incident))
     return render(
         request,
         "status/incident.html",
@@ -103,7 +106,7 @@ def incident_detail(request, page, now, code: str):
 @public_view
 def history(request, page, now, number: int | None = None):
     # Past and current only: a maintenance still to come is on the status page and in its calendar.
-    incidents = selectors.history_incidents(page, now)
+    incidents = selectors.history_incidents(page, now).filter(access.incident_filter(request))
     try:
         query = history_query(request.GET.get("q"))
     except BadQuery as error:
@@ -152,7 +155,7 @@ def logo(request, page, now):
 def uptime(request, page, now):
     """A calendar per showcased component and month over the uptime window, every day spelled out."""
     tz = page.tz
-    components = [c for c in selectors.page_components(page) if c.showcase]
+    components = [c for c in access.visible_components(request, selectors.page_components(page)) if c.showcase]
     uptimes = component_uptimes(components, tz, now)
     for item in uptimes:
         item.months = calendar_months(item.days)
@@ -170,7 +173,9 @@ def uptime(request, page, now):
 def maintenance_calendar(request, page, now):
     """An iCalendar feed of the page's maintenances, for calendar apps to subscribe to."""
     maintenances = selectors.with_timelines(
-        Incident.objects.filter(page=page, scheduled_for__isnull=False).order_by("-scheduled_for")[:200]
+        Incident.objects.filter(access.incident_filter(request), page=page, scheduled_for__isnull=False).order_by(
+            "-scheduled_for"
+        )[:200]
     )
     # Links come from SITE_URL, never from the request's Host: the response is cached for every visitor.
     body = calendar_of(page, maintenances, settings.SITE_URL, now)
@@ -188,6 +193,8 @@ def _page_of(path: str):
     code = parts[2] if len(parts) > 2 and parts[1] == "p" else None
     pages = Page.objects
     try:
+        # A non-public page lends its name to nobody's 404 (the visitor may have no access).
+        pages = pages.filter(visibility=Visibility.PUBLIC)
         return pages.filter(code=code).first() if code else pages.filter(is_default=True).first()
     except DatabaseError:
         return None

@@ -83,14 +83,19 @@ class NotificationEmail:
         self.first_notification_id = (
             Notification.objects.filter(update__incident_id=incident.pk).order_by("id").values_list("id", flat=True)
         ).first()
+        # A non-public page's email tells only that there is news, with a link behind the page's sign-in: the
+        # subscriber may have lost access since, and may see only some of its components (audience groups).
+        self.template = "notifications/update" if page.is_public else "notifications/update_withheld"
         # Header values must be one line, whatever a name contains.
-        self.subject = " ".join(f"[{page.name}] {incident.name}: {label}".split())
+        noun = "maintenance" if incident.is_maintenance else "incident"
+        told = f"{incident.name}: {label}" if page.is_public else f"A new {noun} update"
+        self.subject = " ".join(f"[{page.name}] {told}".split())
         self.list_id = list_id(page)
         self.context = {
             "page": page,
             "incident": incident,
             # A maintenance is called one, in words and links.
-            "noun": "maintenance" if incident.is_maintenance else "incident",
+            "noun": noun,
             "update": update,
             "label": label,
             "body_html": render_markdown(update.body),
@@ -131,8 +136,8 @@ class NotificationEmail:
         if kind not in self._rendered:
             context = {**self.context, "reason": reason}
             self._rendered[kind] = (
-                render_to_string("notifications/update.txt", context),
-                render_to_string("notifications/update.html", context),
+                render_to_string(f"{self.template}.txt", context),
+                render_to_string(f"{self.template}.html", context),
             )
         return self._rendered[kind]
 

@@ -274,3 +274,13 @@ def retry_failed(notification_ids: Iterable[int]) -> int:
         if not enqueue_send(chunk):  # the sweeper hands them over at its next run
             Delivery.objects.filter(pk__in=chunk, status=DeliveryStatus.QUEUED).update(enqueued_at=None)
     return len(ids)
+
+
+def subscribers_reactivate(subscribers: QuerySet[Subscriber]) -> int:
+    """Take quarantined subscribers out of quarantine (their address works again): one that had confirmed is
+    confirmed again, at once and without an email; the others are pending as before. Returns how many."""
+    quarantined = subscribers.filter(state=SubscriberState.QUARANTINED)
+    now = timezone.now()
+    reset = {"quarantined_at": None, "quarantine_reason": "", "updated_at": now}
+    count = quarantined.filter(confirmed_at__isnull=False).update(state=SubscriberState.CONFIRMED, **reset)
+    return count + quarantined.update(state=SubscriberState.PENDING, **reset)

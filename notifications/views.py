@@ -14,6 +14,8 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from incidents.access import access_for, visible_layout
+from incidents.access_views import denied
 from incidents.models import Component, ComponentGroup, Incident, Page
 from incidents.public_cache.state import load_page as get_public_page
 from incidents.selectors import page_layout, public_layout
@@ -42,6 +44,9 @@ def client_ip(request) -> str:
 @require_POST
 def subscribe(request, page_code: str | None = None):
     page = get_public_page(page_code)
+    request.page_access = access_for(request, page)
+    if request.page_access is None:
+        return denied(request, page)  # a non-public page: only those who may read it subscribe to it
     form = SubscribeForm(page, request.POST)
     if not form.is_valid():
         return _subscribe_again(request, page, form)
@@ -79,7 +84,7 @@ def subscribe(request, page_code: str | None = None):
 def _subscribe_again(request, page, form):
     """The form again, open, with what was typed and ticked, and what to change (400)."""
     incident = Incident.objects.filter(page=page, code=request.POST.get("incident") or "").first()
-    rows, _ = public_layout(page) if incident is None else ([], [])
+    rows, _ = visible_layout(request, *public_layout(page)) if incident is None else ([], [])
     context = {
         "page": page,
         "rows": rows,

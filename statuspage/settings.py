@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "incidents.access.feed_context",
             ],
         },
     },
@@ -170,6 +171,10 @@ else:
 # How long each process reuses a page's version it read from the cache (ms): a hit then costs no round trip
 # to Redis; other processes see a change within this time (the writing process at once). 0: ask every time.
 PUBLIC_STATE_REUSE_MS = env_int("PUBLIC_STATE_REUSE_MS", 500, minimum=0, maximum=5000)
+
+# Non-public pages (incidents/access.py): how long a visitor's access cookie lasts, and a sign-in link.
+PAGE_ACCESS_DAYS = env_int("PAGE_ACCESS_DAYS", 30, minimum=1, maximum=365)
+PAGE_ACCESS_LINK_MINUTES = env_int("PAGE_ACCESS_LINK_MINUTES", 60, minimum=5, maximum=7 * 24 * 60)
 
 # Celery: a Redis broker in production; without REDIS_URL an embedded broker, kombu's filesystem transport in
 # EMBEDDED_DIR (default var/), served by the worker and beat that `make run` starts. The broker carries ids only.
@@ -390,4 +395,6 @@ SPECTACULAR_SETTINGS = {
         "IndicatorEnum": "incidents.choices.Indicator",
         "IncidentOrMaintenanceStatusEnum": "incidents.choices.ALL_STATUSES",
     },
+    # The manage paths' `.json` twins answer the same: described once, without the suffix.
+    "PREPROCESSING_HOOKS": ["api.schema.without_json_twins"],
 }

@@ -10,6 +10,14 @@ from incidents import services
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
+# Under pytest-xdist each worker has its own test database (pytest-django's suffix) and its own cache keys, so
+# that one worker's clean-up (`delete_pattern`) never takes another's entries.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    from django.conf import settings as _settings
+
+    _default_cache = _settings.CACHES["default"]
+    _default_cache["KEY_PREFIX"] = f"{_default_cache.get('KEY_PREFIX', '')}-{os.environ['PYTEST_XDIST_WORKER']}"
+
 
 def skip_or_fail(reason: str):
     """A test that needs a missing service skips, or fails under REQUIRE_SERVICES=1 (CI)."""

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey
 from accounts.services import member_set
-from incidents import services
+from incidents import access_services, services
 from incidents.models import IncidentTemplate
 from incidents.services.maintenance import maintenance_create
 from notifications import services as notification_services
@@ -56,6 +56,8 @@ def data(db, django_capture_on_commit_callbacks):
         page=page, name="Database upgrade", body="Planned.", scheduled_for=start,
         scheduled_until=start + timedelta(hours=2), components=[push],
     )  # fmt: skip
+    audience = access_services.audience_group_create(page=page, name="Customers", components=[push])
+    access_services.viewer_add(page=page, email="val@example.com", group=audience)
     superuser = User.objects.create_superuser("root", "root@example.com", "root-secret-123")
     ApiKey.issue(superuser, "monitoring")
     member_set(user=User.objects.create_user("rita"), page=page, role="responder")

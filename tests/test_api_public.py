@@ -265,7 +265,9 @@ def test_an_unknown_api_path_answers_a_json_404(client, page, path):
             response = getattr(client, method)(url)
             assert response.status_code == 404, (method, url)
             assert response["Content-Type"] == "application/json"
-            assert response.json() == {"error": "No such API endpoint."}
+            assert response.json() == {
+                "error": f"No such API endpoint: {method.upper()} {url} is not a call this server answers."
+            }
 
 
 def test_a_wrong_method_on_an_api_path_answers_a_json_405(client, page, admin_key):

@@ -55,7 +55,7 @@ def filled_page(page, make_component, admin_key):
     services.incident_post_update(
         incident=incident, body="Found it.", status="identified", components={api: S.DEGRADED_PERFORMANCE}
     )
-    page_services.incident_template_create(
+    template = page_services.incident_template_create(
         page=page, name="Failover", title="DB failover", body="We fail over.", components=[api]
     )
     with transaction.atomic():
@@ -68,6 +68,7 @@ def filled_page(page, make_component, admin_key):
         "component_code": push.code,
         "group_code": group.code,
         "subscriber_code": subscriber.code,
+        "template_code": template.code,
     }
 
 
@@ -104,7 +105,10 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(fille
     succeeded = {label for label, kind in seen if kind == 2}
     labels = {op.label for op in operations}
     assert {label for label in labels if label.startswith("GET ")} <= succeeded
-    assert len(labels - succeeded) <= 4, sorted(labels - succeeded)
+    # The filled incident is open: its postmortem can be drafted but rightly not published, reverted (nor, once
+    # the incident is deleted, emptied).
+    failed = {label for label in labels - succeeded if "/postmortem/" not in label and not label.endswith("postmortem")}
+    assert len(failed) <= 4, sorted(failed)
 
 
 @pytest.mark.fuzz

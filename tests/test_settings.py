@@ -212,7 +212,7 @@ def test_make_test_brings_its_own_secret_when_database_url_is_set():
     env = {k: v for k, v in os.environ.items() if k not in CONTRACT_VARS}
     env["DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/nothing"  # never reached: check and collection only
     result = subprocess.run(
-        ["make", "-o", f"{venv_bin}/.installed", "test", f"BIN={venv_bin}",
+        ["make", "-o", f"{venv_bin}/.installed", "test", f"BIN={venv_bin}", "PYTEST_WORKERS=0",
          "PYTEST_ARGS=--collect-only -q -p no:cacheprovider tests/test_settings.py"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip

@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from incidents import page_services, services
+from incidents import access_services, page_services, services
 from incidents.admin.scope import PageScopedAdmin
+from incidents.choices import Visibility
 from incidents.metrics import mean_time_to_resolve_by_component
-from incidents.models import Component, ComponentGroup, ComponentStatusChange, Page
+from incidents.models import Component, ComponentGroup, ComponentStatusChange, Page, split_domains
 from incidents.permissions import COMPONENT_DETAILS
 from incidents.presentation import format_duration
 
@@ -25,10 +26,42 @@ class PageForm(forms.ModelForm):
         required=False, label="Logo", help_text="PNG, JPEG, GIF or WebP, at most 200 KB; shown instead of the name."
     )
     remove_logo = forms.BooleanField(required=False, label="Remove the logo")
+    new_password = forms.CharField(
+        required=False,
+        label="Page password",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="For a page protected by a password: set or replace it (visitors signed in with the old one "
+        "are signed out). Empty: unchanged.",
+    )
 
     class Meta:
         model = Page
-        fields = ("name", "time_zone", "url", "support_url", "accent_colour")
+        fields = ("name", "time_zone", "url", "support_url", "accent_colour", "visibility", "allowed_domains")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "visibility" in self.fields:  # not there for a user who may only look (every field read-only)
+            self.fields["visibility"].required = False  # not sent: unchanged
+
+    def clean_visibility(self):
+        return self.cleaned_data.get("visibility") or self.instance.visibility or Visibility.PUBLIC
+
+    def clean(self):
+        data = super().clean()
+        try:
+            if "allowed_domains" in data:
+                data["allowed_domains"] = access_services.clean_domains(data["allowed_domains"])
+            if data.get("new_password"):
+                access_services.check_password_text(data["new_password"])
+            access_services.check_access(
+                data.get("visibility") or Visibility.PUBLIC,
+                has_password=bool(data.get("new_password") or self.instance.password_hash),
+                domains=split_domains(data.get("allowed_domains", "")),
+            )
+        except ValidationError as error:
+            for field, messages_ in error.message_dict.items():
+                self.add_error("new_password" if field == "password" else field, messages_)
+        return data
 
     def clean_logo_upload(self):
         upload = self.cleaned_data.get("logo_upload")
@@ -45,7 +78,7 @@ class PageForm(forms.ModelForm):
 class PageAdmin(PageScopedAdmin, admin.ModelAdmin):
     form = PageForm
     page_path = "pk"
-    list_display = ("name", "code", "time_zone", "is_default", "public_link")
+    list_display = ("name", "code", "time_zone", "visibility", "is_default", "public_link")
     fields = (
         "name",
         "time_zone",
@@ -54,6 +87,9 @@ class PageAdmin(PageScopedAdmin, admin.ModelAdmin):
         "accent_colour",
         "logo_upload",
         "remove_logo",
+        "visibility",
+        "new_password",
+        "allowed_domains",
         "code",
         "is_default",
         "mean_time_to_resolve",
@@ -96,6 +132,14 @@ class PageAdmin(PageScopedAdmin, admin.ModelAdmin):
             created = services.page_create(name=obj.name, time_zone=obj.time_zone, url=obj.url)
             page_services.page_update(page=created, support_url=obj.support_url, accent_colour=obj.accent_colour)
             _adopt(obj, created)
+        access = {"visibility", "new_password", "allowed_domains"} & set(form.changed_data)
+        if access:
+            access_services.page_set_access(
+                page=obj,
+                visibility=form.cleaned_data["visibility"],
+                password=form.cleaned_data.get("new_password") or None,
+                allowed_domains=form.cleaned_data.get("allowed_domains", ""),
+            )
         if getattr(form, "logo_bytes", None):
             page_services.page_set_logo(page=obj, data=form.logo_bytes)
         elif form.cleaned_data.get("remove_logo"):

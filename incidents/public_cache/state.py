@@ -31,10 +31,12 @@ class PageState(NamedTuple):
     code: str
     version: int
     stamp: str  # updated_at: guards against a version number seen before (a database restored from a backup)
+    # Not "public": nothing is served from or stored in the cache; incidents.access decides per request.
+    visibility: str = "public"
 
     @classmethod
     def of(cls, page: Page) -> "PageState":
-        return cls(page.pk, page.code, page.version, page.updated_at.isoformat())
+        return cls(page.pk, page.code, page.version, page.updated_at.isoformat(), page.visibility)
 
 
 def state_key(page_code: str | None) -> str:

@@ -12,9 +12,11 @@ import re
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
+from incidents.choices import Visibility
 from incidents.public_cache import budget, store
 from incidents.public_cache.encoding import CODINGS, accepted_coding, compressible, encode, etag_for, matching_etag
 from incidents.public_cache.state import PageState, load_page, page_state
@@ -100,6 +102,25 @@ def _busy() -> HttpResponse:
     return response
 
 
+def restricted(view, request, page_code: str | None, kwargs: dict):
+    """A non-public page: the access check first (incidents.access), then a render for this visitor alone,
+    never read from nor stored in the cache, and marked for no shared cache downstream."""
+    from incidents.access import access_for
+    from incidents.access_views import denied
+
+    page = load_page(page_code)  # from the database: its visibility and password as they are now
+    access = access_for(request, page)
+    if access is None:
+        return denied(request, page)
+    request.page_access, request.page_access_page = access, page
+    response = view(request, page, timezone.now(), **kwargs)
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()
+    response["Cache-Control"] = "private, no-store"
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
 def public_view(view=None, *, max_age: int | None = None):
     """Resolve the page, answer 304 or stored bytes when it can, and call the view only on a miss.
 
@@ -115,9 +136,13 @@ def public_view(view=None, *, max_age: int | None = None):
     def wrapper(request, page_code: str | None = None, **kwargs):
         if request.META.get(FRESH) is FRESH_TOKEN:
             page = load_page(page_code)
+            if not page.is_public:
+                raise Http404("Not a public page: never published.")
             state = PageState.of(page)  # the stored entries under its ETag hold this version's bytes
         else:
             state, page = page_state(page_code)
+            if state.visibility != Visibility.PUBLIC or (page is not None and not page.is_public):
+                return restricted(view, request, page_code, kwargs)
         now = timezone.now()
         address, cacheable = address_of(request)
         base = etag_base(state, address, now)
@@ -130,7 +155,10 @@ def public_view(view=None, *, max_age: int | None = None):
         if entry is None:
             if not cacheable and not budget.uncached.take():
                 return _busy()
-            response = view(request, page or load_page(pk=state.id), now, **kwargs)
+            page = page or load_page(pk=state.id)
+            if not page.is_public:  # it stopped being public since its state was read: nothing from the cache
+                return restricted(view, request, page_code, kwargs)
+            response = view(request, page, now, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
             if response.status_code != 200 or response.streaming:

@@ -138,6 +138,9 @@ class Publisher:
         views do not depend on the address they answer at (tests/test_publishing.py checks both trees
         against the live site).
         """
+        if not page.is_public:
+            self.remove_page(page)  # never published; gone from the copy as soon as it stops being public
+            return
         now = site.now()
         digests = incident_digests(page)
         codes = sorted(digests)
@@ -182,6 +185,16 @@ class Publisher:
             self.result.deleted.append(stale)
         state = json.dumps(digests, sort_keys=True).encode()
         self.target.write(f"{STATE_DIR}{page.code}.json", state, "application/json")
+
+    def remove_page(self, page: Page) -> None:
+        """Delete every file of a page from the target (its tree, its state, and the root if it is the default)."""
+        state = f"{STATE_DIR}{page.code}.json"
+        stale = self.target.list(f"p/{page.code}/") | (self.target.list(STATE_DIR) & {state})
+        for path in sorted(stale):
+            self.target.delete(path)
+            self.result.deleted.append(path)
+        if page.is_default:
+            self.remove_root()
 
     def _root_files(self) -> set[str]:
         """The default page's files at the root: only names a page's tree can have (not the operator's)."""
