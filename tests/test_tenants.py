@@ -12,8 +12,8 @@ from django.urls import reverse
 from accounts.models import ApiKey, AuditEntry, Membership
 from accounts.roles import RESPONDER_PERMISSIONS
 from accounts.services import member_set
-from incidents import services
-from incidents.models import Component, ComponentStatusChange, Incident, Page
+from incidents import access_services, services
+from incidents.models import AudienceGroup, Component, ComponentStatusChange, Incident, Page, Viewer
 from notifications.models import Delivery, Notification, Subscriber, SubscriberImport
 from tests.api_support import Api
 from tests.test_api_permissions import RESPONDER_MAY, build_world, matrix
@@ -43,11 +43,46 @@ def tenants(page, other_page):
             "users": users, "keys": keys}  # fmt: skip
 
 
-def expected_api_answer(actor: str, what: str, method: str) -> int:
+class AnyPathApi(Api):
+    """Api, and a path that starts with / is the whole address (the page itself)."""
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("/") else super().url(path)
+
+
+def more_calls(page, w) -> list[tuple]:
+    """The manage endpoints beyond test_api_permissions.matrix: (what, method, path, body, a responder may)."""
+    i, c, t, s = w["incident"].code, w["component"].code, w["template"].code, w["subscriber"].code
+    here = f"/api/v1/pages/{page.code}"
+    return [
+        ("page profile", "get", here, None, True),
+        ("change the page", "patch", here, {"page": {"name": "Renamed"}}, False),
+        ("read the postmortem", "get", f"incidents/{i}/postmortem", None, True),
+        ("draft the postmortem", "put", f"incidents/{i}/postmortem", {"postmortem": {"body_draft": "x"}}, True),
+        ("a component's uptime", "get", f"components/{c}/uptime", None, True),
+        ("read a template", "get", f"incident_templates/{t}", None, True),
+        ("change a template", "patch", f"incident_templates/{t}", {"incident_template": {"title": "T2"}}, False),
+        ("count subscribers", "get", "subscribers/count", None, False),
+        ("subscriber histogram", "get", "subscribers/histogram_by_state", None, False),
+        ("unsubscribed", "get", "subscribers/unsubscribed", None, False),
+        ("reactivate", "post", "subscribers/reactivate", {"subscribers": s}, False),
+        ("rescope a subscriber", "patch", f"subscribers/{s}", {"subscriber": {"component_ids": [c]}}, False),
+        ("delete a template", "delete", f"incident_templates/{t}", None, False),
+    ]
+
+
+def all_calls(page, world) -> list[tuple]:
+    """Every manage endpoint and method, deletions last; (what, method, path, body, a responder may)."""
+    return [*more_calls(page, world)] + [
+        (what, method, path, body, what in RESPONDER_MAY) for what, method, path, body, _ in matrix(world)
+    ]
+
+
+def expected_api_answer(actor: str, method: str, responder_may: bool) -> int:
     return {
         "superuser": 200,
         "admin_a": 200,
-        "responder_a": 200 if what in RESPONDER_MAY else 403,
+        "responder_a": 200 if responder_may else 403,
         "responder_b": 404,  # page A is not theirs: it is not there
         "read_only_a": 200 if method == "get" else 403,  # a page admin's key, read-only
         "key_a_on_b": 404,
@@ -70,26 +105,36 @@ def test_every_manage_endpoint_answers_each_actor_as_its_role_on_the_page_says(c
     on_b = actor == "key_a_on_b"
     page, world = (tenants["b"], tenants["world_b"]) if on_b else (tenants["a"], tenants["world_a"])
     before = page_b_state(tenants["b"])
-    api = Api(client, page, tenants["keys"][actor])
-    answers = {}
-    for what, method, path, body, _ in matrix(world):
+    api = AnyPathApi(client, page, tenants["keys"][actor])
+    answers, calls = {}, all_calls(page, world)
+    for what, method, path, body, _ in calls:
         response = api.get(path) if method == "get" else api.send(method, path, body)
-        answers[what] = 200 if response.status_code in (200, 201, 204) else response.status_code
+        answers[what] = 200 if response.status_code in (200, 201, 202, 204) else response.status_code
         if response.status_code >= 400:
             assert "error" in response.json(), (what, response.content)
-    assert answers == {what: expected_api_answer(actor, what, method) for what, method, *_ in matrix(world)}
+    assert answers == {what: expected_api_answer(actor, method, may) for what, method, _, _, may in calls}
     if actor != "superuser":
         assert page_b_state(tenants["b"]) == before  # nothing of page B changed
 
 
+def test_the_page_list_holds_the_pages_the_key_reaches(client, tenants):
+    def listed(key):
+        response = client.get("/api/v1/pages", headers={"Authorization": f"OAuth {tenants['keys'][key]}"})
+        return sorted(page["id"] for page in response.json())
+
+    assert listed("superuser") == sorted([tenants["a"].code, tenants["b"].code])
+    assert listed("admin_a") == listed("read_only_a") == [tenants["a"].code]
+    assert listed("responder_b") == [tenants["b"].code]
+
+
 def test_a_key_of_page_a_can_do_nothing_to_page_b_even_with_b_s_codes_on_a_s_address(client, tenants):
-    """Another page's objects under the key's own page: 404, as unknown ids."""
+    """Another page's objects under the key's own page, and the other page itself: 404, as unknown ids."""
     api = Api(client, tenants["a"], tenants["keys"]["admin_a"])
     before = page_b_state(tenants["b"])
-    for what, method, path, body, _ in matrix(tenants["world_b"]):
-        if path in ("incidents", "incidents/unresolved", "metrics", "components", "component-groups",
-                    "incident_templates", "subscribers"):  # fmt: skip
-            continue  # the page's own lists: those are page A's
+    b_codes = {tenants["b"].code} | {getattr(o, "code", "") for o in tenants["world_b"].values()}
+    for what, method, path, body, _ in all_calls(tenants["b"], tenants["world_b"]):
+        if not any(code in path for code in b_codes):
+            continue  # the page's own lists and counts: those are page A's
         response = api.get(path) if method == "get" else api.send(method, path, body)
         assert response.status_code == 404, (what, response.status_code)
     assert page_b_state(tenants["b"]) == before
@@ -116,6 +161,8 @@ def objects_of_page_a(tenants) -> dict:
         User: tenants["users"]["responder_a"],
         Membership: Membership.objects.get(user=tenants["users"]["responder_a"]),
         AuditEntry: AuditEntry.objects.filter(page=a).first(),
+        AudienceGroup: access_services.audience_group_create(page=a, name="Customers", components=[world["component"]]),
+        Viewer: access_services.viewer_add(page=a, email="val@example.com"),
         Group: Group.objects.first(),
     }  # fmt: skip
     missing = set(admin.site._registry) - set(objects)
