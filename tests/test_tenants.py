@@ -249,3 +249,22 @@ def test_a_list_holds_only_the_pages_where_the_role_shows_that_model(client, ten
     response = client.get("/admin/notifications/subscriber/")
     assert response.status_code == 200  # the group's menus
     assert response.context["cl"].result_count == 0
+
+
+def test_the_incident_admin_s_own_views_answer_404_for_another_page(client, tenants):
+    bob = tenants["users"]["responder_b"]
+    User.objects.filter(pk=bob.pk).update(is_staff=True)
+    client.force_login(bob)
+    incident, update = tenants["world_a"]["incident"], tenants["world_a"]["update"]
+    for url in (
+        f"/admin/incidents/incident/update/{update.pk}/edit/",
+        f"/admin/incidents/incident/update/{update.pk}/delete/",
+    ):
+        assert client.get(url).status_code == 404, url
+    for url in (
+        f"/admin/incidents/incident/{incident.pk}/details/",
+        f"/admin/incidents/incident/{incident.pk}/postmortem/",
+    ):
+        assert client.post(url, {"name": "Mine now", "postmortem": "x"}).status_code == 404, url
+    incident.refresh_from_db()
+    assert (incident.name, incident.postmortem) == ("Slow", "")
