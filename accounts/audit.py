@@ -72,6 +72,11 @@ def _record(instance, action, before, after, *, target=None) -> None:
     )
 
 
+def record_change(instance, before: dict, after: dict) -> None:
+    """For a write that no save signal sees (a conditional UPDATE, such as revoking a key)."""
+    _record(instance, "changed", before, after)
+
+
 def _remember_before(sender, instance, raw=False, **kwargs):
     if raw or instance._state.adding or instance.pk is None:
         instance._audit_before = None

@@ -92,10 +92,18 @@ class ApiKey(models.Model):
         row.pages.set(pages_of(user) if pages is None else pages)
         return row, key
 
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            ApiKey.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=self.revoked_at)
+    def revoke(self) -> bool:
+        """Revoke the key (recorded in the audit log); false if it already was."""
+        from accounts import audit
+
+        now = timezone.now()
+        if self.revoked_at is not None or not ApiKey.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
+            revoked_at=now
+        ):
+            return False
+        self.revoked_at = now
+        audit.record_change(self, {"revoked_at": None}, {"revoked_at": now.isoformat()})
+        return True
 
 
 class AuditAction(models.TextChoices):

@@ -62,7 +62,8 @@ def test_members_keys_and_subscribers_are_recorded_too(page, adam):
     rita = User.objects.create_user("rita")
     member_set(user=rita, page=page, role="responder")
     member_set(user=rita, page=page, role="page_admin")
-    ApiKey.issue(rita, name="ci")
+    key, _ = ApiKey.issue(rita, name="ci")
+    key.revoke()
     subscriber = notifications.subscribe(page=page, email="ann@example.com", confirmed=True)
     notifications.subscriber_unsubscribe(subscriber)
     kinds = [(e.object_type, e.action) for e in entries(page=page)]
@@ -72,6 +73,8 @@ def test_members_keys_and_subscribers_are_recorded_too(page, adam):
     assert ("subscriber", "deleted") in kinds
     assert ("API key", "created") in [(e.object_type, e.action) for e in entries()]
     assert all("key_hash" not in (e.after or {}) for e in entries(object_type="API key"))  # no secret logged
+    revoked = entries(object_type="API key", action="changed")[-1]
+    assert (revoked.before, set(revoked.after)) == ({"revoked_at": None}, {"revoked_at"})
 
 
 def test_page_admins_read_their_pages_entries_filter_them_and_export_them(client, page, other_page, adam):

@@ -7,7 +7,6 @@ administer (to revoke them). A superuser sees every key and mints keys for anyon
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
-from django.utils import timezone
 
 from accounts.models import ApiKey
 from accounts.roles import admin_pages_of, pages_of
@@ -97,7 +96,5 @@ class ApiKeyAdmin(NotFoundOutsideQueryset, admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected API keys")
     def revoke(self, request, queryset):
-        count = ApiKey.objects.filter(pk__in=queryset.values("pk"), revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        count = sum(key.revoke() for key in queryset.filter(revoked_at__isnull=True))
         self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
