@@ -1,9 +1,12 @@
-"""The two staff roles, as groups of Django permissions. Groups of these names are created by a data migration.
+"""The two staff roles and what each may do, per page.
 
 Responders declare and update incidents and maintenances, set component statuses and use templates.
-Page admins can also manage pages, components (their details too), groups, subscribers, API keys and users.
-Superusers can do everything. The admin, the manage API and API keys all ask `user.has_perm(...)`: the groups
-only decide which permissions a user holds.
+Page admins can also manage pages, components (their details too), groups, subscribers, API keys and members.
+Superusers can do everything. A user holds a role on a page through a Membership (accounts.models); the admin,
+the manage API and API keys all ask `user.has_perm(perm, obj)`, which accounts.backends answers from the role
+on obj's page. Without an object, `has_perm(perm)` means "on at least one of the user's pages" (what the
+admin asks to show a menu entry or an add form). The two groups of the same names remain, holding the same
+permissions, for the users and tools that still grant roles through them: they grant no page.
 """
 
 from incidents.permissions import CUSTOM_PERMISSIONS
@@ -53,6 +56,47 @@ RESPONDER_PERMISSIONS = {
 # Page admins hold every permission of these apps (the custom ones included), and manage users.
 PAGE_ADMIN_APPS = ("incidents", "notifications", "accounts")
 PAGE_ADMIN_EXTRA_MODELS = (("auth", "user"),)
+
+
+def role_grants(role: str, perm: str) -> bool:
+    """Whether a role on a page (accounts.models.Role's values) grants this permission there."""
+    if role == "page_admin":
+        app_label, _, codename = perm.partition(".")
+        return app_label in PAGE_ADMIN_APPS or (app_label, codename.partition("_")[2]) in PAGE_ADMIN_EXTRA_MODELS
+    return role == "responder" and perm in RESPONDER_PERMISSIONS
+
+
+def is_read_permission(perm: str) -> bool:
+    """What a read-only API key may use."""
+    return perm.partition(".")[2].startswith("view_")
+
+
+def page_roles(user) -> dict[int, str]:
+    """{page id: role} of the user's memberships, read once per user object (a request's user)."""
+    cache = getattr(user, "_page_roles", None)
+    if cache is None:
+        from accounts.models import Membership
+
+        cache = dict(Membership.objects.filter(user_id=user.pk).values_list("page_id", "role")) if user.pk else {}
+        user._page_roles = cache
+    return cache
+
+
+def pages_of(user, *, role: str | None = None):
+    """The pages the user may reach (every page for a superuser), or only those where they hold `role`."""
+    from incidents.models import Page
+
+    if user.is_active and user.is_superuser:
+        return Page.objects.all()
+    if not user.is_active:
+        return Page.objects.none()
+    ids = [page_id for page_id, held in page_roles(user).items() if role is None or held == role]
+    return Page.objects.filter(pk__in=ids)
+
+
+def admin_pages_of(user):
+    """The pages the user administers (every page for a superuser)."""
+    return pages_of(user, role="page_admin")
 
 
 def create_custom_permissions() -> None:

@@ -25,11 +25,14 @@ def _presented_key(request) -> str | None:
         if scheme.lower() in ("oauth", "bearer") and value.strip():
             return value.strip()
         return None
+    if not settings.API_KEY_IN_QUERY:
+        return None
     return request.query_params.get("api_key") or None
 
 
 class ApiKeyAuthentication(BaseAuthentication):
-    """`Authorization: OAuth <key>`, `Authorization: Bearer <key>` or `?api_key=<key>`."""
+    """`Authorization: OAuth <key>`, `Authorization: Bearer <key>` or `?api_key=<key>` (unless API_KEY_IN_QUERY is
+    off: then a key in the URL is not looked at, and the request has no key)."""
 
     def authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -38,7 +41,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             if header:
                 raise exceptions.AuthenticationFailed("Use the header Authorization: OAuth <api key>.")
             return None
-        row = ApiKey.objects.select_related("user").filter(key_hash=hash_key(key)).first()
+        row = ApiKey.objects.select_related("user").prefetch_related("pages").filter(key_hash=hash_key(key)).first()
         if row is None or row.is_revoked or not row.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         now = timezone.now()

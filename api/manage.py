@@ -17,10 +17,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import audit
+from accounts.roles import pages_of
 from api import inputs, serializers
 from api.auth import ApiKeyAuthentication, ApiKeyRateThrottle
 from api.pagination import PerPagePagination
-from api.permissions import HasPermissions
+from api.permissions import HasPermissions, reachable_page
 from api.serializers import render, render_incidents
 from incidents import selectors, services
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, IncidentStatus, MaintenanceStatus
@@ -46,7 +48,11 @@ def responses(ok_status: int, serializer, *, errors=(401, 403, 404, 422, 429)) -
 
 class ManageView(APIView):
     """A view of one page's resources. `required_permissions` maps each method (GET for the safe ones) to the
-    Django permissions it needs (api/permissions.py); PUT is PATCH."""
+    Django permissions it needs on the page (api/permissions.py); PUT is PATCH.
+
+    The page is the URL's `page_code`, looked up once, before the permissions are checked: a page the key does
+    not reach answers 404 like an unknown one, for every view built on this one. A view of no single page (no
+    `page_code`) is checked on every page at once and lists only `reachable_pages()`."""
 
     authentication_classes = [ApiKeyAuthentication]
     throttle_classes = [ApiKeyRateThrottle]
@@ -66,6 +72,14 @@ class ManageView(APIView):
         if "patch" in cls.__dict__:
             cls.put = cls.patch  # Statuspage's PUT is a partial update: the same as PATCH
 
+    def page_object(self) -> Page | None:
+        """The URL's page if the request's key reaches it (else 404); None for a view of no single page."""
+        if "page_code" not in self.kwargs:
+            return None
+        if not hasattr(self, "_page"):
+            self._page = reachable_page(self.request, Page.objects.filter(code=self.kwargs["page_code"]).first())
+        return self._page
+
     def http_method_not_allowed(self, request, *args, **kwargs):
         allowed = ", ".join(m for m in self.allowed_methods if m not in ("HEAD", "OPTIONS"))
         raise exceptions.MethodNotAllowed(
@@ -73,10 +87,15 @@ class ManageView(APIView):
         )
 
     def page(self, page_code: str) -> Page:
-        page = Page.objects.filter(code=page_code).first()
-        if page is None:
-            raise Http404("No such page.")
-        return page
+        return self.page_object()
+
+    def reachable_pages(self):
+        """The pages the request's key may reach."""
+        return pages_of(self.request.user).filter(api_keys=self.request.auth)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        audit.set_actor(user=request.user, key=request.auth)  # the audit log names the key behind API writes
 
     def paginate(self, queryset):
         return self.paging().paginate_queryset(queryset, self.request, self)

@@ -34,13 +34,13 @@ def _profile(page: Page) -> dict:
 
 
 class PageListView(ManageView):
-    """Every page (Statuspage lists the pages the key's user may manage: here, all of them)."""
+    """The pages the key reaches (Statuspage lists the pages the key's user may manage)."""
 
     required_permissions = PAGE_PERMISSIONS
 
     @extend_schema(tags=["manage: pages"], responses=responses(200, serializers.PageProfile(many=True)))
     def get(self, request):
-        return Response([_profile(page) for page in self.paginate(Page.objects.order_by("id"))])
+        return Response([_profile(page) for page in self.paginate(self.reachable_pages().order_by("id"))])
 
 
 class PageDetailView(ManageView):

@@ -21,12 +21,11 @@ log = logging.getLogger(__name__)
 REMIND_BEFORE = timedelta(minutes=5)
 
 
-def staff_addresses() -> list[str]:
-    """Everyone who can post an update (the permission, whichever role gives it; superusers too): active staff
-    with an address."""
-    users = get_user_model().objects.with_perm("incidents.add_incidentupdate", is_active=True)
-    users = users.filter(is_staff=True).exclude(email="")
-    return sorted(users.values_list("email", flat=True))
+def staff_addresses(page) -> list[str]:
+    """Everyone who can post an update on the page (the permission on it, whichever role gives it; superusers
+    too): active staff with an address. Staff of other pages never hear of this page's incidents."""
+    users = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
+    return sorted(user.email for user in users if user.has_perm("incidents.add_incidentupdate", page))
 
 
 def _claim(update_id: int, field: str) -> bool:
@@ -53,7 +52,7 @@ def watch_update_promises() -> int:
         status__in=UNRESOLVED_STATUSES, next_update_at__isnull=False, next_update_at__lte=now + REMIND_BEFORE
     ).select_related("page")
     sent = 0
-    recipients = None
+    recipients = {}  # by page
     for incident in due:
         update = _latest_promising_update(incident)
         if update is None:
@@ -62,8 +61,9 @@ def watch_update_promises() -> int:
         field = "promise_overdue_sent_at" if late else "promise_reminder_sent_at"
         if not _claim(update.pk, field):
             continue
-        recipients = staff_addresses() if recipients is None else recipients
-        if not recipients:
+        if incident.page_id not in recipients:
+            recipients[incident.page_id] = staff_addresses(incident.page)
+        if not recipients[incident.page_id]:
             log.warning("No staff address to remind about incident %s", incident.code)
             continue
         when = format_posted(incident.next_update_at, incident.page.tz)
@@ -75,7 +75,7 @@ def watch_update_promises() -> int:
             opening = f"The next update of “{incident.name}” is promised for {when}."
         link = f"{settings.SITE_URL}/admin/incidents/incident/{incident.pk}/change/"
         try:
-            send_mail(subject, f"{opening}\n\nPost it here: {link}\n", None, recipients)
+            send_mail(subject, f"{opening}\n\nPost it here: {link}\n", None, recipients[incident.page_id])
         except Exception:
             # Give the claim back so that the next run tries again: a reminder is never lost to an SMTP hiccup.
             IncidentUpdate.objects.filter(pk=update.pk).update(**{field: None})

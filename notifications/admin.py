@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
+from incidents.admin.scope import PageScopedAdmin, scoped
 from incidents.models import Page
 from notifications import imports, services
 from notifications.endpoints import EndpointRefused, resolve
@@ -76,7 +77,7 @@ class SubscriberForm(forms.ModelForm):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(PageScopedAdmin, admin.ModelAdmin):
     form = SubscriberForm
     list_display = ["__str__", "channel", "page", "scope", "state", "created_at", "confirmed_at", "quarantined_at"]
     list_filter = ["channel", "state", "page", "all_components"]
@@ -166,6 +167,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             return redirect("admin:notifications_subscriber_changelist")
         form = CsvImportForm(request.POST or None, request.FILES or None)
+        form.fields["page"].queryset = scoped(request, Page.objects.all(), "pk", "notifications.add_subscriber")
         if request.method == "POST" and form.is_valid():
             page, at_once = form.cleaned_data["page"], form.cleaned_data["active_at_once"]
             upload = form.cleaned_data["file"]
@@ -206,7 +208,7 @@ def _progress(status):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PageScopedAdmin, admin.ModelAdmin):
     """One row per update sent with "notify": its delivery progress, and "retry failed"."""
 
     list_display = ["update_title", "page", "created_at", "fanned_out_at", "queued", "sending", "sent", "failed"]
@@ -273,7 +275,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(PageScopedAdmin, admin.ModelAdmin):
+    page_path = "notification__page"
+
     list_display = ["subscriber", "notification", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["status", "notification"]
     search_fields = ["subscriber__email"]
@@ -288,7 +292,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(SubscriberImport)
-class SubscriberImportAdmin(admin.ModelAdmin):
+class SubscriberImportAdmin(PageScopedAdmin, admin.ModelAdmin):
     """The CSV imports: how far each has got, and how it ended."""
 
     list_display = ["created_at", "page", "status", "progress", "invalid", "finished_at"]

@@ -82,6 +82,10 @@ INSTALLED_APPS = [
     "api",
 ]
 
+# ModelBackend signs users in and answers permissions without an object; MembershipBackend answers them on an
+# object from the user's role on its page (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "accounts.backends.MembershipBackend"]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "statuspage.middleware.ContentSecurityPolicyMiddleware",  # before PublicPathMiddleware: on every response
@@ -93,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.audit.AuditActorMiddleware",  # who acts, for the audit log (the API names its key in the view)
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -367,6 +372,8 @@ PUBLIC_CACHE_MAX_AGE = env_int("PUBLIC_CACHE_MAX_AGE", 0, minimum=0, maximum=360
 API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 10, minimum=0, maximum=3600)
 # The earliest display time an update may carry (imported histories go back years).
 EARLIEST_DISPLAY_DATE = env_date("EARLIEST_DISPLAY_DATE", date(1990, 1, 1))
+# `?api_key=` in the URL (Statuspage's clients use it); keys in URLs end up in logs: set false to refuse them.
+API_KEY_IN_QUERY = env_bool("API_KEY_IN_QUERY", True)
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1000/minute")
 if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_RATE_LIMIT):
     raise ImproperlyConfigured("API_RATE_LIMIT must look like 1000/minute (per second, minute, hour or day)")

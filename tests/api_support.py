@@ -7,30 +7,42 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from accounts import roles
-from accounts.models import ApiKey
+from accounts.models import ApiKey, Role
+from accounts.services import member_set
 from incidents import services
+from incidents.models import Page
+
+ROLE_OF_GROUP = {roles.RESPONDERS: Role.RESPONDER, roles.PAGE_ADMINS: Role.PAGE_ADMIN}
 
 
-def user_with_role(username: str, role: str | None) -> User:
+def grant_role(user, role: str, pages=None) -> None:
+    """Make the user a member of `pages` (default: every page so far) in the role named as its group."""
+    for page in Page.objects.all() if pages is None else pages:
+        member_set(user=user, page=page, role=ROLE_OF_GROUP[role])
+
+
+def user_with_role(username: str, role: str | None, pages=None) -> User:
     user = User.objects.create_user(username)
     if role:
         user.groups.add(Group.objects.get_or_create(name=role)[0])
+        grant_role(user, role, pages)
     return user
 
 
 @pytest.fixture
-def responder_key(db) -> str:
+def responder_key(db, page) -> str:
     return ApiKey.issue(user_with_role("rita", roles.RESPONDERS), name="pager")[1]
 
 
 @pytest.fixture
-def admin_key(db) -> str:
+def admin_key(db, page) -> str:
     return ApiKey.issue(user_with_role("adam", roles.PAGE_ADMINS), name="terraform")[1]
 
 
 @pytest.fixture
-def nobody_key(db) -> str:
-    return ApiKey.issue(user_with_role("nina", None))[1]
+def nobody_key(db, page) -> str:
+    """A key of a user with no role, on the page (as if the user had lost their role since)."""
+    return ApiKey.issue(user_with_role("nina", None), pages=[page])[1]
 
 
 @pytest.fixture

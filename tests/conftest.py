@@ -187,22 +187,26 @@ def smtp(settings):
 def make_user(db):
     from django.contrib.auth.models import Group, User
 
-    def make(username, role=None, *, staff=True, password="correct-horse-battery"):
+    from tests.api_support import grant_role
+
+    def make(username, role=None, *, staff=True, password="correct-horse-battery", pages=None):
+        """A user in a role (the group, and a member with that role of `pages`: default every page so far)."""
         user = User.objects.create_user(username, f"{username}@example.com", password, is_staff=staff)
         if role:
             user.groups.add(Group.objects.get(name=role))
+            grant_role(user, role, pages)
         return user
 
     return make
 
 
 @pytest.fixture
-def responder(make_user):
+def responder(make_user, page):
     return make_user("rita", "Responders")
 
 
 @pytest.fixture
-def page_admin(make_user):
+def page_admin(make_user, page):
     return make_user("adam", "Page admins")
 
 

@@ -2,8 +2,10 @@
 
 import pytest
 from bs4 import BeautifulSoup
+from django.contrib.auth.models import User
 
 from incidents import services
+from tests.api_support import grant_role
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +91,8 @@ def test_without_javascript_the_components_open_by_hand(browser, live_server, se
 
 
 def test_the_page_chooser_has_no_bullets(browser, live_server, setup):
-    services.page_create(name="Acme Labs")
+    labs = services.page_create(name="Acme Labs")
+    grant_role(User.objects.get(username="rita"), "Responders", [labs])  # a responder of both pages
     tab = logged_in_tab(browser, live_server)
     tab.goto(live_server.url + "/admin/incidents/incident/add/")
     items = tab.locator(".sp-pages li")

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ApiKey
+from accounts.services import member_set
 from incidents import access_services, services
 from incidents.models import IncidentTemplate
 from incidents.services.maintenance import maintenance_create
@@ -59,6 +60,7 @@ def data(db, django_capture_on_commit_callbacks):
     access_services.viewer_add(page=page, email="val@example.com", group=audience)
     superuser = User.objects.create_superuser("root", "root@example.com", "root-secret-123")
     ApiKey.issue(superuser, "monitoring")
+    member_set(user=User.objects.create_user("rita"), page=page, role="responder")
     assert Delivery.objects.exists()
     return {"page": page, "resolved": resolved, "open": open_incident, "maintenance": maintenance, "user": superuser}
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from incidents import page_services, services
 from incidents.models import IncidentTemplate, IncidentTemplateComponent
+from tests.api_support import grant_role
 
 
 @pytest.fixture
@@ -100,7 +101,8 @@ def test_the_admin_saves_a_template_with_its_component_statuses(client, page_adm
     assert "Elsewhere" not in change  # only the page's components are offered
 
 
-def test_the_admin_refuses_a_component_of_another_page(client, page_admin, page, parts):
+def test_the_admin_refuses_a_component_of_another_page(client, page_admin, page, other_page, parts):
+    grant_role(page_admin, "Page admins", [other_page])  # even a page admin of both pages
     client.force_login(page_admin)
     response = client.post(
         "/admin/incidents/incidenttemplate/add/", admin_form(page, (parts["foreign"], "major_outage"))

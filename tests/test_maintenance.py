@@ -137,7 +137,8 @@ def test_the_calendar_feed_lists_the_maintenance_for_calendar_apps(client, datab
     assert str(event["url"]).endswith(f"/incidents/{maintenance.code}")
 
 
-def test_a_responder_schedules_a_maintenance_from_the_admin(client, paris, responder, clock):
+def test_a_responder_schedules_a_maintenance_from_the_admin(client, paris, make_user, clock):
+    responder = make_user("rita", "Responders", pages=[paris])
     db_component = services.component_create(page=paris, name="Database")
     client.force_login(responder)
     response = client.post("/admin/incidents/incident/maintenance/add/", {

@@ -18,6 +18,7 @@ from incidents.publishing.run import publish_all
 from incidents.publishing.site import _routes
 from incidents.services.maintenance import maintenance_create
 from notifications.models import Subscriber
+from tests.api_support import grant_role
 
 SECRET = "Zanzibar"  # in the component's and the incident's names: a response that holds it leaked
 
@@ -323,7 +324,9 @@ def test_a_page_admin_protects_a_page_with_a_password_and_names_viewers(client, 
     )
     assert Page.objects.get(pk=page.pk).visibility == "password"
     assert type(client)().get("/").status_code == 401
-    other = make_component("Elsewhere", page=services.page_create(name="Other"))
+    elsewhere = services.page_create(name="Other")
+    grant_role(page_admin, "Page admins", [elsewhere])  # even a page admin of both pages
+    other = make_component("Elsewhere", page=elsewhere)
     bad = client.post("/admin/incidents/audiencegroup/add/", {"page": page.pk, "name": "X", "components": [other.pk]})
     assert bad.status_code == 200
     assert "Not of the page" in bad.content.decode()

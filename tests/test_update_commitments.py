@@ -61,10 +61,11 @@ def test_an_impossible_promise_is_refused_and_changes_nothing(page, clock, delta
     assert not Incident.objects.exists()
 
 
-def test_staff_are_reminded_once_before_the_deadline_and_once_when_it_passes(page, clock, make_user):
+def test_the_pages_staff_are_reminded_once_before_the_deadline_and_once_when_it_passes(page, clock, make_user):
     make_user("rita", "Responders")
     make_user("adam", "Page admins")
     make_user("visitor", staff=False)
+    make_user("bob", "Responders", pages=[services.page_create(name="Other")])  # another page's: not told
     incident = services.incident_create(page=page, name="Delays", body="a", next_update_in=timedelta(minutes=30))
     assert watch_update_promises() == 0
     clock.shift(timedelta(minutes=26))

@@ -1,3 +1,4 @@
-"""The admin of accounts: users in their roles (users.py) and API keys (keys.py)."""
+"""The admin of accounts: users in their roles (users.py), members of pages (members.py), API keys (keys.py) and
+the audit log (audit.py)."""
 
-from accounts.admin import keys, users  # noqa: F401 - registers the ModelAdmins
+from accounts.admin import audit, keys, members, users  # noqa: F401 - registers the ModelAdmins

@@ -3,6 +3,9 @@
 Django's own user admin lets anyone with "change user" tick "superuser" or grant any permission; here
 only a superuser can, and a page admin can neither change nor delete a superuser. A user put in one of
 the two roles is made staff on save (the role means nothing without it).
+
+A page admin sees the users whose every membership is on pages they administer (and users of no page yet, to
+give them one): never a member of someone else's page. Roles on pages are the Memberships (members.py).
 """
 
 from django.contrib import admin, messages
@@ -12,7 +15,9 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import PAGE_ADMINS, RESPONDERS, staff_for_roles
+from accounts.roles import PAGE_ADMINS, RESPONDERS, admin_pages_of, staff_for_roles
+from incidents.admin.scope import NotFoundOutsideQueryset
+from incidents.models import Page
 
 admin.site.unregister(User)
 
@@ -37,7 +42,7 @@ admin.site.login_form = StaffLoginForm
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(NotFoundOutsideQueryset, UserAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -72,4 +77,7 @@ class StaffUserAdmin(UserAdmin):
 
     def get_queryset(self, request):
         users = super().get_queryset(request)
-        return users if request.user.is_superuser else users.filter(is_superuser=False)
+        if request.user.is_superuser:
+            return users
+        others = Page.objects.exclude(pk__in=admin_pages_of(request.user))
+        return users.filter(is_superuser=False).exclude(memberships__page__in=others)

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 
 from incidents import access_services
+from incidents.admin.scope import PageScopedAdmin
 from incidents.models import AudienceGroup, Viewer
 
 
@@ -41,7 +42,7 @@ class ViewerForm(SamePageForm):
         fields = ("page", "email", "group")
 
 
-class PageAccessAdmin(admin.ModelAdmin):
+class PageAccessAdmin(PageScopedAdmin, admin.ModelAdmin):
     list_filter = ("page",)
 
     def get_readonly_fields(self, request, obj=None):

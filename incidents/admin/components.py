@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from incidents import access_services, page_services, services
+from incidents.admin.scope import PageScopedAdmin
 from incidents.choices import Visibility
 from incidents.metrics import mean_time_to_resolve_by_component
 from incidents.models import Component, ComponentGroup, ComponentStatusChange, Page, split_domains
@@ -39,7 +40,8 @@ class PageForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["visibility"].required = False  # not sent: unchanged
+        if "visibility" in self.fields:  # not there for a user who may only look (every field read-only)
+            self.fields["visibility"].required = False  # not sent: unchanged
 
     def clean_visibility(self):
         return self.cleaned_data.get("visibility") or self.instance.visibility or Visibility.PUBLIC
@@ -73,8 +75,9 @@ class PageForm(forms.ModelForm):
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(PageScopedAdmin, admin.ModelAdmin):
     form = PageForm
+    page_path = "pk"
     list_display = ("name", "code", "time_zone", "visibility", "is_default", "public_link")
     fields = (
         "name",
@@ -144,7 +147,7 @@ class PageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComponentGroup)
-class ComponentGroupAdmin(admin.ModelAdmin):
+class ComponentGroupAdmin(PageScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "page", "position")
     list_editable = ("position",)
     list_filter = ("page",)
@@ -182,7 +185,7 @@ class ComponentForm(forms.ModelForm):
 
 
 @admin.register(Component)
-class ComponentAdmin(admin.ModelAdmin):
+class ComponentAdmin(PageScopedAdmin, admin.ModelAdmin):
     form = ComponentForm
     list_display = ("name", "status", "group", "page", "position")  # the status early: in view on a phone
     list_display_links = ("name",)
@@ -196,7 +199,7 @@ class ComponentAdmin(admin.ModelAdmin):
     )  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
-        if not request.user.has_perm(COMPONENT_DETAILS):
+        if not request.user.has_perm(COMPONENT_DETAILS, obj):  # on the component's page (any of theirs: a new one)
             # Without it (responders), the status only; the list lets them change it in place (pick, then Save).
             # The manage API asks for the same permission.
             return tuple(f for f in self.fields if f != "status")
@@ -231,9 +234,10 @@ class ComponentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComponentStatusChange)
-class ComponentStatusChangeAdmin(admin.ModelAdmin):
+class ComponentStatusChangeAdmin(PageScopedAdmin, admin.ModelAdmin):
     """The status history, read-only: the uptime is computed from it."""
 
+    page_path = "component__page"
     list_display = ("changed_at", "component", "old_status", "new_status", "incident", "author")
     list_filter = ("component__page", "new_status")
     list_select_related = ("component", "incident", "author")

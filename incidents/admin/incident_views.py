@@ -14,15 +14,17 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.admin.forms import EditUpdateForm, IncidentDetailsForm, PostmortemForm, apply_service_errors
+from incidents.admin.scope import scoped
 from incidents.markup import render_markdown
-from incidents.models import Incident, IncidentUpdate
+from incidents.models import IncidentUpdate
 
 
 class IncidentEditViews:
-    """Needs ModelAdmin's has_change_permission and log_change, and IncidentAdmin's _context."""
+    """Needs ModelAdmin's has_change_permission, get_queryset (the user's pages) and log_change, and
+    IncidentAdmin's _context."""
 
     def details_view(self, request, pk):
-        incident = get_object_or_404(Incident, pk=pk)
+        incident = get_object_or_404(self.get_queryset(request), pk=pk)
         if request.method != "POST" or not self.has_change_permission(request, incident):
             raise PermissionDenied
         form = IncidentDetailsForm(request.POST)
@@ -39,7 +41,7 @@ class IncidentEditViews:
         return HttpResponseRedirect(reverse("admin:incidents_incident_change", args=[pk]))
 
     def postmortem_view(self, request, pk):
-        incident = get_object_or_404(Incident.objects.select_related("page"), pk=pk)
+        incident = get_object_or_404(self.get_queryset(request), pk=pk)
         if request.method != "POST" or not self.has_change_permission(request, incident):
             raise PermissionDenied
         form = PostmortemForm(request.POST)
@@ -79,9 +81,14 @@ class IncidentEditViews:
 
     # -- one update: edit, delete ------------------------------------------------------------------------------
 
+    def _update(self, request, pk) -> IncidentUpdate:
+        """The update if it is on one of the user's pages (else 404)."""
+        updates = scoped(request, IncidentUpdate.objects.select_related("incident__page"), "incident__page")
+        return get_object_or_404(updates, pk=pk)
+
     def edit_update_view(self, request, pk):
-        update = get_object_or_404(IncidentUpdate.objects.select_related("incident__page"), pk=pk)
-        if not request.user.has_perm("incidents.change_incidentupdate"):
+        update = self._update(request, pk)
+        if not request.user.has_perm("incidents.change_incidentupdate", update):
             raise PermissionDenied
         incident, tz = update.incident, update.incident.page.tz
         with timezone.override(tz):
@@ -124,8 +131,8 @@ class IncidentEditViews:
             )
 
     def delete_update_view(self, request, pk):
-        update = get_object_or_404(IncidentUpdate.objects.select_related("incident__page"), pk=pk)
-        if not request.user.has_perm("incidents.delete_incidentupdate"):
+        update = self._update(request, pk)
+        if not request.user.has_perm("incidents.delete_incidentupdate", update):
             raise PermissionDenied
         incident = update.incident
         if request.method == "POST":

@@ -23,6 +23,7 @@ from incidents.admin.forms import (
     is_duplicate,
 )
 from incidents.admin.incident_views import IncidentEditViews
+from incidents.admin.scope import PageScopedAdmin, scoped
 from incidents.choices import UNRESOLVED_STATUSES, IncidentStatus
 from incidents.markup import render_markdown
 from incidents.metrics import incident_metrics
@@ -33,7 +34,7 @@ from incidents.services.maintenance import maintenance_create
 
 
 @admin.register(Incident)
-class IncidentAdmin(IncidentEditViews, admin.ModelAdmin):
+class IncidentAdmin(IncidentEditViews, PageScopedAdmin, admin.ModelAdmin):
     # What a responder scans for first (impact, time since the last update) comes first: on a phone the
     # rows wrap into cards (admin-incidents.css), and the labels inside the cells stand in for the header.
     list_display = ("name", "impact_label", "since_last_update", "stage", "page", "last_update")
@@ -45,7 +46,7 @@ class IncidentAdmin(IncidentEditViews, admin.ModelAdmin):
     # -- the list -----------------------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        return self.model._default_manager.select_related("page").order_by(*self.get_ordering(request))
+        return super().get_queryset(request).select_related("page").order_by(*self.get_ordering(request))
 
     def get_ordering(self, request):
         # An expression, not an annotation: other admins order their incident choices with it too.
@@ -111,8 +112,9 @@ class IncidentAdmin(IncidentEditViews, admin.ModelAdmin):
     # -- declare ----------------------------------------------------------------------------------------------
 
     def _chosen_page(self, request):
-        """The page from ?page=<code>, or the only one; None asks the responder to choose."""
-        pages = list(Page.objects.all())
+        """The page from ?page=<code>, or the only one; None asks the responder to choose (among the pages where
+        they may declare)."""
+        pages = list(scoped(request, Page.objects.all(), "pk", "incidents.add_incident"))
         page = next((p for p in pages if p.code == request.GET.get("page")), None)
         if page is None and len(pages) == 1:
             page = pages[0]
@@ -206,7 +208,7 @@ class IncidentAdmin(IncidentEditViews, admin.ModelAdmin):
     # -- the incident: timeline and "Post update" ---------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        incident = get_object_or_404(Incident.objects.select_related("page"), pk=object_id)
+        incident = get_object_or_404(self.get_queryset(request), pk=object_id)
         if not self.has_view_or_change_permission(request, incident):
             raise PermissionDenied
         can_change = self.has_change_permission(request, incident)
@@ -278,8 +280,8 @@ class IncidentAdmin(IncidentEditViews, admin.ModelAdmin):
                 draft_differs=published is not None and draft.strip() != published.body.strip(),
                 # Its section opens once the incident is resolved (a postmortem cannot be published before).
                 postmortem_open=incident.status in (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM),
-                can_edit_updates=request.user.has_perm("incidents.change_incidentupdate"),
-                can_delete_updates=request.user.has_perm("incidents.delete_incidentupdate"),
+                can_edit_updates=request.user.has_perm("incidents.change_incidentupdate", incident),
+                can_delete_updates=request.user.has_perm("incidents.delete_incidentupdate", incident),
                 can_delete=self.has_delete_permission(request, incident),
                 details_form=IncidentDetailsForm(
                     initial={"name": incident.name, "impact_override": incident.impact_override}

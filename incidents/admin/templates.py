@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from incidents import validation
+from incidents.admin.scope import PageScopedAdmin, scoped
 from incidents.models import Component, IncidentTemplate, IncidentTemplateComponent
 
 
@@ -56,6 +57,9 @@ class TemplateComponentInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         components = Component.objects.select_related("page", "group").order_by("page__name", "position", "id")
+        components = scoped(
+            request, components, "page", "incidents.add_incidenttemplate", "incidents.change_incidenttemplate"
+        )
         if obj is not None:
             components = components.filter(page=obj.page)
         formset.form.base_fields["component"].queryset = components
@@ -66,7 +70,7 @@ class TemplateComponentInline(admin.TabularInline):
 
 
 @admin.register(IncidentTemplate)
-class IncidentTemplateAdmin(admin.ModelAdmin):
+class IncidentTemplateAdmin(PageScopedAdmin, admin.ModelAdmin):
     form = IncidentTemplateForm
     list_display = ("name", "page", "title", "update_status")
     list_filter = ("page",)
