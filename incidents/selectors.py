@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from incidents.choices import STATUS_LABELS, UNRESOLVED_STATUSES, IncidentStatus, MaintenanceStatus
@@ -75,9 +75,10 @@ class LayoutRow:
 def page_layout(page: Page) -> tuple[list[LayoutRow], list[Component]]:
     """Every row of the page in page order, and every component in page order (two queries).
 
-    Each component has its `group` set (no further query) and its current status change loaded."""
+    Each component has its `group` set (no further query). Its current status change is not loaded: the uptime
+    loads the few it needs (incidents.uptime.component_uptimes), and joining it cost more than the rest here."""
     groups = {g.id: g for g in ComponentGroup.objects.filter(page=page)}
-    components = list(Component.objects.filter(page=page).select_related("status_change__incident"))
+    components = list(Component.objects.filter(page=page))
     rows = {g.id: LayoutRow(group=g) for g in groups.values()}
     top: list[tuple[tuple, LayoutRow]] = [(top_level_key(g), rows[g.id]) for g in groups.values()]
     for component in components:
@@ -179,14 +180,34 @@ def current_incidents(page: Page) -> list[Incident]:
     )
 
 
+RECENT_FIELDS = ("page_id", "code", "name", "status", "impact", "started_at", "scheduled_for", "updated_at")
+RECENT_UPDATE_FIELDS = ("status", "body", "display_at")
+
+
 def recent_incidents(page: Page, now: datetime, days: int) -> list[Incident]:
     """Incidents started in about the last `days` days (a day more, for the page's zone), newest first, with
     what the status page lists of them: a busy page has hundreds, and loading every field of each (its
-    postmortem draft, a dozen timestamps) cost more than the rest of the list."""
+    postmortem draft, a dozen timestamps) cost more than the rest of the list.
+
+    Each has `.updates_seen` (how many updates, the latest id and change among them): with `updated_at`, what
+    its listing depends on. Their timelines are not loaded: with_recent_timelines loads those needed."""
     since = now - timedelta(days=days + 1)
     incidents = Incident.objects.filter(page=page, started_at__gte=since).order_by("-started_at", "-id")
-    incidents = incidents.only("page_id", "code", "name", "status", "impact", "started_at", "scheduled_for")
-    return with_timelines(incidents, update_fields=("status", "body", "display_at"))
+    incidents = incidents.only(*RECENT_FIELDS).annotate(
+        updates_count=Count("updates"), updates_max_id=Max("updates__id"), updates_changed=Max("updates__updated_at")
+    )
+    incidents = list(incidents)
+    for incident in incidents:
+        incident.updates_seen = (incident.updates_count, incident.updates_max_id, incident.updates_changed)
+    return incidents
+
+
+def with_recent_timelines(incidents: Sequence[Incident]) -> None:
+    """Set `.timeline` on these incidents (from recent_incidents), as recent_incidents would: one query."""
+    loaded = {i.pk: i for i in with_timelines(Incident.objects.filter(pk__in=[i.pk for i in incidents]).only(
+        "pk"), update_fields=RECENT_UPDATE_FIELDS)}  # fmt: skip
+    for incident in incidents:
+        incident.timeline = loaded[incident.pk].timeline
 
 
 def history_incidents(page: Page, now: datetime) -> QuerySet[Incident]:

@@ -24,10 +24,12 @@ from incidents.presentation import (
     local,
     maintenance_summary,
 )
+from incidents.public_cache import fragments
 from incidents.public_cache.views import public_view
 from incidents.search import MAX_QUERY_LENGTH, BadQuery, history_query, normalise_query, page_number, search_incidents
 from incidents.status import page_status
 from incidents.uptime import DEFAULT_DAYS, component_uptimes, partial_weight
+from incidents.uptime_fragments import component_rows_html
 
 PAST_DAYS = 15
 HISTORY_PER_PAGE = 20
@@ -36,6 +38,26 @@ HISTORY_PER_PAGE = 20
 def component_rows(page):
     """Top-level rows in page order: ungrouped components and groups (with their visible children)."""
     return selectors.public_layout(page)
+
+
+def past_incidents_html(page, now) -> list[Incident]:
+    """The incidents of the last PAST_DAYS days, each with `.html`: its listing, rendered once per process for
+    what it depends on (public_cache.fragments); only the incidents not rendered yet load their timelines."""
+    recent = selectors.recent_incidents(page, now, PAST_DAYS)
+    shared = (page.time_zone, page.public_url("home"))
+    keys = {}
+    for incident in recent:
+        keys[incident.pk] = ("past", incident.pk, incident.code, incident.name, incident.impact, incident.status,
+                             incident.updated_at, incident.updates_seen, shared)  # fmt: skip
+        incident.html = fragments.get(keys[incident.pk])
+    missing = [incident for incident in recent if incident.html is None]
+    if missing:
+        selectors.with_recent_timelines(missing)
+        for incident in missing:
+            incident.html = fragments.render(
+                keys[incident.pk], "status/_past_incident.html", {"incident": incident, "page": page}
+            )
+    return recent
 
 
 @public_view
@@ -49,17 +71,13 @@ def home(request, page, now):
     tz = page.tz
     today = local(now, tz).date()
     first_day = today - timedelta(days=PAST_DAYS - 1)
-    recent = selectors.recent_incidents(page, now, PAST_DAYS)
     days = OrderedDict((today - timedelta(days=n), []) for n in range(PAST_DAYS))
-    for incident in recent:
+    for incident in past_incidents_html(page, now):
         day = local(incident.started_at, tz).date()
         if first_day <= day <= today:
             days[day].append(incident)
 
-    showcased = [c for c in components if c.showcase and c.is_visible]
-    uptimes = {u.component.pk: u for u in component_uptimes(showcased, tz, now)} if showcased else {}
-    for component in components:
-        component.uptime = uptimes.get(component.pk)
+    component_rows_html(page, [c for c in components if c.is_visible], now, DEFAULT_DAYS)
 
     return render(
         request,
