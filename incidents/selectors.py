@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from incidents.choices import STATUS_LABELS, UNRESOLVED_STATUSES, IncidentStatus, MaintenanceStatus
@@ -180,8 +180,7 @@ def current_incidents(page: Page) -> list[Incident]:
     )
 
 
-RECENT_FIELDS = ("page_id", "code", "name", "status", "impact", "started_at", "scheduled_for", "updated_at")
-RECENT_UPDATE_FIELDS = ("status", "body", "display_at")
+RECENT_FIELDS = ("page_id", "code", "name", "status", "impact", "started_at", "scheduled_for")
 
 
 def recent_incidents(page: Page, now: datetime, days: int) -> list[Incident]:
@@ -189,25 +188,29 @@ def recent_incidents(page: Page, now: datetime, days: int) -> list[Incident]:
     what the status page lists of them: a busy page has hundreds, and loading every field of each (its
     postmortem draft, a dozen timestamps) cost more than the rest of the list.
 
-    Each has `.updates_seen` (how many updates, the latest id and change among them): with `updated_at`, what
-    its listing depends on. Their timelines are not loaded: with_recent_timelines loads those needed."""
+    Each has `.update_rows`: its updates as (id, status, display_at, body), oldest first, read as plain rows
+    (two queries in all); timeline_of makes them a timeline. They are also what its listing depends on."""
     since = now - timedelta(days=days + 1)
     incidents = Incident.objects.filter(page=page, started_at__gte=since).order_by("-started_at", "-id")
-    incidents = incidents.only(*RECENT_FIELDS).annotate(
-        updates_count=Count("updates"), updates_max_id=Max("updates__id"), updates_changed=Max("updates__updated_at")
-    )
-    incidents = list(incidents)
+    incidents = list(incidents.only(*RECENT_FIELDS))
+    rows: dict[int, list] = {incident.pk: [] for incident in incidents}
+    updates = IncidentUpdate.objects.filter(incident_id__in=list(rows)).order_by("display_at", "id")
+    for incident_id, *row in updates.values_list("incident_id", "id", "status", "display_at", "body"):
+        rows[incident_id].append(tuple(row))
     for incident in incidents:
-        incident.updates_seen = (incident.updates_count, incident.updates_max_id, incident.updates_changed)
+        incident.update_rows = tuple(rows[incident.pk])
     return incidents
 
 
-def with_recent_timelines(incidents: Sequence[Incident]) -> None:
-    """Set `.timeline` on these incidents (from recent_incidents), as recent_incidents would: one query."""
-    loaded = {i.pk: i for i in with_timelines(Incident.objects.filter(pk__in=[i.pk for i in incidents]).only(
-        "pk"), update_fields=RECENT_UPDATE_FIELDS)}  # fmt: skip
-    for incident in incidents:
-        incident.timeline = loaded[incident.pk].timeline
+def timeline_of(incident: Incident) -> list[IncidentUpdate]:
+    """An incident's timeline from its `.update_rows` (recent_incidents): labelled, newest first."""
+    timeline = [
+        IncidentUpdate(id=id_, incident_id=incident.pk, status=status, display_at=display_at, body=body)
+        for id_, status, display_at, body in incident.update_rows
+    ]
+    label_updates(timeline)
+    timeline.reverse()
+    return timeline
 
 
 def history_incidents(page: Page, now: datetime) -> QuerySet[Incident]:

@@ -42,21 +42,15 @@ def component_rows(page):
 
 def past_incidents_html(page, now) -> list[Incident]:
     """The incidents of the last PAST_DAYS days, each with `.html`: its listing, rendered once per process for
-    what it depends on (public_cache.fragments); only the incidents not rendered yet load their timelines."""
+    what it depends on (public_cache.fragments): its own fields, its updates, the page's zone and address."""
     recent = selectors.recent_incidents(page, now, PAST_DAYS)
     shared = (page.time_zone, page.public_url("home"))
-    keys = {}
     for incident in recent:
-        keys[incident.pk] = ("past", incident.pk, incident.code, incident.name, incident.impact, incident.status,
-                             incident.updated_at, incident.updates_seen, shared)  # fmt: skip
-        incident.html = fragments.get(keys[incident.pk])
-    missing = [incident for incident in recent if incident.html is None]
-    if missing:
-        selectors.with_recent_timelines(missing)
-        for incident in missing:
-            incident.html = fragments.render(
-                keys[incident.pk], "status/_past_incident.html", {"incident": incident, "page": page}
-            )
+        key = ("past", incident.pk, incident.code, incident.name, incident.impact, incident.update_rows, shared)
+        incident.html = fragments.get(key)
+        if incident.html is None:
+            incident.timeline = selectors.timeline_of(incident)
+            incident.html = fragments.render(key, "status/_past_incident.html", {"incident": incident, "page": page})
     return recent
 
 
