@@ -8,6 +8,7 @@ how a client or a shared cache picks the stored response it already holds (RFC 9
 """
 
 import gzip
+from functools import lru_cache
 
 import brotli
 from django.utils.http import parse_etags
@@ -19,6 +20,7 @@ GZIP_LEVEL = 6
 MIN_SIZE = 200  # smaller bodies are not worth a coding (as Django's GZipMiddleware)
 
 
+@lru_cache(maxsize=256)  # clients send a handful of distinct values; any others only cost their parse
 def accepted_coding(header: str) -> str:
     """The coding to send for an Accept-Encoding header value."""
     if not header:
