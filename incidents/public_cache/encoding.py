@@ -1,4 +1,5 @@
-"""Content codings: each public response is stored raw, gzipped and Brotli-compressed, computed once.
+"""Content codings: each public response is stored raw, gzipped and Brotli-compressed, each computed once
+(when first asked for).
 
 A hit picks the best coding the client accepts (br, then gzip, then identity; `q=0` refuses one) and
 serves the stored bytes as they are. Each coding is its own representation with its own strong ETag

@@ -2,7 +2,8 @@
 
 A request resolves the page's state from the cache (`state.py`), derives the response's ETag from it
 and answers 304 or serves stored bytes as they are (`store.py`, `encoding.py`): no query, no render, no
-compression. Only a miss calls the view, and its response is stored in every coding at once. The ETag also
+compression. Only a miss calls the view; its response is stored as it is and in the coding asked for, and in
+another coding when first asked for (from the stored bytes, without a render). The ETag also
 carries the current minute, since "ongoing for 1h 5m" and "the last 15 days" move with the clock: a page
 costs one cold render per minute at most, and its entries expire soon after their minute has passed.
 """
@@ -66,12 +67,22 @@ def etag_base(state: PageState, address: str, now) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
-def representations(response, codings=CODINGS) -> dict[str, store.Entry]:
-    headers = [(name, value) for name, value in response.items() if name.lower() not in NOT_CACHED_HEADERS]
-    body = response.content
-    if not compressible(response.get("Content-Type", ""), len(body)):
+def representations(headers: list, body: bytes, codings=CODINGS) -> dict[str, store.Entry]:
+    content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
+    if not compressible(content_type, len(body)):
         return dict.fromkeys(codings, ("identity", headers, body))  # e.g. a logo: sent as it is
     return {coding: (coding, headers, encode(body, coding)) for coding in codings}
+
+
+def _recoded(base: str, coding: str) -> store.Entry | None:
+    """The entry in `coding` made from the stored identity one, if the response was rendered already (each
+    coding is compressed when first asked for: a render compresses only what its request takes)."""
+    plain = store.get(base, "identity") if coding != "identity" else None
+    if plain is None:
+        return None
+    entry = representations(plain[1], plain[2], (coding,))[coding]
+    store.put(base, {coding: entry})
+    return entry
 
 
 def _validators(etag: str, max_age: int) -> dict[str, str]:
@@ -145,7 +156,7 @@ def public_view(view=None, *, max_age: int | None = None, headers: dict | None =
         held = matching_etag(request.META.get("HTTP_IF_NONE_MATCH", ""), base, coding)
         if held is not None:
             return _finish(HttpResponseNotModified(), held, seconds, extra)
-        entry = store.get(base, coding) if cacheable else None
+        entry = (store.get(base, coding) or _recoded(base, coding)) if cacheable else None
         if entry is None:
             if not cacheable and not budget.uncached.take():
                 return _busy()
@@ -154,11 +165,11 @@ def public_view(view=None, *, max_age: int | None = None, headers: dict | None =
                 response.render()
             if response.status_code != 200 or response.streaming:
                 return response  # an error from the view (e.g. an API's 404): not ETagged, not stored
+            headers = [(name, value) for name, value in response.items() if name.lower() not in NOT_CACHED_HEADERS]
+            codings = tuple(dict.fromkeys((coding, "identity"))) if cacheable else (coding,)
+            entries = representations(headers, response.content, codings)
             if cacheable:
-                entries = representations(response)
                 store.put(base, entries)
-            else:
-                entries = representations(response, (coding,))
             entry = entries[coding]
         return _serve(entry, base, seconds, extra)
 
