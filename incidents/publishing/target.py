@@ -102,7 +102,8 @@ class FileTarget:
 
         final = self.root / path
         sibling = final.with_name(final.name + GZIP_SUFFIX)
-        packed = encode(data, "gzip") if compressible(content_type, len(data)) else None
+        served = not path.startswith(".")  # .publish-state/ is never served: no sibling
+        packed = encode(data, "gzip") if served and compressible(content_type, len(data)) else None
         written = _replace(final, data)
         if packed is not None:
             written = _replace(sibling, packed) or written
