@@ -30,7 +30,7 @@ CORS_HEADERS = {
 
 def public_api(view_class):
     """The view behind its URL: only safe methods, CORS headers, JSON 404s, and incidents.public_cache's cache."""
-    cached = public_view(view_class.as_view(), max_age=settings.API_CACHE_MAX_AGE)
+    cached = public_view(view_class.as_view(), max_age=settings.API_CACHE_MAX_AGE, headers=CORS_HEADERS)
 
     @wraps(cached)
     def view(request, *args, **kwargs):
@@ -44,8 +44,9 @@ def public_api(view_class):
                 response = cached(request, *args, **kwargs)
             except Http404:
                 response = JsonResponse({"error": "No such status page."}, status=404)
-        for name, value in CORS_HEADERS.items():
-            response[name] = value
+        if "Access-Control-Allow-Origin" not in response:  # a cached answer or a 304 carries them already
+            for name, value in CORS_HEADERS.items():
+                response[name] = value
         return response
 
     return view

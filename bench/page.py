@@ -235,6 +235,9 @@ def main():
                     continue
                 target = plain_dir / f"{len(nginx_rows)}{source.suffix}"
                 target.write_bytes(source.read_bytes())
+                packed = source.with_name(source.name + ".gz")  # like with like: the same gzip sibling, if any
+                if packed.is_file():
+                    target.with_name(target.name + ".gz").write_bytes(packed.read_bytes())
                 nginx_rows[label] = (path, "/" + target.name)
             conf = tmp / "nginx.conf"
             site = published_site(published_dir, published_port)

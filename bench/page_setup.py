@@ -132,7 +132,8 @@ http {{
     listen 127.0.0.1:{plain_port};
     root {plain};
     types {{ text/html html; application/json json; }}
-    gzip on; gzip_types application/json; gzip_vary on;
+    # Like with like: precompressed siblings served as they are, as deploy/nginx-static.conf does.
+    gzip_static on; gzip on; gzip_types application/json; gzip_vary on;
   }}
 }}
 """

@@ -77,9 +77,10 @@ class LayoutRow:
 def page_layout(page: Page) -> tuple[list[LayoutRow], list[Component]]:
     """Every row of the page in page order, and every component in page order (two queries).
 
-    Each component has its `group` set (no further query) and its current status change loaded."""
+    Each component has its `group` set (no further query). Its current status change is not loaded: the uptime
+    loads the few it needs (incidents.uptime.component_uptimes), and joining it cost more than the rest here."""
     groups = {g.id: g for g in ComponentGroup.objects.filter(page=page)}
-    components = list(Component.objects.filter(page=page).select_related("status_change__incident"))
+    components = list(Component.objects.filter(page=page))
     rows = {g.id: LayoutRow(group=g) for g in groups.values()}
     top: list[tuple[tuple, LayoutRow]] = [(top_level_key(g), rows[g.id]) for g in groups.values()]
     for component in components:
@@ -182,14 +183,37 @@ def current_incidents(page: Page, seen: Q = EVERY) -> list[Incident]:
     )
 
 
+RECENT_FIELDS = ("page_id", "code", "name", "status", "impact", "started_at", "scheduled_for")
+
+
 def recent_incidents(page: Page, now: datetime, days: int, seen: Q = EVERY) -> list[Incident]:
     """Incidents started in about the last `days` days (a day more, for the page's zone), newest first, with
     what the status page lists of them: a busy page has hundreds, and loading every field of each (its
-    postmortem draft, a dozen timestamps) cost more than the rest of the list."""
+    postmortem draft, a dozen timestamps) cost more than the rest of the list.
+
+    Each has `.update_rows`: its updates as (id, status, display_at, body), oldest first, read as plain rows
+    (two queries in all); timeline_of makes them a timeline. They are also what its listing depends on."""
     since = now - timedelta(days=days + 1)
     incidents = Incident.objects.filter(seen, page=page, started_at__gte=since).order_by("-started_at", "-id")
-    incidents = incidents.only("page_id", "code", "name", "status", "impact", "started_at", "scheduled_for")
-    return with_timelines(incidents, update_fields=("status", "body", "display_at"))
+    incidents = list(incidents.only(*RECENT_FIELDS))
+    rows: dict[int, list] = {incident.pk: [] for incident in incidents}
+    updates = IncidentUpdate.objects.filter(incident_id__in=list(rows)).order_by("display_at", "id")
+    for incident_id, *row in updates.values_list("incident_id", "id", "status", "display_at", "body"):
+        rows[incident_id].append(tuple(row))
+    for incident in incidents:
+        incident.update_rows = tuple(rows[incident.pk])
+    return incidents
+
+
+def timeline_of(incident: Incident) -> list[IncidentUpdate]:
+    """An incident's timeline from its `.update_rows` (recent_incidents): labelled, newest first."""
+    timeline = [
+        IncidentUpdate(id=id_, incident_id=incident.pk, status=status, display_at=display_at, body=body)
+        for id_, status, display_at, body in incident.update_rows
+    ]
+    label_updates(timeline)
+    timeline.reverse()
+    return timeline
 
 
 def history_incidents(page: Page, now: datetime) -> QuerySet[Incident]:

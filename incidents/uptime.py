@@ -86,25 +86,37 @@ class ComponentUptime:
     days: list[Day]
 
     @cached_property
-    def uptime(self) -> float | None:
+    def totals(self) -> tuple[float, float]:
+        """Counted seconds and weighted seconds of downtime over the window."""
         weight, counted, downtime = partial_weight(), 0.0, 0.0
         for day in self.days:
             if day.has_data:
                 counted += day.seconds
                 downtime += day.major + day.partial * weight
-        if counted <= 0:
-            return None
-        return max(0.0, 1 - downtime / counted)
+        return counted, downtime
+
+    @cached_property
+    def uptime(self) -> float | None:
+        return uptime_of(*self.totals)
 
     @cached_property
     def percent(self) -> str | None:
-        """The uptime over the window, as "99.98"; never "100.00" when some downtime was counted (a 55-second
-        partial outage rounds to 100.00, next to its orange day): then "99.99"."""
-        value = self.uptime
-        if value is None:
-            return None
-        shown = f"{value * 100:.2f}"
-        return "99.99" if shown == "100.00" and value < 1 else shown
+        return percent_of(self.uptime)
+
+
+def uptime_of(counted: float, downtime: float) -> float | None:
+    if counted <= 0:
+        return None
+    return max(0.0, 1 - downtime / counted)
+
+
+def percent_of(value: float | None) -> str | None:
+    """The uptime over the window, as "99.98"; never "100.00" when some downtime was counted (a 55-second
+    partial outage rounds to 100.00, next to its orange day): then "99.99"."""
+    if value is None:
+        return None
+    shown = f"{value * 100:.2f}"
+    return "99.99" if shown == "100.00" and value < 1 else shown
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -263,41 +275,62 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def component_uptimes(components, tz: ZoneInfo, now: datetime, days: int = DEFAULT_DAYS) -> list[ComponentUptime]:
+def component_uptimes(
+    components, tz: ZoneInfo, now: datetime, days: int = DEFAULT_DAYS, *, rows: dict | None = None, names: bool = True
+) -> list[ComponentUptime]:
     """Per-day uptime over the last `days` days (today included) from the rollups: one query.
 
-    `components` should come with `status_change__incident` loaded (select_related), or each costs a query.
+    `rows` are the rollups as read_rollups returns them, if the caller read them already; `names=False` leaves
+    the days' incident maps empty (the status page's bars do not name incidents), sparing their query.
+    Only a component whose status counts (not operational) needs its current status change: those not
+    loaded already (select_related) are loaded in one query.
     """
     components = list(components)
     if not components:
         return []  # a page without components (yet): nothing to read
+    load_open_segments(components)
     with _no_cyclic_gc():
-        return _component_uptimes(components, tz, now, days)
+        return _component_uptimes(components, tz, now, days, rows, names)
 
 
-def _component_uptimes(components, tz: ZoneInfo, now: datetime, days: int) -> list[ComponentUptime]:
-    now_utc = now.astimezone(UTC)
-    today = now_utc.astimezone(tz).date()
-    first_day = today - timedelta(days=days - 1)
-    bounds = [day_bounds(first_day + timedelta(days=n), tz) for n in range(days)]
-    starts = [start.timestamp() for start, _ in bounds]
-    ends = [end.timestamp() for _, end in bounds]
-    dates = [first_day + timedelta(days=n) for n in range(days)]
-    stored: dict[int, dict] = defaultdict(dict)
-    query = ComponentDay.objects.filter(component__in=[c.pk for c in components], day__gte=first_day).values_list(
+def first_day_of(tz: ZoneInfo, now: datetime, days: int = DEFAULT_DAYS) -> date:
+    return now.astimezone(tz).date() - timedelta(days=days - 1)
+
+
+def read_rollups(component_ids, first_day: date) -> dict[int, tuple]:
+    """The rollup rows of these components from `first_day` on, one query: component id -> ((day, major,
+    partial, degraded, maintenance, incident codes), ...), hashable (codes as a tuple)."""
+    query = ComponentDay.objects.filter(component__in=list(component_ids), day__gte=first_day).values_list(
         "component_id", "day", *ROLLUP_FIELDS, "incident_codes"
     )
     # The ORM writes the SQL; the rows are read raw (per-row converters and JSON decoding of the usually
-    # empty incident lists would cost more than the rest of the work). Days are keyed as "YYYY-MM-DD".
+    # empty incident lists would cost more than the rest of the work).
     sql, params = query.query.sql_with_params()
-    related = []  # (the day's incident map, to fill in, and the codes)
+    found: dict[int, list] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for component_id, day, major, partial, degraded, maintenance, codes in cursor.fetchall():
             if isinstance(codes, str):
-                codes = json.loads(codes) if codes != "[]" else None
+                codes = json.loads(codes) if codes != "[]" else ()
+            found[component_id].append((day, major, partial, degraded, maintenance, tuple(codes or ())))
+    return {component_id: tuple(rows) for component_id, rows in found.items()}
+
+
+def _component_uptimes(components, tz: ZoneInfo, now: datetime, days: int, rows, names) -> list[ComponentUptime]:
+    now_utc = now.astimezone(UTC)
+    first_day = first_day_of(tz, now_utc, days)
+    bounds = [day_bounds(first_day + timedelta(days=n), tz) for n in range(days)]
+    starts = [start.timestamp() for start, _ in bounds]
+    ends = [end.timestamp() for _, end in bounds]
+    dates = [first_day + timedelta(days=n) for n in range(days)]
+    if rows is None:
+        rows = read_rollups([c.pk for c in components], first_day)
+    stored: dict[int, dict] = defaultdict(dict)  # days keyed as "YYYY-MM-DD"
+    related = []  # (the day's incident map, to fill in, and the codes)
+    for component_id, component_rows in rows.items():
+        for day, major, partial, degraded, maintenance, codes in component_rows:
             incidents = {}
-            if codes:
+            if codes and names:
                 related.append((incidents, codes))
             stored[component_id][str(day)] = ([major, partial, degraded, maintenance], incidents)
     _name_incidents(related, {c.page_id for c in components})
@@ -321,8 +354,25 @@ def _name_incidents(related, page_ids: set[int]) -> None:
             incidents.update((code, names[code]) for code in day_codes if code in names)
 
 
+def load_open_segments(components) -> None:
+    """Load the current status change (and its incident's code and name) of the components whose status counts
+    in the uptime, in one query; an operational component's open segment adds nothing, so it needs none."""
+    wanted = {
+        c.status_change_id: c
+        for c in components
+        if c.status in SLOTS and c.status_change_id and not type(c).status_change.is_cached(c)
+    }
+    if wanted:
+        changes = ComponentStatusChange.objects.filter(pk__in=wanted).select_related("incident")
+        changes = changes.only("changed_at", "incident__code", "incident__name")
+        for change in changes:
+            wanted[change.pk].status_change = change
+
+
 def _open_segment(component, tz) -> tuple[float, str, tuple]:
     """Since when the component has had its current status, and the incident that set it."""
+    if component.status not in SLOTS:
+        return 0.0, component.status, (None, None)  # operational: the open segment adds nothing
     change = component.status_change
     if change is None:
         return _existed_from(component, tz), component.status, (None, None)

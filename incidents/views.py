@@ -25,10 +25,12 @@ from incidents.presentation import (
     local,
     maintenance_summary,
 )
+from incidents.public_cache import fragments
 from incidents.public_cache.views import public_view
 from incidents.search import MAX_QUERY_LENGTH, BadQuery, history_query, normalise_query, page_number, search_incidents
 from incidents.status import page_status
 from incidents.uptime import DEFAULT_DAYS, component_uptimes, partial_weight
+from incidents.uptime_fragments import component_rows_html
 
 PAST_DAYS = 15
 HISTORY_PER_PAGE = 20
@@ -38,6 +40,21 @@ def component_rows(request, page):
     """Top-level rows in page order: ungrouped components and groups (with their visible children), as far
     as this request may see them (an audience group sees its own components only)."""
     return access.visible_layout(request, *selectors.public_layout(page))
+
+
+def past_incidents_html(page, now, seen) -> list[Incident]:
+    """The incidents of the last PAST_DAYS days that this request may see (`seen`), each with `.html`: its
+    listing (which names no component), rendered once per process for what it depends on (public_cache.fragments):
+    its own fields, its updates, the page's zone and address."""
+    recent = selectors.recent_incidents(page, now, PAST_DAYS, seen)
+    shared = (page.time_zone, page.public_url("home"))
+    for incident in recent:
+        key = ("past", incident.pk, incident.code, incident.name, incident.impact, incident.update_rows, shared)
+        incident.html = fragments.get(key)
+        if incident.html is None:
+            incident.timeline = selectors.timeline_of(incident)
+            incident.html = fragments.render(key, "status/_past_incident.html", {"incident": incident, "page": page})
+    return recent
 
 
 @public_view
@@ -52,17 +69,13 @@ def home(request, page, now):
     tz = page.tz
     today = local(now, tz).date()
     first_day = today - timedelta(days=PAST_DAYS - 1)
-    recent = selectors.recent_incidents(page, now, PAST_DAYS, seen)
     days = OrderedDict((today - timedelta(days=n), []) for n in range(PAST_DAYS))
-    for incident in recent:
+    for incident in past_incidents_html(page, now, seen):
         day = local(incident.started_at, tz).date()
         if first_day <= day <= today:
             days[day].append(incident)
 
-    showcased = [c for c in components if c.showcase and c.is_visible]
-    uptimes = {u.component.pk: u for u in component_uptimes(showcased, tz, now)} if showcased else {}
-    for component in components:
-        component.uptime = uptimes.get(component.pk)
+    component_rows_html(page, [c for c in components if c.is_visible], now, DEFAULT_DAYS)
 
     return render(
         request,

@@ -267,7 +267,10 @@ def test_pages_are_stored_in_redis_for_about_two_minutes(client, page, make_comp
     api = make_component("API")
     first = client.get("/", headers={"accept-encoding": "br"})
     keys = list(redis_cache.iter_keys("public:entry:*"))
-    assert len(keys) == 3  # raw, gzip and Brotli
+    assert len(keys) == 2  # Brotli and raw; gzip is compressed from the raw bytes when first asked for
+    client.get("/", headers={"accept-encoding": "gzip"})
+    keys = list(redis_cache.iter_keys("public:entry:*"))
+    assert len(keys) == 3
     assert all(60 < redis_cache.ttl(key) <= 120 for key in keys)
     services.component_set_status(component=api, status=S.PARTIAL_OUTAGE)
     second = client.get("/")
@@ -382,3 +385,15 @@ def test_a_head_request_gets_the_headers_of_a_get(client, page, frozen):
     assert head.content == b""
     assert head["ETag"] == get["ETag"]
     assert head["Content-Length"] == get["Content-Length"]
+
+
+def test_another_coding_is_compressed_from_the_stored_bytes_without_a_render(
+    client, page, make_component, frozen, django_assert_num_queries
+):
+    make_component("API")
+    raw = client.get("/", headers={"accept-encoding": "identity"})
+    with django_assert_num_queries(0):
+        packed = client.get("/", headers={"accept-encoding": "gzip"})
+    assert packed["Content-Encoding"] == "gzip"
+    assert packed["ETag"] == raw["ETag"][:-1] + '-gz"'
+    assert gzip.decompress(packed.content) == raw.content

@@ -1,5 +1,6 @@
 """Static publishing: a complete, byte-identical copy of every public address of every page, kept current."""
 
+import gzip
 import json
 
 import pytest
@@ -36,8 +37,14 @@ def test_the_copy_holds_every_public_address_of_both_pages_byte_for_byte(site, c
     assert "p/beaconlydemo/history/page/2/index.html" in files
     assert (site.root / "p/beaconlydemo/logo").read_bytes() == PNG
     assert "static/css/status.css" in files  # the assets the pages link to (the link check below covers all)
+    # each compressible file has its gzip sibling, for nginx's gzip_static: the same bytes, compressed
+    siblings = {f for f in files if f.endswith(".gz")}
+    assert {"index.html.gz", "api/v2/summary.json.gz", "p/beaconlydemo/history/index.html.gz"} <= siblings
+    for sibling in siblings:
+        assert gzip.decompress((site.root / sibling).read_bytes()) == (site.root / sibling[:-3]).read_bytes()
+    assert "p/beaconlydemo/logo.gz" not in siblings  # an image is sent as it is
     everything = set().union(*(expected_files(p) for p in site.pages.values()))
-    assert {f for f in files - everything if not f.startswith("static/")} == set()
+    assert {f for f in files - everything - siblings if not f.startswith("static/")} == set()
 
 
 def test_every_link_in_the_published_pages_resolves_to_a_published_file(site, settings):
@@ -70,10 +77,12 @@ def test_a_deleted_incident_disappears_from_the_copy(site, django_capture_on_com
     paths = [f"incidents/{gone.code}/index.html", f"api/v2/incidents/{gone.code}.json"]
     for prefix in ("", f"p/{CHIRPDESK}/"):
         assert all((site.root / prefix / p).is_file() for p in paths)
+        assert all((site.root / prefix / f"{p}.gz").is_file() for p in paths)
     with django_capture_on_commit_callbacks(execute=True):
         services.incident_delete(incident=gone)
     for prefix in ("", f"p/{CHIRPDESK}/"):
         assert not any((site.root / prefix / p).exists() for p in paths)
+        assert not any((site.root / prefix / f"{p}.gz").exists() for p in paths)  # nor their gzip siblings
         assert not (site.root / prefix / "incidents" / gone.code).exists()  # no empty directory left behind
         assert gone.code not in (site.root / prefix / "api/v2/incidents.json").read_text()
         assert gone.name not in (site.root / prefix / "history/index.html").read_text()

@@ -139,6 +139,11 @@ def test_nginx_serves_the_published_copy_with_clean_urls_types_cors_and_cache_he
         assert status == 200, path
         assert headers["Content-Type"].split(";")[0] == kind, path
     assert fetch(f"{nginx}/p/{BEACONLY}/logo")[2] == PNG
+    # a client that accepts gzip gets the precompressed sibling as it is
+    request = urllib.request.Request(nginx + "/", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - our own local nginx
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.read() == (site.root / "index.html.gz").read_bytes()
     # what is not published is not found, and a publisher's temporary files are never served
     assert fetch(nginx + "/incidents/nosuchincident")[0] == 404
     (site.root / ".publishing-abc").write_bytes(b"half")

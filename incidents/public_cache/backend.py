@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 
+from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
@@ -142,4 +143,9 @@ class ResilientRedisCache(RedisCache):
     persist = _guarded("persist", lambda *a, **k: False)
     keys = _guarded("keys", lambda *a, **k: [])
     iter_keys = _guarded("iter_keys", lambda *a, **k: iter(()))
-    close = _guarded("close", lambda *a, **k: None)
+
+    def close(self, **kwargs):
+        """Django calls this after every request: django-redis keeps its connection pool unless
+        DJANGO_REDIS_CLOSE_CONNECTION is set (we never set it), so there is nothing to do, and no breaker to ask."""
+        if getattr(settings, "DJANGO_REDIS_CLOSE_CONNECTION", False):
+            RedisCache.close(self, **kwargs)

@@ -1,4 +1,5 @@
-"""Content codings: each public response is stored raw, gzipped and Brotli-compressed, computed once.
+"""Content codings: each public response is stored raw, gzipped and Brotli-compressed, each computed once
+(when first asked for).
 
 A hit picks the best coding the client accepts (br, then gzip, then identity; `q=0` refuses one) and
 serves the stored bytes as they are. Each coding is its own representation with its own strong ETag
@@ -8,6 +9,7 @@ how a client or a shared cache picks the stored response it already holds (RFC 9
 """
 
 import gzip
+from functools import lru_cache
 
 import brotli
 from django.utils.http import parse_etags
@@ -19,6 +21,7 @@ GZIP_LEVEL = 6
 MIN_SIZE = 200  # smaller bodies are not worth a coding (as Django's GZipMiddleware)
 
 
+@lru_cache(maxsize=256)  # clients send a handful of distinct values; any others only cost their parse
 def accepted_coding(header: str) -> str:
     """The coding to send for an Accept-Encoding header value."""
     if not header:

@@ -110,7 +110,8 @@ def publish_state(page_id: int) -> None:
 
 def forget_local() -> None:
     """Drop this process's copies of page states and responses (tests: after the database was rolled back)."""
-    from incidents.public_cache import store
+    from incidents.public_cache import fragments, store
 
     reused.clear()
     store.local.clear()
+    fragments.pieces.clear()

@@ -17,35 +17,41 @@ LOCAL_BYTES = 32 * 1024 * 1024  # per process
 Entry = tuple[str, list[tuple[str, str]], bytes]  # coding, headers, body
 
 
-class LocalEntries:
-    """A small least-recently-used map bounded by bytes, shared by the threads of one process."""
+def _entry_size(entry: Entry) -> int:
+    return len(entry[2])
 
-    def __init__(self, limit: int = LOCAL_BYTES):
-        self.limit = limit
-        self._items: OrderedDict[str, Entry] = OrderedDict()
+
+class LocalEntries:
+    """A small least-recently-used map bounded by bytes, shared by the threads of one process.
+
+    `size` tells an item's bytes (by default an Entry's body)."""
+
+    def __init__(self, limit: int = LOCAL_BYTES, size=_entry_size):
+        self.limit, self.size = limit, size
+        self._items: OrderedDict = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> Entry | None:
+    def get(self, key):
         with self._lock:
             entry = self._items.get(key)
             if entry is not None:
                 self._items.move_to_end(key)
             return entry
 
-    def put(self, key: str, entry: Entry) -> None:
-        size = len(entry[2])
+    def put(self, key, entry) -> None:
+        size = self.size(entry)
         if size > self.limit // 4:
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._size -= len(old[2])
+                self._size -= self.size(old)
             self._items[key] = entry
             self._size += size
             while self._size > self.limit:
                 _, dropped = self._items.popitem(last=False)
-                self._size -= len(dropped[2])
+                self._size -= self.size(dropped)
 
     def clear(self) -> None:
         with self._lock:

@@ -2,7 +2,8 @@
 
 A request resolves the page's state from the cache (`state.py`), derives the response's ETag from it
 and answers 304 or serves stored bytes as they are (`store.py`, `encoding.py`): no query, no render, no
-compression. Only a miss calls the view, and its response is stored in every coding at once. The ETag also
+compression. Only a miss calls the view; its response is stored as it is and in the coding asked for, and in
+another coding when first asked for (from the stored bytes, without a render). The ETag also
 carries the current minute, since "ongoing for 1h 5m" and "the last 15 days" move with the clock: a page
 costs one cold render per minute at most, and its entries expire soon after their minute has passed.
 """
@@ -13,6 +14,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http.response import ResponseHeaders
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
@@ -20,6 +22,7 @@ from incidents.choices import Visibility
 from incidents.public_cache import budget, store
 from incidents.public_cache.encoding import CODINGS, accepted_coding, compressible, encode, etag_for, matching_etag
 from incidents.public_cache.state import PageState, load_page, page_state
+from incidents.public_cache.store import LocalEntries
 
 # The static publisher's renderer (incidents.publishing.site) renders from the page state it loads from
 # the database, not from this process's reused copy (which may be PUBLIC_STATE_REUSE_MS old): it puts
@@ -66,30 +69,55 @@ def etag_base(state: PageState, address: str, now) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
-def representations(response, codings=CODINGS) -> dict[str, store.Entry]:
-    headers = [(name, value) for name, value in response.items() if name.lower() not in NOT_CACHED_HEADERS]
-    body = response.content
-    if not compressible(response.get("Content-Type", ""), len(body)):
+def representations(headers: list, body: bytes, codings=CODINGS) -> dict[str, store.Entry]:
+    content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
+    if not compressible(content_type, len(body)):
         return dict.fromkeys(codings, ("identity", headers, body))  # e.g. a logo: sent as it is
     return {coding: (coding, headers, encode(body, coding)) for coding in codings}
 
 
-def _finish(response, etag: str, max_age: int):
-    response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={max_age}, must-revalidate"
-    response["Vary"] = "Accept-Encoding"
+def _recoded(base: str, coding: str) -> store.Entry | None:
+    """The entry in `coding` made from the stored identity one, if the response was rendered already (each
+    coding is compressed when first asked for: a render compresses only what its request takes)."""
+    plain = store.get(base, "identity") if coding != "identity" else None
+    if plain is None:
+        return None
+    entry = representations(plain[1], plain[2], (coding,))[coding]
+    store.put(base, {coding: entry})
+    return entry
+
+
+def _validators(etag: str, max_age: int) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": f"public, max-age={max_age}, must-revalidate", "Vary": "Accept-Encoding"}
+
+
+def _finish(response, etag: str, max_age: int, extra: tuple = ()):
+    for name, value in (*_validators(etag, max_age).items(), *extra):
+        response[name] = value
     return response
 
 
-def _serve(entry: store.Entry, base: str, max_age: int) -> HttpResponse:
+# A hit's headers, checked once (Django validates and encodes every header it is given, which cost a hit more
+# than the rest of our work): (ETag base, coding, max-age, extra headers) -> ResponseHeaders' items.
+prepared = LocalEntries(1024 * 1024, size=lambda items: 64 * len(items))
+
+
+def _serve(entry: store.Entry, base: str, max_age: int, extra: tuple = ()) -> HttpResponse:
     coding, headers, body = entry
+    key = (base, coding, max_age, extra)
+    items = prepared.get(key)
+    if items is None:
+        checked = ResponseHeaders(dict(headers))
+        if coding != "identity":
+            checked["Content-Encoding"] = coding
+        checked["Content-Length"] = str(len(body))
+        for name, value in (*_validators(etag_for(base, coding), max_age).items(), *extra):
+            checked[name] = value
+        items = checked._store  # noqa: SLF001 - {lower name: (name, value)}, as ResponseHeaders keeps them
+        prepared.put(key, items)
     response = HttpResponse(body)
-    for name, value in headers:
-        response[name] = value
-    if coding != "identity":
-        response["Content-Encoding"] = coding
-    response["Content-Length"] = str(len(body))
-    return _finish(response, etag_for(base, coding), max_age)
+    response.headers._store = dict(items)  # noqa: SLF001 - a copy: the middleware adds its own headers
+    return response
 
 
 def _busy() -> HttpResponse:
@@ -121,16 +149,18 @@ def restricted(view, request, page_code: str | None, kwargs: dict):
     return response
 
 
-def public_view(view=None, *, max_age: int | None = None):
+def public_view(view=None, *, max_age: int | None = None, headers: dict | None = None):
     """Resolve the page, answer 304 or stored bytes when it can, and call the view only on a miss.
 
     The view is called as view(request, page, now, **kwargs) and returns an HttpResponse (a DRF Response
-    or a TemplateResponse is rendered first). `max_age` overrides settings.PUBLIC_CACHE_MAX_AGE. The
+    or a TemplateResponse is rendered first). `max_age` overrides settings.PUBLIC_CACHE_MAX_AGE; `headers`
+    are added to every answer, 304 included (the API's CORS headers). The
     wrapper is marked `public_cache`, so PublicPathMiddleware serves it without the session, CSRF, auth
     and messages middleware.
     """
     if view is None:
-        return lambda view: public_view(view, max_age=max_age)
+        return lambda view: public_view(view, max_age=max_age, headers=headers)
+    extra = tuple((headers or {}).items())
 
     @wraps(view)
     def wrapper(request, page_code: str | None = None, **kwargs):
@@ -150,8 +180,8 @@ def public_view(view=None, *, max_age: int | None = None):
         seconds = settings.PUBLIC_CACHE_MAX_AGE if max_age is None else max_age
         held = matching_etag(request.META.get("HTTP_IF_NONE_MATCH", ""), base, coding)
         if held is not None:
-            return _finish(HttpResponseNotModified(), held, seconds)
-        entry = store.get(base, coding) if cacheable else None
+            return _finish(HttpResponseNotModified(), held, seconds, extra)
+        entry = (store.get(base, coding) or _recoded(base, coding)) if cacheable else None
         if entry is None:
             if not cacheable and not budget.uncached.take():
                 return _busy()
@@ -163,13 +193,13 @@ def public_view(view=None, *, max_age: int | None = None):
                 response.render()
             if response.status_code != 200 or response.streaming:
                 return response  # an error from the view (e.g. an API's 404): not ETagged, not stored
+            headers = [(name, value) for name, value in response.items() if name.lower() not in NOT_CACHED_HEADERS]
+            codings = tuple(dict.fromkeys((coding, "identity"))) if cacheable else (coding,)
+            entries = representations(headers, response.content, codings)
             if cacheable:
-                entries = representations(response)
                 store.put(base, entries)
-            else:
-                entries = representations(response, (coding,))
             entry = entries[coding]
-        return _serve(entry, base, seconds)
+        return _serve(entry, base, seconds, extra)
 
     wrapper.public_cache = True
     return wrapper

@@ -2,7 +2,8 @@
 
 Both targets replace a file whole: a directory gets a temporary file in the same directory, then an
 atomic rename; a bucket stores each object in one PUT. A visitor never sees half a file. A file whose
-bytes did not change is not written again.
+bytes did not change is not written again. In a directory, each compressible file has a gzip sibling
+(`index.html.gz`) that nginx serves as it is (`gzip_static on`); a CDN in front of a bucket compresses itself.
 
 This module does not import models: settings.py calls parse_target() to check PUBLISH_TARGET at start-up.
 """
@@ -15,6 +16,28 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 TEMP_PREFIX = ".publishing-"  # our own temporary files (and leftovers of a crash: removed by the next publish)
+GZIP_SUFFIX = ".gz"  # a file's precompressed sibling in a directory target
+
+
+def _replace(final: Path, data: bytes) -> bool:
+    """Put `data` at `final` unless it holds those bytes already: a temporary file in the same directory, then an
+    atomic rename (readers see the old file or the new one, never a mix). True if written."""
+    try:
+        if final.read_bytes() == data:
+            return False
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        pass
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=final.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, 0o644)  # mkstemp makes it 0600; the web server's user must read it
+        os.replace(temp, final)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return True
 
 
 class TargetError(ValueError):
@@ -71,24 +94,22 @@ class FileTarget:
         return f"file://{self.root}"
 
     def write(self, path: str, data: bytes, content_type: str) -> bool:
-        """Write `data` at `path` (relative, with /) unless it already holds those bytes; true if written."""
+        """Write `data` at `path` (relative, with /) unless it already holds those bytes; true if written.
+
+        A compressible file also gets its gzip sibling (`path.gz`, as nginx's `gzip_static on` serves it), written
+        after it the same way; a file that is not compressible has none."""
+        from incidents.public_cache.encoding import compressible, encode
+
         final = self.root / path
-        try:
-            if final.read_bytes() == data:
-                return False
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            pass
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=final.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(temp, 0o644)  # mkstemp makes it 0600; the web server's user must read it
-            os.replace(temp, final)  # atomic: readers see the old file or the new one, never a mix
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        return True
+        sibling = final.with_name(final.name + GZIP_SUFFIX)
+        served = not path.startswith(".")  # .publish-state/ is never served: no sibling
+        packed = encode(data, "gzip") if served and compressible(content_type, len(data)) else None
+        written = _replace(final, data)
+        if packed is not None:
+            written = _replace(sibling, packed) or written
+        else:
+            sibling.unlink(missing_ok=True)
+        return written
 
     def read(self, path: str) -> bytes | None:
         try:
@@ -97,17 +118,21 @@ class FileTarget:
             return None
 
     def list(self, prefix: str = "", skip: tuple[str, ...] = ()) -> set[str]:
-        """Every file under `prefix` (relative paths), except those under one of the `skip` prefixes."""
+        """Every file under `prefix` (relative paths), except those under one of the `skip` prefixes and the
+        gzip siblings (they come and go with their file)."""
         found = set()
         for directory, dirs, files in os.walk(self.root / prefix):
             here = Path(directory).relative_to(self.root).as_posix()
             here = "" if here == "." else here + "/"
             dirs[:] = [d for d in dirs if not f"{here}{d}/".startswith(skip)]  # do not walk what is skipped
-            found.update(here + name for name in files if not (here + name).startswith(skip))
+            found.update(
+                here + name for name in files if not (here + name).startswith(skip) and not name.endswith(GZIP_SUFFIX)
+            )
         return found
 
     def delete(self, path: str) -> None:
         (self.root / path).unlink(missing_ok=True)
+        (self.root / f"{path}{GZIP_SUFFIX}").unlink(missing_ok=True)
         # Drop the directories this left empty (an incident's own directory), never the root.
         parent = (self.root / path).parent
         while parent != self.root and parent.is_relative_to(self.root):

@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from incidents.models import Component
+from incidents.services import page_changed
 from incidents.uptime_rollups import rebuild_component_days
 
 
@@ -15,5 +17,8 @@ class Command(BaseCommand):
         if page:
             components = components.filter(page__code=page)
         components = list(components)
-        rebuild_component_days(components)
+        with transaction.atomic():
+            rebuild_component_days(components)
+            for page_id in {c.page_id for c in components}:
+                page_changed(page_id)  # the pages show the new days at once (and are published again)
         self.stdout.write(f"Rebuilt the uptime of {len(components)} components.")

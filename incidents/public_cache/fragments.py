@@ -1,0 +1,33 @@
+"""Pieces of the public pages rendered once and kept in this process's memory, under the very inputs they are
+a function of (a component's row, a past incident): a render after a write redoes only what the write changed.
+
+A key holds every value the piece's bytes depend on (names, statuses, the rollup rows, the page's zone and
+addresses, the local day, …), never a version number someone must remember to bump: a write changes an input,
+so its key, and the old piece is simply not asked for again (the least recently used go first). Nothing is
+shared between processes and nothing needs Redis: each process fills its own in one render.
+"""
+
+from django.template import loader
+
+from incidents.public_cache.store import LocalEntries
+
+FRAGMENT_BYTES = 8 * 1024 * 1024  # per process
+
+pieces = LocalEntries(FRAGMENT_BYTES, size=lambda item: len(item) if isinstance(item, str) else 64)
+
+
+def get(key: tuple):
+    return pieces.get(key)
+
+
+def put(key: tuple, value) -> None:
+    pieces.put(key, value)
+
+
+def render(key: tuple, template_name: str, context: dict) -> str:
+    """The piece under `key`, rendered from the template (and kept) if this process has not yet."""
+    html = pieces.get(key)
+    if html is None:
+        html = loader.get_template(template_name).render(context)
+        pieces.put(key, html)
+    return html
