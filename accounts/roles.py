@@ -99,6 +99,20 @@ def admin_pages_of(user):
     return pages_of(user, role="page_admin")
 
 
+def users_managed_by(user):
+    """The users a page admin may see and choose: none of another page's members (every user for a superuser);
+    users on no page yet are there, so that they can be given one."""
+    from django.contrib.auth import get_user_model
+
+    from incidents.models import Page
+
+    users = get_user_model().objects.all()
+    if user.is_superuser:
+        return users
+    others = Page.objects.exclude(pk__in=admin_pages_of(user))
+    return users.filter(is_superuser=False).exclude(memberships__page__in=others)
+
+
 def create_custom_permissions() -> None:
     from django.contrib.auth.models import Permission
     from django.contrib.contenttypes.models import ContentType

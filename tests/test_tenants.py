@@ -268,3 +268,14 @@ def test_the_incident_admin_s_own_views_answer_404_for_another_page(client, tena
         assert client.post(url, {"name": "Mine now", "postmortem": "x"}).status_code == 404, url
     incident.refresh_from_db()
     assert (incident.name, incident.postmortem) == ("Slow", "")
+
+
+def test_the_membership_chooser_names_no_member_of_another_page(client, tenants):
+    """Page admin of A adding a member: users of A and users on no page yet, never B's responder."""
+    newcomer = User.objects.create_user("newcomer", password="x")
+    client.force_login(tenants["users"]["admin_a"])
+    form = client.get("/admin/accounts/membership/add/").context["adminform"].form
+    usernames = {user.username for user in form.fields["user"].queryset}
+    assert newcomer.username in usernames
+    assert tenants["users"]["responder_a"].username in usernames
+    assert tenants["users"]["responder_b"].username not in usernames

@@ -1,10 +1,9 @@
 """Members of pages: page admins manage who holds which role on the pages they administer (and only those)."""
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 
 from accounts.models import Membership, Role
-from accounts.roles import admin_pages_of
+from accounts.roles import admin_pages_of, users_managed_by
 from accounts.services import member_set
 from incidents.admin.components import PageAdmin
 from incidents.admin.scope import NotFoundOutsideQueryset
@@ -31,7 +30,8 @@ class MembershipAdmin(NotFoundOutsideQueryset, admin.ModelAdmin):
         if db_field.name == "page":
             kwargs["queryset"] = admin_pages_of(request.user)
         elif db_field.name == "user":
-            kwargs["queryset"] = get_user_model().objects.filter(is_superuser=False, is_active=True)
+            # Another page's members are not named to this page's admins (users_managed_by).
+            kwargs["queryset"] = users_managed_by(request.user).filter(is_superuser=False, is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def _may(self, request, action, obj):

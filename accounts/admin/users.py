@@ -15,9 +15,8 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import PAGE_ADMINS, RESPONDERS, admin_pages_of, staff_for_roles
+from accounts.roles import PAGE_ADMINS, RESPONDERS, staff_for_roles, users_managed_by
 from incidents.admin.scope import NotFoundOutsideQueryset
-from incidents.models import Page
 
 admin.site.unregister(User)
 
@@ -76,8 +75,4 @@ class StaffUserAdmin(NotFoundOutsideQueryset, UserAdmin):
         return super().has_delete_permission(request, obj) and not self._touches_a_superuser(request, obj)
 
     def get_queryset(self, request):
-        users = super().get_queryset(request)
-        if request.user.is_superuser:
-            return users
-        others = Page.objects.exclude(pk__in=admin_pages_of(request.user))
-        return users.filter(is_superuser=False).exclude(memberships__page__in=others)
+        return super().get_queryset(request) & users_managed_by(request.user)
