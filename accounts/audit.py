@@ -16,7 +16,10 @@ from accounts.backends import page_id_of
 _actor: ContextVar[tuple | None] = ContextVar("audit_actor", default=None)
 
 # Never logged (secrets), or changed by every write without meaning anything (bookkeeping).
-SKIPPED_FIELDS = {"password", "key_hash", "version", "updated_at", "last_login", "last_used_at", "last_update_at"}
+SKIPPED_FIELDS = {
+    *("password", "password_hash", "signing_secret", "key_hash"),  # secrets, and hashes of secrets
+    *("version", "updated_at", "last_login", "last_used_at", "last_update_at"),
+}
 
 
 def set_actor(*, user=None, key=None):

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from incidents.admin.scope import PageScopedAdmin, scoped
+from incidents.choices import UNRESOLVED_STATUSES
 from incidents.models import Page
 from notifications import imports, services
 from notifications.endpoints import EndpointRefused, resolve
@@ -85,13 +86,22 @@ class SubscriberAdmin(PageScopedAdmin, admin.ModelAdmin):
     list_select_related = ["page", "incident"]
     readonly_fields = ["code", "confirmed_at", "confirmation_sent_at", "quarantined_at", "quarantine_reason"]
     filter_horizontal = ["components", "groups"]
-    raw_id_fields = ["incident"]
+    # Not raw_id_fields: its widget labels any incident id typed into the address, of any page.
     actions = ["export_csv", "release_from_quarantine"]
     change_list_template = "admin/notifications/subscriber/change_list.html"
 
     @admin.display(description="Scope")
     def scope(self, obj):
         return scope_of(obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)  # the user's pages only
+        if db_field.name == "incident" and field is not None:
+            # One can follow an open incident; those already followed stay choosable on their subscribers.
+            field.queryset = field.queryset.filter(
+                Q(status__in=UNRESOLVED_STATUSES) | Q(subscribers__isnull=False)
+            ).distinct()
+        return field
 
     def save_model(self, request, obj, form, change):
         """A page admin's endpoint subscriber is active at once; a new webhook's signing secret is shown now only."""

@@ -104,3 +104,21 @@ def test_page_admins_read_their_pages_entries_filter_them_and_export_them(client
 def test_responders_do_not_read_the_audit_log(client, page, responder):
     client.force_login(responder)
     assert client.get("/admin/accounts/auditentry/").status_code == 403
+
+
+def test_no_secret_and_no_hash_of_one_is_ever_recorded(page, settings):
+    """A webhook's signing secret is shown once; a page's password is stored hashed: neither in the log."""
+    from incidents import access_services
+    from notifications import services as notifications
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    access_services.page_set_access(page=page, visibility="password", password="hunter2-long-pass")
+    _subscriber, secret = notifications.subscribe_endpoint(
+        page=page, channel="webhook", endpoint="http://127.0.0.1/hook", email="w@example.com", confirmed=True
+    )
+    page.refresh_from_db()
+    recorded = " ".join(f"{entry.before} {entry.after}" for entry in AuditEntry.objects.all())
+    assert "webhook" in recorded  # the subscriber was recorded...
+    assert secret not in recorded  # ...without its secret
+    assert page.password_hash not in recorded
+    assert "password_hash" not in recorded

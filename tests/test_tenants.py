@@ -279,3 +279,16 @@ def test_the_membership_chooser_names_no_member_of_another_page(client, tenants)
     assert newcomer.username in usernames
     assert tenants["users"]["responder_a"].username in usernames
     assert tenants["users"]["responder_b"].username not in usernames
+
+
+def test_the_subscriber_form_names_no_incident_of_another_page(client, tenants):
+    """The incident chooser of a subscriber: no raw-id widget that would label any id typed into the address."""
+    b_incident = tenants["world_b"]["incident"]
+    type(b_incident).objects.filter(pk=b_incident.pk).update(name="Only-on-page-B outage")
+    b_incident.refresh_from_db()
+    client.force_login(tenants["users"]["admin_a"])
+    response = client.get(f"/admin/notifications/subscriber/add/?incident={b_incident.pk}")
+    assert response.status_code == 200
+    assert b_incident.name not in response.content.decode()
+    form = response.context["adminform"].form
+    assert not form.fields["incident"].queryset.filter(pk=b_incident.pk).exists()
