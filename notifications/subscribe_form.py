@@ -40,6 +40,14 @@ class SubscribeForm(forms.Form):
         self.fields["components"].choices = [(c.code, c.name) for c in components]
         self.fields["groups"].choices = [(row.group.code, row.group.name) for row in rows if row.group]
 
+    def clean_endpoint(self) -> str:
+        endpoint = self.cleaned_data.get("endpoint") or ""
+        if endpoint and not self.page.is_public:
+            # A webhook gets whole updates, to whoever holds the URL: on a page not open to everyone, only
+            # its administrators add them (in the admin or the manage API), never a visitor.
+            raise forms.ValidationError("On this page, webhooks are added by its administrators.")
+        return endpoint
+
     def clean_email(self) -> str:
         from notifications.services import normalise_email
 

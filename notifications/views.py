@@ -15,7 +15,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from incidents.access import access_for, visible_layout
+from incidents.access import access_for, visible_components, visible_layout
 from incidents.access_views import denied
 from incidents.models import Component, ComponentGroup, Incident, Page
 from incidents.public_cache.state import load_page as get_public_page
@@ -131,11 +131,19 @@ def _read(token: str, purpose: str) -> tuple[Link | None, Subscriber | None, Pag
     return found, None, page
 
 
-def _subscribe_form(page, subscriber: Subscriber | None) -> dict:
-    """The page's subscribe form, open; filled in with the address and its choice when we know them."""
-    if page is None:
+def _reader_access(request, page):
+    """What this request may read of the page (a link page of a page not open to everyone shows its components
+    only to those who may read it, as far as their audience goes), or None."""
+    request.page_access = access_for(request, page)
+    return request.page_access
+
+
+def _subscribe_form(request, page, subscriber: Subscriber | None) -> dict:
+    """The page's subscribe form, open; filled in with the address and its choice when we know them. Nothing of
+    a page the request may not read (the link alone does not open a page that is not public)."""
+    if page is None or _reader_access(request, page) is None:
         return {}
-    context = {"rows": public_layout(page)[0], "subscribe_open": True}
+    context = {"rows": visible_layout(request, *public_layout(page))[0], "subscribe_open": True}
     if subscriber is not None:
         components = set(subscriber.components.values_list("code", flat=True))
         groups = set(subscriber.groups.values_list("code", flat=True))
@@ -151,19 +159,25 @@ def _subscribe_form(page, subscriber: Subscriber | None) -> dict:
 
 def _invalid(request, page=None):
     """A tampered or expired link (400): it names its page when it can, with the page's subscribe form."""
-    return _page_response(request, "notifications/invalid.html", {"page": page, **_subscribe_form(page, None)}, 400)
+    return _page_response(
+        request, "notifications/invalid.html", {"page": page, **_subscribe_form(request, page, None)}, 400
+    )
 
 
 def _gone(request, page, subscriber: Subscriber | None = None):
     """ "You are unsubscribed" (200), for a link of a subscriber who left or is quarantined (emails to them
     bounced); with the page's subscribe form, filled in for the quarantined address."""
-    context = {"page": page, "quarantined": subscriber.email if subscriber else "", **_subscribe_form(page, subscriber)}
+    context = {
+        "page": page,
+        "quarantined": subscriber.email if subscriber else "",
+        **_subscribe_form(request, page, subscriber),
+    }
     return _page_response(request, "notifications/gone.html", context)
 
 
 def _unsubscribe(request, subscriber: Subscriber):
     """Unsubscribe, and say so on the same page, with the form to subscribe again filled in (one click back)."""
-    form = _subscribe_form(subscriber.page, subscriber)  # read before the row goes
+    form = _subscribe_form(request, subscriber.page, subscriber)  # read before the row goes
     services.subscriber_unsubscribe(subscriber)
     context = {"page": subscriber.page, "left": subscriber.email, **form}
     return _page_response(request, "notifications/gone.html", context)
@@ -193,6 +207,8 @@ def confirm(request, token: str):
 def _manage_page(request, subscriber: Subscriber, *, saved=False, error="", status=200, ticked=None):
     """The manage form; a ticked group shows its components ticked and covered (they come with it)."""
     page = subscriber.page
+    if _reader_access(request, page) is None:
+        return denied(request, page)  # the page's sign-in; unsubscribing works without it (see manage)
     if ticked is None:
         ticked = (
             set(subscriber.components.values_list("code", flat=True)),
@@ -200,7 +216,7 @@ def _manage_page(request, subscriber: Subscriber, *, saved=False, error="", stat
         )
     chosen_components, chosen_groups = ticked
     rows = []  # in page order: (group, ticked, [(component, ticked, covered)]) or (None, ticked, [(component, …)])
-    for row in page_layout(page)[0]:
+    for row in visible_layout(request, *page_layout(page))[0]:
         if row.group is None:
             rows.append((None, row.component.code in chosen_components, [(row.component, False, False)]))
             continue
@@ -235,10 +251,13 @@ def manage(request, token: str):
         return _gone(request, page, subscriber)
     if request.method == "GET":
         return _manage_page(request, subscriber)
+    if _reader_access(request, page) is None:
+        return denied(request, page)
     if subscriber.incident_id is None:
         components, groups = [], []
         if request.POST.get("scope") == "chosen":
             components = list(Component.objects.filter(page=page, code__in=request.POST.getlist("components")))
+            components = visible_components(request, components)
             groups = list(ComponentGroup.objects.filter(page=page, code__in=request.POST.getlist("groups")))
             if not components and not groups:
                 # "Only these" with none ticked would silently mean "all": say so, change nothing.

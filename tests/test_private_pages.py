@@ -333,3 +333,40 @@ def test_a_page_admin_protects_a_page_with_a_password_and_names_viewers(client, 
     added = client.post("/admin/incidents/viewer/add/", {"page": page.pk, "email": "Val@Customer.TEST"})
     assert added.status_code == 302
     assert Viewer.objects.get().email == "val@customer.test"
+
+
+def test_subscriber_link_pages_show_only_what_the_visitor_may_read_and_unsubscribing_always_works(
+    client, page, audiences
+):
+    from notifications import services as notifications
+    from notifications.tokens import make_token
+
+    alpha = page.components.get(name="Alphacorp gateway")
+    subscriber = notifications.subscribe(page=page, email="xavier@x.test", components=[alpha], confirmed=True)
+    manage = f"/subscriptions/manage/{make_token(subscriber, 'manage')}"
+    stranger = client.get(manage)  # the link alone opens nothing of a page that is not public
+    assert stranger.status_code == 401
+    assert b"gateway" not in stranger.content
+    sign_in_by_link(client, page, "xavier@x.test")
+    own = client.get(manage)
+    assert own.status_code == 200
+    assert b"Alphacorp gateway" in own.content
+    assert b"Bravocorp" not in own.content  # another audience's component is never named
+    client.cookies.clear()
+    gone = client.post(manage, {"action": "unsubscribe"})  # no access needed to leave
+    assert gone.status_code == 200
+    assert b"gateway" not in gone.content
+    assert not Subscriber.objects.filter(pk=subscriber.pk).exists()
+
+
+def test_visitors_of_a_page_not_open_to_everyone_cannot_add_a_webhook(client, page, secret):
+    sign_in_by_link_or_password = access_services.page_set_access(
+        page=page, visibility=Visibility.PASSWORD, password="correct horse battery"
+    )
+    assert sign_in_by_link_or_password.visibility == Visibility.PASSWORD
+    assert client.post(page.public_url("access-password"), {"password": "correct horse battery"}).status_code == 302
+    assert b'name="endpoint"' not in client.get("/").content
+    response = client.post("/subscribe", {"email": "hooks@x.test", "endpoint": "https://hooks.example/status"})
+    assert response.status_code == 400
+    assert b"webhooks are added by its administrators" in response.content
+    assert not Subscriber.objects.filter(endpoint="https://hooks.example/status").exists()
