@@ -12,7 +12,7 @@ from api.manage_subscribers import PERMISSIONS, SubscriberDetailView, _loaded
 from api.serializers import render
 from incidents.models import Component, ComponentGroup
 from notifications import services as notifications
-from notifications.models import Subscriber, SubscriberState
+from notifications.models import Subscriber, SubscriberChannel, SubscriberState
 
 # Statuspage's subscriber states, from ours.
 STATES = {
@@ -20,13 +20,28 @@ STATES = {
     SubscriberState.PENDING: "unconfirmed",
     SubscriberState.QUARANTINED: "quarantined",
 }
-OTHER_TYPES = ("sms", "webhook", "integration_partner", "slack")
+# Statuspage's subscriber types, and our channels of each (Teams and Discord count as integration partners).
+TYPES = {
+    "email": (SubscriberChannel.EMAIL,),
+    "sms": (),
+    "webhook": (SubscriberChannel.WEBHOOK,),
+    "integration_partner": (SubscriberChannel.TEAMS, SubscriberChannel.DISCORD),
+    "slack": (SubscriberChannel.SLACK,),
+}
 BODY_ERRORS = (400, 401, 403, 404, 422, 429)
 
 
-def _type_is_email(request) -> bool:
-    kind = request.query_params.get("type")
-    return kind in (None, "", "email")
+def _types(*asked: str | None) -> list[str]:
+    """The types a request names (`type`; none: every type); an unknown one is a clear 422."""
+    named = [kind for kind in asked if kind]
+    for kind in named:
+        if kind not in TYPES:
+            raise inputs.Unprocessable(f"type: one of {', '.join(TYPES)}.")
+    return named[:1] or list(TYPES)
+
+
+def _channels(types: list[str]) -> list[str]:
+    return [channel for kind in types for channel in TYPES[kind]]
 
 
 class UnsubscribedView(ManageView):
@@ -65,8 +80,8 @@ class ReactivateView(ManageView):
             if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
                 raise inputs.Unprocessable('subscribers: a list of subscriber ids, or "all".')
             subscribers = subscribers.filter(code__in=[code.strip() for code in codes])
-        if _type_is_email(request) and fields.validated_data.get("type", "") in ("", "email"):
-            notifications.subscribers_reactivate(subscribers)
+        types = _types(request.query_params.get("type"), fields.validated_data.get("type"))
+        notifications.subscribers_reactivate(subscribers.filter(channel__in=_channels(types)))
         return Response(status=202)
 
 
@@ -85,7 +100,12 @@ class CountByTypeView(ManageView):
             if state not in ours:
                 raise inputs.Unprocessable("state: one of active, unconfirmed, quarantined, all.")
             subscribers = subscribers.filter(state=ours[state])
-        counts = {"email": subscribers.count() if _type_is_email(request) else 0, **dict.fromkeys(OTHER_TYPES, 0)}
+        by_channel = dict(subscribers.values_list("channel").annotate(n=Count("id")))
+        asked = _types(request.query_params.get("type"))
+        counts = {
+            kind: sum(by_channel.get(channel, 0) for channel in channels) if kind in asked else 0
+            for kind, channels in TYPES.items()
+        }
         return Response(counts)
 
 
@@ -97,10 +117,13 @@ class HistogramByStateView(ManageView):
     @extend_schema(tags=["manage: subscribers"], responses=responses(200, serializers.SubscriberHistogram))
     def get(self, request, page_code):
         page = self.page(page_code)
-        rows = dict(Subscriber.objects.filter(page=page).values_list("state").annotate(n=Count("id")))
-        email = {theirs: rows.get(mine, 0) for mine, theirs in STATES.items()}
-        empty = dict.fromkeys([*STATES.values(), "total"], 0)
-        return Response({"email": {**email, "total": sum(email.values())}, **dict.fromkeys(OTHER_TYPES, empty)})
+        rows = Subscriber.objects.filter(page=page).values_list("channel", "state").annotate(n=Count("id"))
+        counted = {(channel, state): n for channel, state, n in rows}
+        histogram = {}
+        for kind, channels in TYPES.items():
+            states = {theirs: sum(counted.get((c, mine), 0) for c in channels) for mine, theirs in STATES.items()}
+            histogram[kind] = {**states, "total": sum(states.values())}
+        return Response(histogram)
 
 
 class SubscriberView(SubscriberDetailView):

@@ -155,3 +155,27 @@ def test_one_incident_template_is_read_changed_and_deleted(admin_api, page, make
     assert admin_api.patch(path, {"incident_template": {"title": ""}}).status_code == 422
     assert admin_api.delete(path).status_code == 200
     assert not IncidentTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_webhook_and_chat_subscribers_are_counted_by_their_type_and_reactivated(admin_api, page, settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    hook, _ = notifications.subscribe_endpoint(
+        page=page, channel="webhook", endpoint="http://127.0.0.1/hook", email="ops@example.com", confirmed=True
+    )
+    notifications.subscribe_endpoint(page=page, channel="slack", endpoint="http://127.0.0.1/slack")
+    notifications.subscribe_endpoint(page=page, channel="teams", endpoint="http://127.0.0.1/teams")
+    notifications.subscribe(page=page, email="a@example.com", confirmed=True)
+    notifications.subscriber_quarantine(hook.pk, "10 failures")
+    counts = admin_api.get("subscribers/count").json()
+    assert counts == {"email": 1, "sms": 0, "webhook": 1, "integration_partner": 1, "slack": 1}
+    assert admin_api.get("subscribers/count", type="webhook").json()["email"] == 0
+    assert admin_api.get("subscribers/count", type="pigeon").status_code == 422
+    histogram = admin_api.get("subscribers/histogram_by_state").json()
+    assert histogram["webhook"] == {"active": 0, "unconfirmed": 0, "quarantined": 1, "total": 1}
+    assert histogram["slack"]["active"] == 1
+    assert admin_api.post("subscribers/reactivate", {"subscribers": "all", "type": "email"}).status_code == 202
+    hook.refresh_from_db()
+    assert hook.state == SubscriberState.QUARANTINED  # only email subscribers were asked for
+    assert admin_api.post("subscribers/reactivate", {"subscribers": [hook.code], "type": "webhook"}).status_code == 202
+    hook.refresh_from_db()
+    assert hook.state == SubscriberState.CONFIRMED
