@@ -292,3 +292,19 @@ def test_the_subscriber_form_names_no_incident_of_another_page(client, tenants):
     assert b_incident.name not in response.content.decode()
     form = response.context["adminform"].form
     assert not form.fields["incident"].queryset.filter(pk=b_incident.pk).exists()
+
+
+def test_a_page_admin_sees_no_key_that_also_reaches_another_page(client, tenants):
+    from accounts.services import api_key_issue
+
+    both = User.objects.create_user("both", password="x")
+    member_set(user=both, page=tenants["a"], role="responder")
+    member_set(user=both, page=tenants["b"], role="responder")
+    only_a, _ = api_key_issue(user=both, name="only-a", pages=[tenants["a"]])
+    a_and_b, _ = api_key_issue(user=both, name="reaches-b-too", pages=[tenants["a"], tenants["b"]])
+    client.force_login(tenants["users"]["admin_a"])
+    listing = client.get("/admin/accounts/apikey/").content.decode()
+    assert "only-a" in listing
+    assert "reaches-b-too" not in listing
+    assert client.get(f"/admin/accounts/apikey/{a_and_b.pk}/change/").status_code == 404
+    assert client.get(f"/admin/accounts/apikey/{only_a.pk}/change/").status_code == 200

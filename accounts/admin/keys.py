@@ -12,6 +12,7 @@ from accounts.models import ApiKey
 from accounts.roles import admin_pages_of, pages_of
 from accounts.services import api_key_issue
 from incidents.admin.scope import NotFoundOutsideQueryset
+from incidents.models import Page
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -45,7 +46,11 @@ class ApiKeyAdmin(NotFoundOutsideQueryset, admin.ModelAdmin):
         keys = super().get_queryset(request)
         if request.user.is_superuser:
             return keys
-        return keys.filter(Q(user=request.user) | Q(pages__in=admin_pages_of(request.user))).distinct()
+        # Their own keys, and keys that reach only pages they administer: a key that also reaches another page
+        # is that page's business too (its name, its revocation), so it is not theirs to see.
+        mine = admin_pages_of(request.user)
+        elsewhere = ApiKey.objects.filter(pages__in=Page.objects.exclude(pk__in=mine)).values("pk")
+        return keys.filter(Q(user=request.user) | (Q(pages__in=mine) & ~Q(pk__in=elsewhere))).distinct()
 
     def get_fields(self, request, obj=None):
         if obj is None:
