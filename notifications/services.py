@@ -64,6 +64,8 @@ def notification_for_edit(update: IncidentUpdate) -> Notification | None:
 def notification_for_component_change(change) -> Notification | None:
     """Called by incidents inside the transaction that changed a component's status: a component event, for
     webhooks only (email and chat go out for incidents and maintenances, as at Statuspage)."""
+    if change.update is not None and not change.update.deliver_notifications:
+        return None  # the update was posted silently (a backfilled or imported one): so are its changes
     page_id = change.component.page_id
     webhooks = Subscriber.objects.filter(page_id=page_id, channel=SubscriberChannel.WEBHOOK)
     if not webhooks.filter(state=SubscriberState.CONFIRMED).exists():

@@ -284,3 +284,20 @@ def test_a_page_admin_adds_a_webhook_in_the_admin_and_sees_its_secret_once(admin
     refused = admin_client.post(url, {**form, "endpoint": "http://10.0.0.9/x", "_save": "Save"})
     assert "not public" in refused.content.decode()
     assert Subscriber.objects.count() == 1
+
+
+def test_a_silent_update_s_component_changes_post_no_component_event(
+    page, make_component, receiver, django_capture_on_commit_callbacks
+):
+    """Backfilled and imported updates are posted without notifications: their component changes too."""
+    api = make_component("API")
+    webhook(page, receiver.url("/all"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_create(
+            page=page, name="Old outage", body="Back-filled.", components={api: S.MAJOR_OUTAGE},
+            deliver_notifications=False,
+        )  # fmt: skip
+    assert receiver.bodies("/all") == []
+    with django_capture_on_commit_callbacks(execute=True):
+        services.component_set_status(component=api, status=S.OPERATIONAL)  # a change of its own: announced
+    assert [json.loads(b)["component_update"]["new_status"] for b in receiver.bodies("/all")] == ["operational"]
