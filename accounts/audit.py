@@ -122,10 +122,19 @@ def domain_models():
     from django.contrib.auth import get_user_model
 
     from accounts.models import ApiKey, Membership
-    from incidents.models import Component, ComponentGroup, Incident, IncidentTemplate, IncidentUpdate, Page
+    from incidents.models import (
+        AudienceGroup,
+        Component,
+        ComponentGroup,
+        Incident,
+        IncidentTemplate,
+        IncidentUpdate,
+        Page,
+        Viewer,
+    )  # fmt: skip
 
-    return [Page, Component, ComponentGroup, Incident, IncidentUpdate, IncidentTemplate, Membership, ApiKey,
-            get_user_model()]  # fmt: skip
+    return [Page, Component, ComponentGroup, Incident, IncidentUpdate, IncidentTemplate, Viewer, AudienceGroup,
+            Membership, ApiKey, get_user_model()]  # fmt: skip
 
 
 def connect(models) -> None:

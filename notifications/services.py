@@ -260,6 +260,8 @@ def subscriber_confirm(subscriber: Subscriber, *, welcome: bool = True) -> bool:
         state=SubscriberState.CONFIRMED, confirmed_at=now, updated_at=now
     )
     subscriber.refresh_from_db(fields=["state", "confirmed_at", "updated_at"])
+    if changed:
+        _audit_state(subscriber, SubscriberState.PENDING)
     if changed and welcome:
         queue_subscriber_email(subscriber, EmailKind.WELCOME)
     return bool(changed)
@@ -289,9 +291,23 @@ def subscriber_unsubscribe(subscriber: Subscriber) -> None:
 
 
 def subscriber_quarantine(subscriber_id: int, reason: str) -> int:
-    return Subscriber.objects.filter(pk=subscriber_id).update(
+    before = Subscriber.objects.filter(pk=subscriber_id).values_list("state", flat=True).first()
+    changed = Subscriber.objects.filter(pk=subscriber_id).update(
         state=SubscriberState.QUARANTINED, quarantined_at=timezone.now(), quarantine_reason=reason[:500]
     )
+    if changed and before != SubscriberState.QUARANTINED:
+        _audit_state(Subscriber.objects.get(pk=subscriber_id), before)
+    return changed
+
+
+def _audit_state(subscriber: Subscriber, before: str) -> None:
+    """A state change made by a conditional UPDATE (no save signal sees it) goes to the audit log."""
+    from accounts import audit
+
+    after = {"state": subscriber.state}
+    if subscriber.state == SubscriberState.QUARANTINED:
+        after["quarantine_reason"] = subscriber.quarantine_reason
+    audit.record_change(subscriber, {"state": before}, after)
 
 
 def subscriber_endpoint_failed(subscriber_id: int, error: str) -> bool:
@@ -313,6 +329,8 @@ def subscriber_endpoint_failed(subscriber_id: int, error: str) -> bool:
             quarantine_reason=f"{limit} failures in a row; the last: {error}"[:500],
         )
         subscriber = Subscriber.objects.filter(pk=subscriber_id).first() if quarantined else None
+        if subscriber is not None:
+            _audit_state(subscriber, SubscriberState.CONFIRMED)
         if subscriber is not None and subscriber.email:
             queue_subscriber_email(subscriber, EmailKind.QUARANTINED)
     return bool(quarantined)
@@ -328,6 +346,8 @@ def subscriber_reactivate(subscriber: Subscriber) -> bool:
         state=SubscriberState.CONFIRMED, quarantined_at=None, quarantine_reason="", failures=0, failing_since=None
     )
     subscriber.refresh_from_db()
+    if changed:
+        _audit_state(subscriber, SubscriberState.QUARANTINED)
     return bool(changed)
 
 
@@ -418,7 +438,11 @@ def subscribers_reactivate(subscribers: QuerySet[Subscriber]) -> int:
     """Take quarantined subscribers out of quarantine (their address works again): one that had confirmed is
     confirmed again, at once and without an email; the others are pending as before. Returns how many."""
     quarantined = subscribers.filter(state=SubscriberState.QUARANTINED)
+    ids = list(quarantined.values_list("pk", flat=True))
     now = timezone.now()
     reset = {"quarantined_at": None, "quarantine_reason": "", "updated_at": now}
     count = quarantined.filter(confirmed_at__isnull=False).update(state=SubscriberState.CONFIRMED, **reset)
-    return count + quarantined.update(state=SubscriberState.PENDING, **reset)
+    count += quarantined.update(state=SubscriberState.PENDING, **reset)
+    for subscriber in Subscriber.objects.filter(pk__in=ids).exclude(state=SubscriberState.QUARANTINED):
+        _audit_state(subscriber, SubscriberState.QUARANTINED)
+    return count

@@ -122,3 +122,23 @@ def test_no_secret_and_no_hash_of_one_is_ever_recorded(page, settings):
     assert secret not in recorded  # ...without its secret
     assert page.password_hash not in recorded
     assert "password_hash" not in recorded
+
+
+def test_subscriber_state_changes_viewers_and_audience_groups_are_recorded(page, make_component):
+    from incidents import access_services
+    from notifications import services as notifications
+
+    subscriber = notifications.subscribe(page=page, email="reader@example.com")
+    notifications.subscriber_confirm(subscriber, welcome=False)
+    notifications.subscriber_quarantine(subscriber.pk, "mailbox full")
+    notifications.subscribers_reactivate(type(subscriber).objects.filter(pk=subscriber.pk))
+    states = [
+        (entry.before["state"], entry.after["state"])
+        for entry in entries(object_type="subscriber", action="changed")
+        if "state" in (entry.before or {})
+    ]
+    assert states == [("pending", "confirmed"), ("confirmed", "quarantined"), ("quarantined", "confirmed")]
+    group = access_services.audience_group_create(page=page, name="Enterprise")
+    access_services.viewer_add(page=page, email="ada@example.com", group=group)
+    assert [entry.page_id for entry in entries(object_type="viewer", action="created")] == [page.pk]
+    assert entries(object_type="audience group", action="created")
