@@ -40,10 +40,27 @@ def _in_allowed(address, networks) -> bool:
     return any(address.version == n.version and address in n for n in networks)
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits (NAT64, the old "IPv4-compatible" form).
+EMBEDDING_V4 = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96")]
+
+
+def _embedded_v4(ip):
+    """The IPv4 address an IPv6 one stands for (mapped, 6to4, Teredo's client, NAT64, compatible), or None."""
+    if ip.version != 6:
+        return None
+    if ip.ipv4_mapped or ip.sixtofour:
+        return ip.ipv4_mapped or ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    if any(ip in network for network in EMBEDDING_V4) and int(ip) & 0xFFFFFFFF and ip not in METADATA:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def check_address(address: str, port: int) -> None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if getattr(ip, "ipv4_mapped", None):
-        ip = ip.ipv4_mapped
+    # An IPv6 address that reaches an IPv4 one is judged as that one (a NAT64 or 6to4 gateway would go there).
+    ip = _embedded_v4(ip) or ip
     networks = _allowed_networks()
     allowed = _in_allowed(ip, networks)
     if not allowed and (ip in METADATA or not ip.is_global or ip.is_multicast):

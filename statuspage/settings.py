@@ -257,7 +257,7 @@ NOTIFICATIONS_STUCK_AFTER_SECONDS = env_int("NOTIFICATIONS_STUCK_AFTER_SECONDS",
 # and metadata addresses unless one of these CIDR ranges holds them; ports other than 80 and 443 only where
 # WEBHOOK_ALLOWED_PORTS lists them (or inside an allowed range). A POST gets WEBHOOK_TIMEOUT seconds in all.
 WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
-WEBHOOK_ALLOWED_PORTS = env_ports("WEBHOOK_ALLOWED_PORTS", [80, 443, 8080, 8443])
+WEBHOOK_ALLOWED_PORTS = env_ports("WEBHOOK_ALLOWED_PORTS", [80, 443])
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 30, minimum=1, maximum=120)
 # Behind reverse proxies, the client address for the per-IP limits (notifications.ratelimit.client_ip):
 # TRUSTED_PROXY_HOPS=N takes the Nth address from the right of X-Forwarded-For (each proxy appends the address it

@@ -162,6 +162,11 @@ def test_a_hanging_receiver_is_cut_at_the_timeout_and_a_redirect_is_a_failure(
         "http://169.254.169.254/latest/meta-data",
         "http://[::1]/hook",
         "http://[::ffff:127.0.0.1]/hook",
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64 of 127.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",  # NAT64 of the metadata address
+        "http://[2002:7f00:1::]/hook",  # 6to4 of 127.0.0.1
+        "http://[::127.0.0.1]/hook",  # the old IPv4-compatible form
+        "http://93.184.216.34:8080/hook",  # not a standard port unless WEBHOOK_ALLOWED_PORTS says so
         "ftp://example.com/hook",
         "http://user:pw@93.184.216.34/hook",
         "http://93.184.216.34:22/hook",
@@ -177,6 +182,7 @@ def test_allowed_networks_let_an_internal_endpoint_through_on_any_port(settings)
     settings.WEBHOOK_ALLOWED_NETWORKS = ["10.0.0.0/8"]
     assert resolve("http://10.1.2.3:9000/x?y=1").address == "10.1.2.3"
     assert resolve("http://93.184.216.34/hook").port == 80
+    assert resolve("http://[64:ff9b::5db8:d822]/hook").port == 80  # NAT64 of a public address is public
     with pytest.raises(EndpointRefused):
         resolve("http://192.168.1.1/hook")
 
