@@ -1,0 +1,69 @@
+"""The widget on a customer's own site (another origin) in Chromium: a notice while an incident is open, none after."""
+
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from incidents import services
+from incidents.choices import ComponentStatus as S
+
+pytestmark = pytest.mark.browser
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def customer_site(tmp_path):
+    """A plain static site on a free port of its own: another origin than the status page's live_server."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_widget_shows_an_open_incident_on_another_site_and_nothing_once_resolved(
+    browser, live_server, transactional_db, customer_site
+):
+    root, origin = customer_site
+    page = services.page_create(name="Acme Cloud", time_zone="UTC")
+    api = services.component_create(page=page, name="API")
+    incident = services.incident_create(
+        page=page, name="Payments <b>failing</b>", body="Looking.", components={api: S.MAJOR_OUTAGE}
+    )
+    (root / "index.html").write_text(
+        "<!doctype html><html><head><title>Shop</title><link rel='icon' href='data:,'></head><body><h1>Our shop</h1>"
+        f'<script src="{live_server.url}/widget.js" data-position="top-left" data-background="rgb(1, 2, 3)"'
+        ' data-refresh="0"></script></body></html>'
+    )
+    assert not origin.startswith(live_server.url)
+    context = browser.new_context()
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    tab.goto(origin + "/index.html")
+    tab.wait_for_selector("script[data-state='open']", state="attached", timeout=10000)
+    notice = tab.locator(".statuspage-widget")
+    assert notice.get_attribute("role") == "status"
+    name = notice.locator(".statuspage-widget-name")
+    assert name.inner_text() == "Payments <b>failing</b>"  # as text, never as markup
+    assert notice.locator("b").count() == 0
+    assert name.get_attribute("href") == f"{live_server.url}/incidents/{incident.code}"
+    assert notice.locator(".statuspage-widget-status").inner_text() == " · Investigating"
+    box = notice.bounding_box()
+    assert (box["x"], box["y"]) == (16, 16)  # top-left
+    assert notice.evaluate("node => getComputedStyle(node).backgroundColor") == "rgb(1, 2, 3)"
+
+    services.incident_post_update(incident=incident, status="resolved", body="Fixed.", components={api: S.OPERATIONAL})
+    tab.reload()
+    tab.wait_for_selector("script[data-state='clear']", state="attached", timeout=10000)
+    assert tab.locator(".statuspage-widget").count() == 0
+    assert errors == []
+    context.close()
