@@ -27,28 +27,35 @@ def widget_js(request, page, now):
         return HttpResponse(source.read(), content_type="application/javascript; charset=utf-8")
 
 
-def embed_policy() -> str:
-    """The site's Content-Security-Policy, but any site may frame the page."""
+def embed_policy(ancestors: str = "*") -> str:
+    """The site's Content-Security-Policy, but these sites may frame the page."""
     policy = settings.CONTENT_SECURITY_POLICY
     if not policy:
         return ""
     if FRAME_ANCESTORS.search(policy):
-        return FRAME_ANCESTORS.sub("frame-ancestors *", policy)
-    return f"{policy}; frame-ancestors *"
+        return FRAME_ANCESTORS.sub(f"frame-ancestors {ancestors}", policy)
+    return f"{policy}; frame-ancestors {ancestors}"
 
 
 def frameable(view):
-    """Lift X-Frame-Options and CSP frame-ancestors for this view's public answers (a sign-in form of a
-    non-public page, marked private, stays unframeable). `wraps` keeps public_view's `public_cache` mark."""
+    """Lift X-Frame-Options and CSP frame-ancestors for this view's public answers. A non-public page's embed
+    (marked private, shown to a signed-in viewer) may be framed by this site only (the admin's preview); its
+    sign-in form (401) not at all. `wraps` keeps public_view's `public_cache` mark."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        if response.status_code in (200, 304) and "private" not in response.get("Cache-Control", ""):
+        if response.status_code not in (200, 304):
+            return response
+        if "private" in response.get("Cache-Control", ""):
+            response["X-Frame-Options"] = "SAMEORIGIN"
+            ancestors = "'self'"
+        else:
             response.xframe_options_exempt = True
-            policy = embed_policy()
-            if policy:
-                response["Content-Security-Policy"] = policy
+            ancestors = "*"
+        policy = embed_policy(ancestors)
+        if policy:
+            response["Content-Security-Policy"] = policy
         return response
 
     return wrapper

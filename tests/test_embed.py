@@ -51,8 +51,13 @@ def test_any_site_may_frame_the_embed_and_no_other_page(client, page):
         assert "frame-ancestors 'none'" in response["Content-Security-Policy"], url
 
 
-def test_a_private_pages_embed_asks_for_access_and_stays_unframeable(client, page):
+def test_a_private_pages_embed_asks_for_access_and_only_this_site_may_frame_it(client, page, page_admin):
     access_services.page_set_access(page=page, visibility="private")
     response = client.get("/embed")
     assert response.status_code == 401
     assert response["X-Frame-Options"] == "DENY"
+    client.force_login(page_admin)  # a member: the admin's preview
+    response = client.get("/embed")
+    assert response.status_code == 200
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
