@@ -1,4 +1,5 @@
-"""The widget on a customer's own site (another origin) in Chromium: a notice while an incident is open, none after."""
+"""The widget and the embed on a customer's own site (another origin) in Chromium: a notice while an incident is
+open, none after; the framed status view follows."""
 
 import functools
 import threading
@@ -28,7 +29,7 @@ def customer_site(tmp_path):
     server.server_close()
 
 
-def test_the_widget_shows_an_open_incident_on_another_site_and_nothing_once_resolved(
+def test_the_widget_and_the_embed_show_an_open_incident_on_another_site_and_nothing_once_resolved(
     browser, live_server, transactional_db, customer_site
 ):
     root, origin = customer_site
@@ -40,7 +41,8 @@ def test_the_widget_shows_an_open_incident_on_another_site_and_nothing_once_reso
     (root / "index.html").write_text(
         "<!doctype html><html><head><title>Shop</title><link rel='icon' href='data:,'></head><body><h1>Our shop</h1>"
         f'<script src="{live_server.url}/widget.js" data-position="top-left" data-background="rgb(1, 2, 3)"'
-        ' data-refresh="0"></script></body></html>'
+        ' data-refresh="0"></script>'
+        f'<iframe src="{live_server.url}/embed" title="Status" width="400" height="160"></iframe></body></html>'
     )
     assert not origin.startswith(live_server.url)
     context = browser.new_context()
@@ -60,10 +62,15 @@ def test_the_widget_shows_an_open_incident_on_another_site_and_nothing_once_reso
     box = notice.bounding_box()
     assert (box["x"], box["y"]) == (16, 16)  # top-left
     assert notice.evaluate("node => getComputedStyle(node).backgroundColor") == "rgb(1, 2, 3)"
+    framed = tab.frame_locator("iframe")  # Chromium refuses to show a page whose headers forbid the frame
+    assert framed.locator(".embed-status").inner_text(timeout=10000) == "Major System Outage"
+    assert framed.locator(".embed-open a").inner_text() == "Payments <b>failing</b>"
 
     services.incident_post_update(incident=incident, status="resolved", body="Fixed.", components={api: S.OPERATIONAL})
     tab.reload()
     tab.wait_for_selector("script[data-state='clear']", state="attached", timeout=10000)
     assert tab.locator(".statuspage-widget").count() == 0
+    assert framed.locator(".embed-status").inner_text(timeout=10000) == "All Systems Operational"
+    assert framed.locator(".embed-open").count() == 0
     assert errors == []
     context.close()
