@@ -6,9 +6,14 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.management import call_command
 
 from incidents import services
+from incidents.choices import UNRESOLVED_STATUSES
 from incidents.choices import ComponentStatus as S
+from incidents.management.demo_data import BEACONLY
+from incidents.models import Incident
+from tests.test_publishing_serving import nginx, served_root, site  # noqa: F401 - the copy, served by nginx
 
 pytestmark = pytest.mark.browser
 
@@ -73,4 +78,25 @@ def test_the_widget_and_the_embed_show_an_open_incident_on_another_site_and_noth
     assert framed.locator(".embed-status").inner_text(timeout=10000) == "All Systems Operational"
     assert framed.locator(".embed-open").count() == 0
     assert errors == []
+    context.close()
+
+
+def test_the_widget_and_the_embed_work_from_the_static_copy(browser, site, nginx, customer_site):  # noqa: F811
+    call_command("publish")  # from here on only nginx answers: no app server runs
+    root, origin = customer_site
+    still_open = Incident.objects.get(page=site.other, status__in=UNRESOLVED_STATUSES)
+    (root / "index.html").write_text(
+        "<!doctype html><html><head><title>Shop</title><link rel='icon' href='data:,'></head><body>"
+        f'<script src="{nginx}/p/{BEACONLY}/widget.js" data-refresh="0"></script>'
+        f'<iframe src="{nginx}/p/{BEACONLY}/embed" title="Status" width="400" height="160"></iframe></body></html>'
+    )
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(origin + "/index.html")
+    tab.wait_for_selector("script[data-state='open']", state="attached", timeout=10000)
+    names = tab.locator(".statuspage-widget-name")
+    assert names.all_inner_texts() == [still_open.name]
+    assert names.first.get_attribute("href") == f"{nginx}/p/{BEACONLY}/incidents/{still_open.code}"
+    framed = tab.frame_locator("iframe")
+    assert still_open.name in framed.locator(".embed-open").inner_text(timeout=10000)
     context.close()
