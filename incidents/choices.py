@@ -29,6 +29,10 @@ COMPONENT_COLOUR = {
     ComponentStatus.UNDER_MAINTENANCE: "blue",
 }
 
+# The colours by name, as static/css/status.css defines them (--green, …): badges and the widget's notice use
+# these (tests/test_badges.py checks the stylesheet agrees).
+COLOUR_HEX = {"green": "#1e7b34", "yellow": "#8a6100", "orange": "#b34700", "red": "#c0262d", "blue": "#1f5fbf"}
+
 
 class IncidentStatus(models.TextChoices):
     INVESTIGATING = "investigating", "Investigating"
@@ -71,6 +75,15 @@ class Indicator(models.TextChoices):
     MAJOR = "major", "Partial System Outage"
     CRITICAL = "critical", "Major System Outage"
 
+
+# The component status a page indicator reads like: its icon and colour on the status line and in badges.
+INDICATOR_COMPONENT_STATUS = {
+    Indicator.NONE: ComponentStatus.OPERATIONAL,
+    Indicator.MINOR: ComponentStatus.DEGRADED_PERFORMANCE,
+    Indicator.MAJOR: ComponentStatus.PARTIAL_OUTAGE,
+    Indicator.CRITICAL: ComponentStatus.MAJOR_OUTAGE,
+    Indicator.MAINTENANCE: ComponentStatus.UNDER_MAINTENANCE,
+}
 
 INDICATOR_RANK = {
     Indicator.NONE: 0,

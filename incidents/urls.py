@@ -1,6 +1,7 @@
 from django.urls import path
 
-from incidents import access_views, feeds, theme, views
+from incidents import access_views, embed_views, feeds, theme, views
+from incidents.badge_views import badge_paths
 
 # The same public paths serve the default page at / and every page under /p/<page id>/.
 public_paths = [
@@ -15,6 +16,9 @@ public_paths = [
     ("maintenance.ics", views.maintenance_calendar, "maintenance-ics"),
     ("history.atom", feeds.history_atom, "history-atom"),
     ("history.rss", feeds.history_rss, "history-rss"),
+    ("widget.js", embed_views.widget_js, "widget"),
+    ("embed", embed_views.embed, "embed"),
+    *badge_paths,  # badge.svg, components/<id>/badge.json, badge/uptime-30.svg, … (incidents/badge_views.py)
 ]
 
 # Signing in to a non-public page (incidents/access.py): not public views, never cached or published.

@@ -57,14 +57,21 @@ def past_incidents_html(page, now, seen) -> list[Incident]:
     return recent
 
 
-@public_view
-def home(request, page, now):
+def current_state(request, page, now):
+    """What the status page shows on top (also /embed): rows and components, open incidents, maintenances in
+    progress and upcoming, and the page's status."""
     rows, components = component_rows(request, page)
     seen = access.incident_filter(request)
     current = selectors.current_incidents(page, seen)
     open_incidents = [i for i in current if i.is_open]
     in_progress, upcoming = selectors.split_maintenances(current, now)
     status = page_status([c.status for c in components], [i.impact for i in open_incidents])
+    return rows, components, open_incidents, in_progress, upcoming, status, seen
+
+
+@public_view
+def home(request, page, now):
+    rows, components, open_incidents, in_progress, upcoming, status, seen = current_state(request, page, now)
 
     tz = page.tz
     today = local(now, tz).date()

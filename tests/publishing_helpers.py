@@ -14,7 +14,7 @@ import time_machine
 from incidents import services
 from incidents.choices import IncidentStatus
 from incidents.management.demo_data import BEACONLY, CHIRPDESK, load_demo
-from incidents.models import Incident, Page
+from incidents.models import Component, Incident, Page
 from incidents.page_services import page_set_logo
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
@@ -37,6 +37,12 @@ PAGE_FILES = [
     "api/v2/scheduled-maintenances.json",
     "api/v2/scheduled-maintenances/upcoming.json",
     "api/v2/scheduled-maintenances/active.json",
+    "widget.js",
+    "embed/index.html",
+]
+# Every subject's badges (the page's at its root, each component's under components/<id>/).
+BADGE_FILES = ["badge.svg", "badge-dark.svg", "badge.json"] + [
+    f"badge/uptime-{days}{variant}" for days in (30, 90) for variant in (".svg", ".json")
 ]
 
 
@@ -67,7 +73,9 @@ def build_site() -> dict[str, Page]:
 
 def expected_files(page: Page) -> dict[str, str]:
     """file in the published tree → the address the live site serves it at, for one page."""
-    names = list(PAGE_FILES)
+    names = list(PAGE_FILES) + BADGE_FILES
+    for code in Component.objects.filter(page=page).values_list("code", flat=True):
+        names += [f"components/{code}/{name}" for name in BADGE_FILES]
     for code in Incident.objects.filter(page=page).values_list("code", flat=True):
         names += [f"incidents/{code}/index.html", f"api/v2/incidents/{code}.json"]
     if Incident.objects.filter(page=page).count() > 20:

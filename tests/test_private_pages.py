@@ -48,6 +48,7 @@ def secret(page, make_component):
 
 
 QUIET = ("status.json", "active.json", "upcoming.json")  # no names in these (the maintenance is scheduled)
+QUIET += ("badge.json", "uptime-30.json", "uptime-90.json")  # badges name the page or one component only
 
 
 def make_private(page, visibility=Visibility.PRIVATE, **fields) -> Page:
@@ -57,8 +58,10 @@ def make_private(page, visibility=Visibility.PRIVATE, **fields) -> Page:
 def addresses(page: Page, incident_code: str) -> list[str]:
     """Every public address of the page (read from the URLconf, so a new public view is covered too)."""
     found = []
+    component = page.components.values_list("code", flat=True).first()
     for route, _ in _routes():
         route = route.replace("<slug:code>", incident_code).replace("<int:number>", "2")
+        route = route.replace("<slug:component_code>", component)
         found.append(page.public_url("home") + route if page.is_default else f"/p/{page.code}/{route}")
     return found
 

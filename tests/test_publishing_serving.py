@@ -134,6 +134,10 @@ def test_nginx_serves_the_published_copy_with_clean_urls_types_cors_and_cache_he
         ("/maintenance.ics", "text/calendar"),
         ("/static/css/status.css", "text/css"),
         (f"/p/{BEACONLY}/logo", "image/png"),
+        ("/badge.svg", "image/svg+xml"),
+        (f"/p/{BEACONLY}/badge/uptime-30.json", "application/json"),
+        ("/widget.js", "application/javascript"),
+        (f"/p/{BEACONLY}/embed", "text/html"),
     ):
         status, headers, body = fetch(nginx + path)
         assert status == 200, path

@@ -5,9 +5,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from incidents import access_services, page_services, services
 from incidents.admin.scope import PageScopedAdmin
+from incidents.admin.snippets import snippets_html
 from incidents.choices import Visibility
 from incidents.metrics import mean_time_to_resolve_by_component
 from incidents.models import Component, ComponentGroup, ComponentStatusChange, Page, split_domains
@@ -93,8 +95,9 @@ class PageAdmin(PageScopedAdmin, admin.ModelAdmin):
         "code",
         "is_default",
         "mean_time_to_resolve",
+        "embed_snippets",
     )
-    readonly_fields = ("code", "is_default", "mean_time_to_resolve")
+    readonly_fields = ("code", "is_default", "mean_time_to_resolve", "embed_snippets")
     actions = ["make_default"]
 
     @admin.action(description="Make this the default page", permissions=["change"])
@@ -115,6 +118,15 @@ class PageAdmin(PageScopedAdmin, admin.ModelAdmin):
             return "No incident resolved in the last 90 days."
         lines = ((name, format_duration(mean), count) for name, mean, count in rows)
         return format_html_join("", "<div>{}: {} ({} incidents)</div>", lines)
+
+    @admin.display(description="Badges, widget and embed")
+    def embed_snippets(self, obj):
+        if obj is None or obj.pk is None:
+            return "Shown once the page is saved."
+        return mark_safe(snippets_html(obj))  # noqa: S308 - rendered by a template, which escapes every value
+
+    class Media:
+        css = {"all": ["css/admin-snippets.css"]}
 
     def has_delete_permission(self, request, obj=None):
         # The default page is served at /: it stays until another page is made the default.

@@ -19,8 +19,8 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.cache import cache
 
-from incidents.choices import CLOSED_STATUSES
-from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
+from incidents.choices import CLOSED_STATUSES, ComponentStatus
+from incidents.models import Component, ComponentDay, ComponentGroup, Incident, IncidentUpdate, Page
 from incidents.publishing import site
 from incidents.publishing.target import open_target
 
@@ -94,6 +94,31 @@ def incident_digests(page: Page) -> dict[str, str]:
     return digests
 
 
+def component_digests(page: Page, now) -> tuple[dict[str, str], set[str]]:
+    """A digest per component (key site.component_key) of everything its badges show, and the keys of those whose
+    badges move with the clock (a component that is not operational: its uptime falls while it lasts)."""
+    from incidents.uptime import DEFAULT_DAYS, first_day_of, partial_weight
+
+    tz = page.tz
+    first_day = first_day_of(tz, now, DEFAULT_DAYS)
+    days = defaultdict(list)
+    rollups = ComponentDay.objects.filter(component__page=page, day__gte=first_day).order_by("component_id", "day")
+    for row in rollups.values():
+        days[row["component_id"]].append(row)
+    shared = f"{page.time_zone}|{first_day}|{partial_weight()}".encode()
+    digests, moving = {}, set()
+    for row in Component.objects.filter(page=page).values():
+        key = site.component_key(row["code"])
+        digest = hashlib.sha256(shared)
+        digest.update(repr(sorted(row.items())).encode())
+        for day in days[row["id"]]:
+            digest.update(repr(sorted(day.items())).encode())
+        digests[key] = digest.hexdigest()
+        if row["status"] != ComponentStatus.OPERATIONAL:
+            moving.add(key)
+    return digests, moving
+
+
 STATE_DIR = ".publish-state/"  # what was published, per page: hidden, so never served (deploy/nginx-static.conf)
 ROOT_SKIP = ("p/", "static/", STATE_DIR)  # under the root, the default page's tree is everything else
 
@@ -149,6 +174,9 @@ class Publisher:
         history = history_digests(page, now, digests)
         moving |= {key for key, (_, listed) in history.items() if moving & listed}
         digests |= {key: digest for key, (digest, _) in history.items()}
+        badge_digests, badges_moving = component_digests(page, now)
+        digests |= badge_digests
+        moving |= badges_moving
         previous = self._previous_digests(page)
         own = f"p/{page.code}/"
         entries = site.page_entries(page, "/" if page.is_default else "/" + own, codes, now)

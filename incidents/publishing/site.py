@@ -18,7 +18,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.test import Client
 from django.utils import timezone
 
-from incidents.models import Incident, Page
+from incidents.models import Component, Incident, Page
 from incidents.publishing.target import TEMP_PREFIX
 
 
@@ -85,6 +85,7 @@ def page_entries(page: Page, url_prefix: str, incident_codes: list[str], now) ->
     """Every address of `page` under `url_prefix` ("/" or "/p/<id>/"), with its file."""
     file_prefix = url_prefix.lstrip("/")
     entries = []
+    component_codes = list(Component.objects.filter(page=page).order_by("id").values_list("code", flat=True))
 
     def add(path: str, key: str | None = None):
         entries.append(Entry(url_prefix + path, file_prefix + file_for(path), key))
@@ -100,10 +101,19 @@ def page_entries(page: Page, url_prefix: str, incident_codes: list[str], now) ->
         elif "<slug:code>" in route:
             for code in incident_codes:
                 add(route.replace("<slug:code>", code), key=code)
+        elif COMPONENT in route:  # its badges
+            for code in component_codes:
+                add(route.replace(COMPONENT, code), key=component_key(code))
     return entries
 
 
-PLACEHOLDERS = {"<slug:code>": "[-a-zA-Z0-9_]+", "<int:number>": "[0-9]+"}
+COMPONENT = "<slug:component_code>"
+PLACEHOLDERS = {"<slug:code>": "[-a-zA-Z0-9_]+", "<int:number>": "[0-9]+", COMPONENT: "[-a-zA-Z0-9_]+"}
+
+
+def component_key(code: str) -> str:
+    """The key of a component's files in the publish state (incidents.publishing.run.component_digests)."""
+    return f"component/{code}"
 
 
 @functools.cache

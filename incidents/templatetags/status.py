@@ -5,7 +5,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from incidents import presentation
-from incidents.choices import COMPONENT_COLOUR, ComponentStatus, Impact
+from incidents.choices import COMPONENT_COLOUR, INDICATOR_COMPONENT_STATUS, ComponentStatus, Impact
 from incidents.markup import render_markdown
 from incidents.uptime_bars import bar_html
 
@@ -49,19 +49,9 @@ def status_label(status: str) -> str:
     return ComponentStatus(status).label
 
 
-# The icon of the page's status line: the component status it reads like.
-INDICATOR_ICONS = {
-    "none": ComponentStatus.OPERATIONAL,
-    "minor": ComponentStatus.DEGRADED_PERFORMANCE,
-    "major": ComponentStatus.PARTIAL_OUTAGE,
-    "critical": ComponentStatus.MAJOR_OUTAGE,
-    "maintenance": ComponentStatus.UNDER_MAINTENANCE,
-}
-
-
 @register.filter
 def indicator_icon(indicator: str) -> str:
-    return INDICATOR_ICONS.get(indicator, ComponentStatus.MAJOR_OUTAGE)
+    return INDICATOR_COMPONENT_STATUS.get(indicator, ComponentStatus.MAJOR_OUTAGE)
 
 
 @register.filter
