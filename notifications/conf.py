@@ -84,7 +84,7 @@ def endpoint_quarantine() -> tuple[int, int]:
 def endpoint_window() -> int:
     """Endpoint (webhook, chat) messages checked by one claim check and sent together, each to a different
     subscriber (a worker killed mid-chunk may send at most two windows again)."""
-    return get("ENDPOINT_WINDOW", 100)
+    return get("ENDPOINT_WINDOW", 50)
 
 
 def endpoint_threads() -> int:
@@ -94,4 +94,4 @@ def endpoint_threads() -> int:
 
 def endpoint_per_host() -> int:
     """POSTs at once to one host (and the connections kept to it): a slow host holds at most this many threads."""
-    return get("ENDPOINT_PER_HOST", 8)
+    return get("ENDPOINT_PER_HOST", 4)
