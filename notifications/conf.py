@@ -82,5 +82,16 @@ def endpoint_quarantine() -> tuple[int, int]:
 
 
 def endpoint_window() -> int:
-    """Endpoint (webhook, chat) POSTs a send task makes at once, each to a different subscriber."""
-    return get("ENDPOINT_WINDOW", 32)
+    """Endpoint (webhook, chat) messages checked by one claim check and sent together, each to a different
+    subscriber (a worker killed mid-chunk may send at most two windows again)."""
+    return get("ENDPOINT_WINDOW", 50)
+
+
+def endpoint_threads() -> int:
+    """Threads a send task posts a window's endpoint messages from."""
+    return get("ENDPOINT_THREADS", 16)
+
+
+def endpoint_per_host() -> int:
+    """POSTs at once to one host (and the connections kept to it): a slow host holds at most this many threads."""
+    return get("ENDPOINT_PER_HOST", 4)

@@ -1,11 +1,12 @@
 """Where webhook and chat messages may go (the SSRF guard), and how they are posted (urllib3).
 
-An endpoint's host is resolved once per message; every address it resolves to must be public (not loopback,
-private, link-local, shared, reserved, multicast, or a cloud metadata address) unless an operator's
-WEBHOOK_ALLOWED_NETWORKS range holds it, and its port must be 80, 443, one of WEBHOOK_ALLOWED_PORTS, or any
-port inside an allowed range. The connection then goes to that checked address (no second resolution: DNS
-rebinding cannot swap it), with the name kept for the Host header, TLS SNI and certificate check. No redirect
-is followed. The same check runs when a subscriber is created (a clear error) and before each send.
+An endpoint's host is resolved once per message (a send task: once per window); every address it resolves to
+must be public (not loopback, private, link-local, shared, reserved, multicast, or a cloud metadata address)
+unless an operator's WEBHOOK_ALLOWED_NETWORKS range holds it, and its port must be 80, 443, one of
+WEBHOOK_ALLOWED_PORTS, or any port inside an allowed range. The connection then goes to that checked address
+(no second resolution: DNS rebinding cannot swap it), with the name kept for the Host header, TLS SNI and
+certificate check. No redirect is followed. The same check runs when a subscriber is created (a clear error)
+and before each send.
 """
 
 import ipaddress
@@ -83,9 +84,25 @@ def parse(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port or STANDARD_PORTS[parts.scheme], path
 
 
-def resolve(url: str) -> Target:
-    """The checked target of `url`, or EndpointRefused. Resolves the name (DNS): never inside a transaction."""
+def resolve(url: str, checked: dict | None = None) -> Target:
+    """The checked target of `url`, or EndpointRefused. Resolves the name (DNS): never inside a transaction.
+
+    `checked`: the outcome per (scheme, host, port) already found by this caller (a send task's window), each
+    name resolved and checked once for all its endpoints."""
     scheme, host, port, path = parse(url)
+    checked = {} if checked is None else checked
+    key = (scheme, host, port)
+    if key not in checked:
+        try:
+            checked[key] = _checked_address(host, port)
+        except EndpointRefused as exc:
+            checked[key] = exc
+    if isinstance(checked[key], EndpointRefused):
+        raise checked[key]
+    return Target(scheme, host, checked[key], port, path)
+
+
+def _checked_address(host: str, port: int) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
@@ -93,4 +110,4 @@ def resolve(url: str) -> Target:
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     for address in addresses:  # every address the name gives must pass: a name cannot hide one bad address
         check_address(address, port)
-    return Target(scheme, host, addresses[0], port, path)
+    return addresses[0]

@@ -12,7 +12,7 @@ import uuid
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db.models import F
+from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Now
 
 from notifications import chat_messages, conf, ratelimit, webhook_payloads
@@ -96,13 +96,14 @@ class Outcome:
             Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.QUEUED).update(enqueued_at=None)
 
 
-# The payload of each recent notification, per process: the chunks of one fan-out build it once. An event
-# describes its update as it was when first built (as Statuspage's `meta.generated_at` says).
-PAYLOADS: dict[tuple, object] = {}
+# The message of each recent notification per endpoint kind, per process: the chunks of one fan-out build it
+# once. An event describes its update as it was when first built (as Statuspage's `meta.generated_at` says).
+PAYLOADS: dict[tuple, tuple] = {}
 PAYLOADS_KEPT = 32
+UNSUBSCRIBE_MARK = "__STATUSPAGE_UNSUBSCRIBE__"
 
 
-def _remember(key: tuple, payload) -> None:
+def _remember(key: tuple, payload: tuple) -> None:
     while len(PAYLOADS) >= PAYLOADS_KEPT:
         PAYLOADS.pop(next(iter(PAYLOADS)))
     PAYLOADS[key] = payload
@@ -138,22 +139,33 @@ class Messages:
                 )
             raw = getattr(channel, "sends_raw", False)
             return (raw and email.raw(subscriber)) or email.build(subscriber)
-        # Its creation time in the key too: a test database may give a rolled-back id again.
-        notification = self.notification(delivery.notification_id)
-        key = (notification.pk, notification.created_at, kind)
-        if key not in self.payloads:
-            if kind == SubscriberChannel.WEBHOOK:
-                _remember(key, webhook_payloads.event_of(notification))
-            else:
-                _remember(key, json.dumps(chat_messages.message(kind, notification)).encode())
+        payload = self.endpoint_payload(delivery, kind)
         if kind != SubscriberChannel.WEBHOOK:
-            return EndpointMessage(subscriber.endpoint, self.payloads[key])
+            return EndpointMessage(subscriber.endpoint, payload[0])
+        before, after, page = payload
         if self.unsubscribe_url is None:  # reversed once: per subscriber only the token differs
             self.unsubscribe_url = link_template("unsubscribe")
-        unsubscribe = self.unsubscribe_url.replace(TOKEN, make_token(subscriber, "unsubscribe", notification.page))
-        body = webhook_payloads.for_subscriber(self.payloads[key], unsubscribe)
+        unsubscribe = self.unsubscribe_url.replace(TOKEN, make_token(subscriber, "unsubscribe", page))
+        body = b"".join((before, json.dumps(unsubscribe).encode(), after))
         signature = webhook_payloads.sign(subscriber.signing_secret, body)
         return EndpointMessage(subscriber.endpoint, body, {webhook_payloads.SIGNATURE_HEADER: signature})
+
+    def endpoint_payload(self, delivery, kind: str) -> tuple:
+        """A chat message's body; or a webhook body's bytes before and after its unsubscribe link (serialised
+        once: the subscriber's link goes in between), and the page. Keyed by the notification's creation time
+        too (read with the delivery): a test database may give a rolled-back id again."""
+        key = (delivery.notification_id, delivery.notification.created_at, kind)
+        payload = self.payloads.get(key)
+        if payload is None:
+            notification = self.notification(delivery.notification_id)
+            if kind == SubscriberChannel.WEBHOOK:
+                body = webhook_payloads.for_subscriber(webhook_payloads.event_of(notification), UNSUBSCRIBE_MARK)
+                before, after = body.split(json.dumps(UNSUBSCRIBE_MARK).encode())
+                payload = (before, after, notification.page)
+            else:
+                payload = (json.dumps(chat_messages.message(kind, notification)).encode(),)
+            _remember(key, payload)
+        return payload
 
 
 class Channels:
@@ -180,35 +192,16 @@ class Channels:
             channel.close()
 
 
-def held_back(deliveries, claim: str) -> set[int]:
-    """Endpoint deliveries that must wait: an earlier event of the same incident to the same endpoint is not
-    finished yet (one endpoint gets one incident's events in order)."""
-    endpoint = [d for d in deliveries if d.subscriber.channel != SubscriberChannel.EMAIL]
-    if not endpoint:
-        return set()
-    notification_ids = {d.notification_id for d in endpoint}
-    earlier = list(
-        Delivery.objects.filter(
-            subscriber_id__in={d.subscriber_id for d in endpoint},
-            status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING],
-            notification_id__lt=max(notification_ids),
-            notification__update__isnull=False,
-        )
-        .exclude(claim=claim)
-        .values_list("subscriber_id", "notification_id", "notification__update__incident_id")
-    )
-    if not earlier:
-        return set()
-    incident_of = dict(Notification.objects.filter(pk__in=notification_ids).values_list("pk", "update__incident_id"))
-    return {
-        d.pk
-        for d in endpoint
-        if incident_of.get(d.notification_id) is not None
-        and any(
-            sub == d.subscriber_id and incident == incident_of[d.notification_id] and nid < d.notification_id
-            for sub, nid, incident in earlier
-        )
-    }
+def _held_back(claim: str):
+    """True for an endpoint delivery that must wait: an earlier event of the same incident to the same
+    subscriber is not finished yet (one endpoint gets one incident's events in order). Read with the chunk."""
+    earlier = Delivery.objects.filter(
+        subscriber_id=OuterRef("subscriber_id"),
+        status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING],
+        notification_id__lt=OuterRef("notification_id"),
+        notification__update__incident_id=OuterRef("notification__update__incident_id"),
+    ).exclude(claim=claim)
+    return Case(When(subscriber__channel=SubscriberChannel.EMAIL, then=Value(False)), default=Exists(earlier))
 
 
 SUBSCRIBER_FIELDS = [
@@ -238,28 +231,36 @@ def next_window(pending: list, window: int) -> list:
     return taken
 
 
+def _claimed_chunk(claim: str) -> list:
+    """The claimed rows, in one query: what the loop reads of each row, its subscriber and its notification
+    (not their timestamps), the incident of its event and whether an earlier event holds it back."""
+    return list(
+        Delivery.objects.filter(claim=claim, status=DeliveryStatus.SENDING)
+        .select_related("subscriber", "notification")
+        .only("id", "notification_id", "subscriber_id", "attempts", "notification__created_at", *SUBSCRIBER_FIELDS)
+        .annotate(event_incident=F("notification__update__incident_id"), held=_held_back(claim))
+        .order_by("pk")
+    )
+
+
 def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
     """Send a claimed chunk: emails one at a time over one SMTP session; endpoint messages in windows of
     NOTIFICATIONS_ENDPOINT_WINDOW, sent in the background while the next window is built and checked. One
-    UPDATE checks each window and records what was sent before it, so a worker killed mid-chunk may resend
-    at most the one email, or the two endpoint windows, not yet recorded."""
+    UPDATE checks each later window and records what was sent before it (the first window goes right after
+    the claim), so a worker killed mid-chunk may resend at most the one email, or the two endpoint windows,
+    not yet recorded. An endpoint's failed event holds back its later events of the same incident in the chunk."""
     claim = claim_deliveries(delivery_ids)
     if claim is None:
         return  # all sent, claimed by another run, or gone
-    deliveries = list(
-        Delivery.objects.filter(claim=claim, status=DeliveryStatus.SENDING)
-        .select_related("subscriber")
-        # What the loop reads: the row's ids and attempts, and the subscriber (not its timestamps).
-        .only("id", "notification_id", "subscriber_id", "attempts", *SUBSCRIBER_FIELDS)
-        .order_by("pk")
-    )
+    deliveries = _claimed_chunk(claim)
     outcome, channels = Outcome(claim), Channels(channel_class)
     messages = Messages(channel_class)
-    waiting = held_back(deliveries, claim)
     unrecorded: list[int] = []  # messages sent, recorded by the next check (or at the end)
+    unfinished: set[tuple] = set()  # (subscriber, incident) of an endpoint event that failed in this chunk
     pending = list(reversed(deliveries))
     window: list = []
     in_flight = None  # (deliveries, Sending) of the previous window
+    just_claimed = True
 
     def collect(flight) -> None:
         sent, sending = flight
@@ -270,20 +271,27 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
                     subscriber_endpoint_succeeded(delivery.subscriber_id)
             else:
                 _failed(delivery, error, outcome, channels, pending)
+                if delivery.event_incident is not None:
+                    unfinished.add((delivery.subscriber_id, delivery.event_incident))
 
     try:
         while pending or in_flight:
             built, channel, window = [], None, []
             if pending:
                 window = next_window(pending, conf.endpoint_window())
-                channel, built = _prepare(window, channels, messages, outcome, waiting)
-            ours = check_and_record_many(claim, [d.pk for d, _ in built], unrecorded)
+                channel, built = _prepare(window, channels, messages, outcome)
+            if just_claimed and not unrecorded:
+                ours = {d.pk for d, _ in built}  # the claim itself was the check, a moment ago
+            else:
+                ours = check_and_record_many(claim, [d.pk for d, _ in built], unrecorded)
+            just_claimed = False
             unrecorded.clear()
             # A row the sweeper gave away (this task was too slow) is not ours to send.
             built = [(d, m) for d, m in built if d.pk in ours]
             if in_flight is not None:
                 flight, in_flight = in_flight, None
                 collect(flight)
+                built = _after_failures(built, unfinished, outcome)
             window = []
             if built:
                 sending = channel.start_many([m for _, m in built])
@@ -304,7 +312,21 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
         outcome.schedule_retries()
 
 
-def _prepare(window: list, channels: Channels, messages: Messages, outcome: Outcome, waiting: set[int]):
+def _after_failures(built: list, unfinished: set, outcome: Outcome) -> list:
+    """The window without the events whose earlier event of the same incident to the same subscriber failed
+    in this chunk: those go back to the queue to keep the order."""
+    if not unfinished:
+        return built
+    kept = []
+    for delivery, message in built:
+        if (delivery.subscriber_id, delivery.event_incident) in unfinished:
+            outcome.release(delivery, wait=conf.order_wait_seconds(), reason="an earlier event is not sent yet")
+        else:
+            kept.append((delivery, message))
+    return kept
+
+
+def _prepare(window: list, channels: Channels, messages: Messages, outcome: Outcome):
     """The window's channel and (delivery, message) pairs; the others are recorded as failed, held or later."""
     kind = window[0].subscriber.channel
     ready = []
@@ -312,7 +334,7 @@ def _prepare(window: list, channels: Channels, messages: Messages, outcome: Outc
         subscriber = delivery.subscriber
         if subscriber.state != SubscriberState.CONFIRMED or not channels.classes[kind].can_reach(subscriber):
             outcome.failed(delivery, f"subscriber is {subscriber.state}")
-        elif delivery.pk in waiting:
+        elif delivery.held:
             outcome.release(delivery, wait=conf.order_wait_seconds(), reason="an earlier event is not sent yet")
         else:
             ready.append(delivery)
@@ -338,7 +360,9 @@ def _prepare(window: list, channels: Channels, messages: Messages, outcome: Outc
 
 def _failed(delivery, error: Exception, outcome: Outcome, channels: Channels, pending: list) -> None:
     subscriber = delivery.subscriber
-    if isinstance(error, EndpointError):
+    if isinstance(error, EndpointError) and error.untried:
+        outcome.release(delivery, wait=backoff(delivery.attempts), reason=str(error))
+    elif isinstance(error, EndpointError):
         if subscriber_endpoint_failed(subscriber.pk, str(error)):
             outcome.failed(delivery, f"{error}; the endpoint is quarantined")
         else:

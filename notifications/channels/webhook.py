@@ -1,24 +1,28 @@
 """Endpoint channels: a JSON POST to the subscriber's URL (webhooks, and Slack, Teams and Discord incoming hooks).
 
-One urllib3 pool per checked address for the chunk (keep-alive across its messages; a window of POSTs to
-different subscribers goes out at once from a few threads, which touch no database), WEBHOOK_TIMEOUT seconds
-for the whole exchange, no redirect followed, no retry here (the outbox retries with backoff). 2xx is success;
-anything else, a refused address, a timeout or a reset is a failure that counts towards the subscriber's
-quarantine. 429 carries the service's Retry-After (Slack, Discord), which the retry waits at least.
+A window of messages (to different subscribers) goes out at once from a small thread pool (the threads touch
+no database): each endpoint name resolved and checked once per window, then up to NOTIFICATIONS_ENDPOINT_PER_HOST
+POSTs at once per host, over a urllib3 pool of as many kept-alive connections to its checked address, so one
+slow host holds at most that many threads. A host that lets a POST time out gets no more of the window's
+messages: they go back to the queue untried (the window waits one timeout for a hanging host, not one per
+message). WEBHOOK_TIMEOUT seconds for the whole exchange, no redirect followed, no retry here (the outbox
+retries with backoff). 2xx is success; anything else, a refused address, a timeout or a reset is a failure that
+counts towards the subscriber's quarantine. 429 carries the service's Retry-After (Slack, Discord), which the
+retry waits at least.
 """
 
 import contextlib
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import urllib3
 from django.conf import settings
 
 from notifications import conf
 from notifications.channels.base import Channel, ChannelError, Sending
-from notifications.endpoints import EndpointRefused, resolve
+from notifications.endpoints import EndpointRefused, Target, resolve
 
 MAX_ANSWER = 64 * 1024  # bytes of an answer read before the connection is given up rather than drained
 USER_AGENT = "statuspage-webhooks/1"
@@ -32,11 +36,13 @@ class EndpointMessage:
 
 
 class EndpointError(ChannelError):
-    """A failed POST: counts towards the quarantine; `retry_after` is the service's own wait, if it gave one."""
+    """A failed POST: counts towards the quarantine; `retry_after` is the service's own wait, if it gave one.
+    `untried`: not posted at all (its host hung earlier in the window): back to the queue, no failure counted."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None):
+    def __init__(self, message: str, *, retry_after: float | None = None, untried: bool = False):
         super().__init__(message)
         self.retry_after = retry_after
+        self.untried = untried
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -57,30 +63,62 @@ class WebhookChannel(Channel):
         self.threads: ThreadPoolExecutor | None = None
 
     def start_many(self, messages: list) -> Sending:
-        """The window's POSTs in the background, so the send loop checks the next window meanwhile: one thread
-        per endpoint host (its messages in turn over one kept-alive connection), the hosts at once. The threads
-        touch no database."""
-        by_host: dict[str, list[int]] = {}
+        """The window's POSTs in the background, so the send loop checks the next window meanwhile: per host,
+        `endpoint_per_host` lanes each taking the host's next message, all hosts' lanes on one thread pool."""
+        results: list[Exception | None] = [None] * len(messages)
+        checked: dict = {}  # this window's DNS answers and SSRF checks, per endpoint name
+        by_host: dict[tuple, deque] = {}
         for index, message in enumerate(messages):
-            by_host.setdefault(urlsplit(message.url).netloc, []).append(index)
+            try:
+                target = resolve(message.url, checked)
+            except EndpointRefused as exc:
+                results[index] = EndpointError(f"refused: {exc}")
+                continue
+            host = (target.scheme, target.address, target.port, target.host)
+            by_host.setdefault(host, deque()).append((index, target, message))
         if self.threads is None:
-            self.threads = ThreadPoolExecutor(max_workers=conf.endpoint_window(), thread_name_prefix="webhook")
-        futures = [
-            (indexes, self.threads.submit(self.send_many, [messages[i] for i in indexes]))
-            for indexes in by_host.values()
+            self.threads = ThreadPoolExecutor(max_workers=conf.endpoint_threads(), thread_name_prefix="webhook")
+        lanes = [
+            self.threads.submit(self._lane, queue, results)
+            for queue in by_host.values()
+            for _ in range(min(conf.endpoint_per_host(), len(queue)))
         ]
 
         def collect() -> list[Exception | None]:
-            results: list[Exception | None] = [None] * len(messages)
-            for indexes, future in futures:
-                error = future.exception()
-                for position, index in enumerate(indexes):
-                    results[index] = error if error is not None else future.result()[position]
+            for lane in lanes:
+                lane.result()
             return results
 
         return Sending(done=False, collect=collect)
 
-    def _pool(self, target):
+    def _lane(self, queue: deque, results: list) -> None:
+        """Post the host's queued messages in turn (deque.popleft is thread-safe); after a timeout the host's
+        rest is left untried."""
+        while True:
+            try:
+                index, target, message = queue.popleft()
+            except IndexError:
+                return
+            try:
+                self._post(target, message)
+            except EndpointError as exc:
+                results[index] = exc
+                if isinstance(exc.__cause__, urllib3.exceptions.TimeoutError):
+                    self._untried(queue, results, target)
+            except Exception as exc:  # noqa: BLE001 - recorded per message by the send loop
+                results[index] = exc
+
+    @staticmethod
+    def _untried(queue: deque, results: list, target: Target) -> None:
+        error = EndpointError(f"not sent: {target.host} timed out earlier in this window", untried=True)
+        while True:
+            try:
+                index, _, _ = queue.popleft()
+            except IndexError:
+                return
+            results[index] = error
+
+    def _pool(self, target: Target):
         key = (target.scheme, target.address, target.port, target.host)
         with self.lock:
             pool = self.pools.get(key)
@@ -89,7 +127,7 @@ class WebhookChannel(Channel):
         return pool
 
     def _new_pool(self, target):
-        options = {"maxsize": conf.endpoint_window(), "timeout": self.timeout, "retries": False}
+        options = {"maxsize": conf.endpoint_per_host(), "timeout": self.timeout, "retries": False}
         if target.scheme == "https":
             # Connect to the checked address; the name is still the one TLS verifies.
             options.update(server_hostname=target.host, assert_hostname=target.host, cert_reqs="CERT_REQUIRED")
@@ -110,6 +148,9 @@ class WebhookChannel(Channel):
             target = resolve(message.url)
         except EndpointRefused as exc:
             raise EndpointError(f"refused: {exc}") from exc
+        self._post(target, message)
+
+    def _post(self, target: Target, message: EndpointMessage) -> None:
         default_port = 443 if target.scheme == "https" else 80
         host = target.host if target.port == default_port else f"{target.host}:{target.port}"
         if ":" in target.host:  # an IPv6 literal
