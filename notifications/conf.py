@@ -81,6 +81,16 @@ def endpoint_quarantine() -> tuple[int, int]:
     return get("ENDPOINT_QUARANTINE_FAILURES", 10), get("ENDPOINT_QUARANTINE_WINDOW", 3600)
 
 
+def endpoint_retries() -> tuple[int, float, float]:
+    """(attempts, first delay, longest delay) of one event to an endpoint: 10 tries over about 40 minutes
+    (10 s doubling to 10 min), so an endpoint down for that long fails 10 times within the quarantine's hour."""
+    return (
+        get("ENDPOINT_MAX_ATTEMPTS", 10),
+        get("ENDPOINT_RETRY_BASE_SECONDS", 10.0),
+        get("ENDPOINT_RETRY_MAX_SECONDS", 600.0),
+    )
+
+
 def endpoint_window() -> int:
     """Endpoint (webhook, chat) messages checked by one claim check and sent together, each to a different
     subscriber (a worker killed mid-chunk may send at most two windows again)."""

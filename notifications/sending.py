@@ -42,9 +42,13 @@ from notifications.tokens import make_token
 log = logging.getLogger(__name__)
 
 
-def backoff(attempts: int) -> float:
-    """Exponential, with full jitter on the upper half."""
-    delay = min(conf.retry_base_seconds() * 2 ** max(attempts - 1, 0), conf.retry_max_seconds())
+def backoff(attempts: int, *, endpoint: bool = False) -> float:
+    """Exponential, with full jitter on the upper half (an endpoint's schedule: conf.endpoint_retries)."""
+    if endpoint:
+        _attempts, base, longest = conf.endpoint_retries()
+    else:
+        base, longest = conf.retry_base_seconds(), conf.retry_max_seconds()
+    delay = min(base * 2 ** max(attempts - 1, 0), longest)
     return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not security
 
 
@@ -61,11 +65,12 @@ class Outcome:
     def failed(self, delivery, error: str) -> None:
         self._row(delivery).update(status=DeliveryStatus.FAILED, last_error=error[:500])
 
-    def later(self, delivery, error: str, at_least: float | None = None) -> None:
-        if delivery.attempts >= conf.max_attempts():
+    def later(self, delivery, error: str, at_least: float | None = None, *, endpoint: bool = False) -> None:
+        limit = conf.endpoint_retries()[0] if endpoint else conf.max_attempts()
+        if delivery.attempts >= limit:
             self.failed(delivery, f"gave up after {delivery.attempts} attempts: {error}")
             return
-        wait = max(backoff(delivery.attempts), at_least or 0.0)
+        wait = max(backoff(delivery.attempts, endpoint=endpoint), at_least or 0.0)
         self._row(delivery).update(
             status=DeliveryStatus.QUEUED,
             claim="",
@@ -361,12 +366,12 @@ def _prepare(window: list, channels: Channels, messages: Messages, outcome: Outc
 def _failed(delivery, error: Exception, outcome: Outcome, channels: Channels, pending: list) -> None:
     subscriber = delivery.subscriber
     if isinstance(error, EndpointError) and error.untried:
-        outcome.release(delivery, wait=backoff(delivery.attempts), reason=str(error))
+        outcome.release(delivery, wait=backoff(delivery.attempts, endpoint=True), reason=str(error))
     elif isinstance(error, EndpointError):
         if subscriber_endpoint_failed(subscriber.pk, str(error)):
             outcome.failed(delivery, f"{error}; the endpoint is quarantined")
         else:
-            outcome.later(delivery, str(error), at_least=error.retry_after)
+            outcome.later(delivery, str(error), at_least=error.retry_after, endpoint=True)
     elif isinstance(error, ChannelError):
         if error.bad_address:
             subscriber_quarantine(subscriber.pk, f"SMTP {error} for {subscriber.email}")

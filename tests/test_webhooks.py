@@ -108,14 +108,19 @@ def test_a_receiver_answering_500_then_200_gets_the_event_once(
 def test_ten_failures_within_the_hour_quarantine_the_endpoint_and_tell_its_email(
     page, make_component, receiver, settings, django_capture_on_commit_callbacks
 ):
-    settings.NOTIFICATIONS_MAX_ATTEMPTS = 5
+    """One event's retries alone (10 attempts, 10 s doubling to 10 min: about 40 minutes) reach the quarantine."""
+    from notifications import conf
+
+    attempts, base, longest = conf.endpoint_retries()
+    span = sum(min(base * 2**n, longest) for n in range(attempts - 1))
+    assert attempts == 10
+    assert 1800 <= span <= 3600  # the last try falls within the quarantine's hour
     api = make_component("API")
     subscriber, _ = webhook(page, receiver.url())
     receiver.script["/hook"] = [500] * 20
     with django_capture_on_commit_callbacks(execute=True):
         first = services.incident_create(page=page, name="One", body="a", affected=[api])
-        services.incident_create(page=page, name="Two", body="b", affected=[api])
-    for _ in range(6):
+    for _ in range(9):
         with django_capture_on_commit_callbacks(execute=True):
             retry_due()
     subscriber.refresh_from_db()
