@@ -101,17 +101,18 @@ def _answer(document_class, page, **objects):
 @extend_schema(tags=["public"], responses=serializers.Summary, summary="Page, components, open incidents and status")
 class SummaryView(PublicView):
     def get(self, request, page, now):
-        components, rows = _components(request, page)
+        every = selectors.page_layout(page)
+        layout, visible = access.visible_layout(request, *every)
         seen = access.incident_filter(request)
-        unresolved, maintenances = selectors.open_incidents_and_maintenances(page, CURRENT_MAINTENANCE, seen)
+        unresolved, maintenances = selectors.open_incidents_and_maintenances(page, CURRENT_MAINTENANCE, seen, every[1])
         access.trim_incidents(request, unresolved + maintenances)
         return _answer(
             serializers.Summary,
             page,
-            components=components,
+            components=selectors.listed_components(layout),
             incidents=unresolved,
             scheduled_maintenances=maintenances,
-            status=selectors.status_of(page, rows, unresolved),
+            status=selectors.status_of(page, visible, unresolved),
         )
 
 
