@@ -206,6 +206,8 @@ def test_another_pages_incident_is_not_found_under_this_page(client, page, other
 def test_responses_are_open_to_every_origin_with_a_short_max_age_and_an_etag(client, page):
     response = client.get("/api/v2/summary.json")
     assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Expose-Headers"] == "ETag"
+    assert "Access-Control-Max-Age" not in response  # the preflight's only, as the methods and headers
     assert "max-age=10" in response["Cache-Control"]
     again = client.get("/api/v2/summary.json", headers={"if-none-match": response["ETag"]})
     assert again.status_code == 304
@@ -213,6 +215,8 @@ def test_responses_are_open_to_every_origin_with_a_short_max_age_and_an_etag(cli
     preflight = client.options("/api/v2/summary.json")
     assert preflight.status_code == 204
     assert "If-None-Match" in preflight["Access-Control-Allow-Headers"]
+    assert preflight["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    assert preflight["Access-Control-Max-Age"] == "86400"
 
 
 def test_a_change_gives_a_new_etag_and_fresh_content(client, page, make_component):
