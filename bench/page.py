@@ -140,14 +140,15 @@ def write_to_visible(port: int, page_code: str, key: str, published: Path | None
     return seen
 
 
-def publishing_report(worker_log: Path, cache_url: str | None, prefix: str) -> None:
-    """What the publishing worker said, and whether the publishers' lock is held (and for how long still)."""
+def publishing_report(worker_log: Path, cache_url: str | None, prefix: str, arrived: bool) -> None:
+    """What the publishing worker said and, if the change did not reach the copy, whether the publishers' lock
+    is held (and for how long still)."""
     said = [line for line in worker_log.read_text(errors="replace").splitlines()
             if re.search(r"publish|lock|cache", line, re.IGNORECASE)]  # fmt: skip
     print(f"{'worker: lines on publishing':34} {len(said):>10}")
     for line in said[-8:]:
         print(f"  {line[:200]}")
-    if cache_url:
+    if cache_url and not arrived:
         import redis
 
         client = redis.Redis.from_url(cache_url, socket_timeout=1)
@@ -339,7 +340,7 @@ def main():
         for place, seconds in seen.items():
             print(f"{place:34} {'not in 15 s' if seconds is None else round(seconds, 3)!s:>10}")
         if publishing:
-            publishing_report(worker_log, common.get("CACHE_REDIS_URL"), run)
+            publishing_report(worker_log, common.get("CACHE_REDIS_URL"), run, seen["published copy"] is not None)
 
         if cache_redis:
             cache_outage(port, cache_redis, gunicorn_log, args)
