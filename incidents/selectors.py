@@ -319,33 +319,50 @@ def load_templates(templates: QuerySet[IncidentTemplate]) -> list[IncidentTempla
     return templates
 
 
-def details_from(incidents: list[Incident], components: Iterable[Component]) -> list[Incident]:
-    """What with_details prefetches, for incidents already loaded and with the page's components already read
-    (page_layout's, each with its group): the components are taken from those instead of being read again with
-    every incident and change. Three plain queries (updates, their changes, the incidents' components), none
-    when there is no incident."""
-    if not incidents:
-        return incidents
+def _fields(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+def details_with(incidents: QuerySet[Incident], components: Iterable[Component]) -> list[Incident]:
+    """The incidents with what with_details prefetches, in two queries, taking the components from those the
+    caller read already (page_layout's, each with its group) instead of reading them again: the incidents with
+    their component links (a row per link), then their updates with their component changes (a row per change).
+    """
     by_id = {c.pk: c for c in components}
-    by_incident = {incident.pk: incident for incident in incidents}
-    updates = list(IncidentUpdate.objects.filter(incident_id__in=list(by_incident)).order_by("-display_at", "-id"))
-    by_update = {}
-    for incident in incidents:
-        incident.timeline, incident.component_list = [], []
-    for update in updates:
-        update.incident = by_incident[update.incident_id]
-        update.incident.timeline.append(update)
-        update.changes = []
-        by_update[update.pk] = update
-    for change in ComponentStatusChange.objects.filter(update_id__in=list(by_update)).order_by("id"):
-        change.component = by_id[change.component_id]
-        by_update[change.update_id].changes.append(change)
-    links = Incident.components.through.objects.filter(incident_id__in=list(by_incident))
-    for incident_id, component_id in links.values_list("incident_id", "component_id"):
-        by_incident[incident_id].component_list.append(by_id[component_id])
-    for incident in incidents:
+    names = _fields(Incident)
+    pk_at = names.index(Incident._meta.pk.attname)
+    loaded: dict[int, Incident] = {}
+    for *values, component_id in incidents.values_list(*names, "components__id"):
+        incident = loaded.get(values[pk_at])
+        if incident is None:
+            incident = loaded[values[pk_at]] = Incident.from_db(incidents.db, names, values)
+            incident.timeline, incident.component_list = [], []
+        if component_id in by_id:  # None: no component; another page's cannot be linked (services check)
+            incident.component_list.append(by_id[component_id])
+    for incident in loaded.values():
         incident.component_list.sort(key=page_order_key)
-    return incidents
+    if not loaded:
+        return []
+    names = _fields(IncidentUpdate)
+    pk_at = names.index(IncidentUpdate._meta.pk.attname)
+    updates = IncidentUpdate.objects.filter(incident_id__in=list(loaded)).order_by(
+        "-display_at", "-id", "component_changes__id"
+    )
+    changes = ("component_changes__id", "component_changes__component_id", "component_changes__old_status",
+               "component_changes__new_status")  # fmt: skip
+    update = None
+    for *values, change_id, component_id, old_status, new_status in updates.values_list(*names, *changes):
+        if update is None or update.pk != values[pk_at]:
+            update = IncidentUpdate.from_db(updates.db, names, values)
+            update.incident = loaded[update.incident_id]
+            update.incident.timeline.append(update)
+            update.changes = []
+        if change_id is not None and component_id in by_id:
+            update.changes.append(ComponentStatusChange(
+                id=change_id, update_id=update.pk, component=by_id[component_id], old_status=old_status,
+                new_status=new_status,
+            ))  # fmt: skip
+    return list(loaded.values())
 
 
 def open_incidents_and_maintenances(
@@ -356,7 +373,7 @@ def open_incidents_and_maintenances(
     the page, read already (page_layout's), which the details then take instead of reading them again."""
     wanted = Q(status__in=UNRESOLVED_STATUSES) | Q(scheduled_for__isnull=False, status__in=maintenance_statuses)
     incidents = Incident.objects.filter(wanted, seen, page=page)
-    loaded = details_from(list(incidents), components) if components else list(with_details(incidents))
+    loaded = details_with(incidents, components) if components else list(with_details(incidents))
     unresolved = [i for i in loaded if i.status in UNRESOLVED_STATUSES]
     unresolved.sort(key=lambda i: (i.last_update_at, i.id), reverse=True)
     maintenances = [i for i in loaded if i.scheduled_for is not None and i.status in maintenance_statuses]

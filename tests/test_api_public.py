@@ -290,8 +290,9 @@ def test_a_wrong_method_on_an_api_path_answers_a_json_405(client, page, admin_ke
 
 
 def test_a_cold_summary_loads_incidents_and_maintenances_in_one_go(client, outage):
-    """Page, components (2), open incidents and current maintenances with their details (4), nothing else."""
+    """Page, components (2), open incidents and current maintenances with their component links, then their
+    updates with their changes (2, the components taken from those read already), nothing else."""
     from django.core.cache import cache
 
     cache.clear()
-    assert _queries(client, "/api/v2/summary.json") == 7
+    assert _queries(client, "/api/v2/summary.json") == 5
