@@ -19,11 +19,13 @@ from incidents.public_cache.views import public_view
 
 RECENT_INCIDENTS = 50
 CURRENT_MAINTENANCE = (MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES)  # summary.json: upcoming and active
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
+# CORS: an answer carries what a browser reads of a simple request; the methods, request headers and max-age
+# matter on the preflight (OPTIONS) only, so only it carries them (every header costs a cached hit its share).
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
+PREFLIGHT_HEADERS = {
+    **CORS_HEADERS,
     "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
     "Access-Control-Allow-Headers": "If-None-Match, If-Modified-Since",
-    "Access-Control-Expose-Headers": "ETag",
     "Access-Control-Max-Age": "86400",
 }
 
@@ -35,7 +37,7 @@ def public_api(view_class):
     @wraps(cached)
     def view(request, *args, **kwargs):
         if request.method == "OPTIONS":
-            response = HttpResponse(status=204)
+            response = HttpResponse(status=204, headers=PREFLIGHT_HEADERS)
         elif request.method not in ("GET", "HEAD"):
             response = JsonResponse({"error": f"Method {request.method} not allowed."}, status=405)
             response["Allow"] = "GET, HEAD, OPTIONS"
@@ -101,17 +103,18 @@ def _answer(document_class, page, **objects):
 @extend_schema(tags=["public"], responses=serializers.Summary, summary="Page, components, open incidents and status")
 class SummaryView(PublicView):
     def get(self, request, page, now):
-        components, rows = _components(request, page)
+        every = selectors.page_layout(page)
+        layout, visible = access.visible_layout(request, *every)
         seen = access.incident_filter(request)
-        unresolved, maintenances = selectors.open_incidents_and_maintenances(page, CURRENT_MAINTENANCE, seen)
+        unresolved, maintenances = selectors.open_incidents_and_maintenances(page, CURRENT_MAINTENANCE, seen, every[1])
         access.trim_incidents(request, unresolved + maintenances)
         return _answer(
             serializers.Summary,
             page,
-            components=components,
+            components=selectors.listed_components(layout),
             incidents=unresolved,
             scheduled_maintenances=maintenances,
-            status=selectors.status_of(page, rows, unresolved),
+            status=selectors.status_of(page, visible, unresolved),
         )
 
 

@@ -5,6 +5,8 @@ Serialize with `context={"page": page}`: timestamps are shown in the page's time
 expects to be loaded (to avoid N+1 queries) is what incidents/selectors.py loads (its "what the API shows" part).
 """
 
+from operator import attrgetter
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -23,6 +25,7 @@ from api.fields import (
     absolute,
 )
 from incidents.choices import ALL_STATUSES, ComponentStatus, Impact, IncidentStatus, Indicator
+from incidents.public_cache import fragments
 
 
 class Error(serializers.Serializer):
@@ -78,6 +81,27 @@ class Component(OutputSerializer):
     components = serializers.ListField(
         child=serializers.CharField(), source="children", required=False, help_text="A group's children (groups only)."
     )
+
+    def to_representation(self, instance):
+        # Kept in this process (incidents.public_cache.fragments) under every value it shows: the same for every
+        # document, viewer and render until one of them changes (summary.json lists a hundred of them).
+        page = self.context["page"]
+        group, children = instance.group, getattr(instance, "children", None)
+        key = (
+            "api:component", page.code, page.time_zone, type(instance).__name__, group and group.code,
+            None if children is None else tuple(children), *_component_inputs(instance),
+        )  # fmt: skip
+        shown = fragments.get(key)
+        if shown is None:
+            shown = super().to_representation(instance)
+            fragments.put(key, shown)
+        return dict(shown)
+
+
+_component_inputs = attrgetter(
+    "code", "name", "status", "created_at", "updated_at", "position", "description", "showcase", "start_date",
+    "only_show_if_degraded",
+)  # fmt: skip
 
 
 class AffectedComponent(OutputSerializer):

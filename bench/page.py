@@ -19,11 +19,14 @@ visible on the live page, in summary.json and in the published copy.
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,9 +58,52 @@ from bench.support import (  # noqa: E402
     stop,
     wait_for_port,
     with_database,
-    wrk,
     wrk_run,
 )
+
+
+def workers_cpu(master: subprocess.Popen) -> float:
+    """CPU seconds used so far by a server's worker processes (gunicorn's or nginx's master's children)."""
+    total = 0
+    for pid in Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def compare(first: tuple, second: tuple, args, headers: dict) -> tuple[float, float, float, float]:
+    """(req/s, CPU µs per request) of two servers on one row, measured alternately in `args.rounds` rounds of
+    --seconds / rounds each: load from other work on a shared machine then falls on both alike. Each server is
+    (url, its master process); req/s is the median of its rounds, the CPU its workers used over all of them."""
+    seconds = max(2, round(args.seconds / args.rounds))
+    rates: dict[int, list[float]] = {0: [], 1: []}
+    cpu, requests = [0.0, 0.0], [0, 0]
+    for _ in range(args.rounds):
+        for index, (url, master) in enumerate((first, second)):
+            before = workers_cpu(master)
+            result = wrk_run(url, seconds=seconds, connections=args.connections, headers=headers)
+            if result["errors"] or result["socket_errors"]:
+                raise SystemExit(f"wrk saw errors from {url}:\n{result['output']}")
+            cpu[index] += workers_cpu(master) - before
+            requests[index] += result["requests"]
+            rates[index].append(result["rps"])
+    return (
+        statistics.median(rates[0]), statistics.median(rates[1]),
+        cpu[0] / requests[0] * 1e6, cpu[1] / requests[1] * 1e6,
+    )  # fmt: skip
+
+
+def print_pairs(title: str, names: tuple[str, str], rows: dict, args) -> None:
+    """One table: req/s of both servers and their ratio, and CPU µs per request of both and their ratio."""
+    print(f"\n{title:34} {names[0]:>10} {names[1]:>10} {'ratio':>6} {'CPU µs/req':>16} {'ratio':>6}   (target ≥ 0.9)")
+    for label, (first, second) in rows.items():
+        for encoding in (None, "gzip"):
+            headers = {"Accept-Encoding": encoding} if encoding else {}
+            rate_a, rate_b, cpu_a, cpu_b = compare(first, second, args, headers)
+            row = f"{label}{', gzip' if encoding else ''}"
+            print(f"{row:34} {rate_a:10.0f} {rate_b:10.0f} {rate_a / rate_b:6.2f} {cpu_a:7.0f} {cpu_b:8.0f} "
+                  f"{cpu_b / cpu_a:6.2f}", flush=True)  # fmt: skip
 
 
 def write_to_visible(port: int, page_code: str, key: str, published: Path | None) -> dict:
@@ -94,6 +140,22 @@ def write_to_visible(port: int, page_code: str, key: str, published: Path | None
     return seen
 
 
+def publishing_report(worker_log: Path, cache_url: str | None, prefix: str, arrived: bool) -> None:
+    """What the publishing worker said and, if the change did not reach the copy, whether the publishers' lock
+    is held (and for how long still)."""
+    said = [line for line in worker_log.read_text(errors="replace").splitlines()
+            if re.search(r"publish|lock|cache", line, re.IGNORECASE)]  # fmt: skip
+    print(f"{'worker: lines on publishing':34} {len(said):>10}")
+    for line in said[-8:]:
+        print(f"  {line[:200]}")
+    if cache_url and not arrived:
+        import redis
+
+        client = redis.Redis.from_url(cache_url, socket_timeout=1)
+        held = [(key.decode(), client.ttl(key)) for key in client.scan_iter(match=f"{prefix}:*publish:lock:*")]
+        print(f"{'publishers lock':34} {'held ' + str(held) if held else 'free':>10}")
+
+
 def cache_outage(port: int, cache_redis, log: Path, args) -> None:
     """The live page while the cache's Redis hangs (SIGSTOP), then is killed: every answer 200, none over 1 s."""
     print(f"\n{'cache Redis down, under wrk':34} {'req/s':>10} {'max ms':>10} {'errors':>7}   (all 200, max < 1000 ms)")
@@ -113,7 +175,8 @@ def cache_outage(port: int, cache_redis, log: Path, args) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
+    parser.add_argument("--seconds", type=int, default=6, help="wrk time per server and row, split into rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of the two servers of a row")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--components", type=int, default=COMPONENTS)
     args = parser.parse_args()
@@ -160,7 +223,7 @@ def main():
     os.environ.update(common)  # this process: populate, cold render (no PUBLISH_TARGET: no publishing here)
     served_env = environment(**common, PUBLISH_TARGET=f"file://{published_dir}")
     processes = [cache_redis] if cache_redis else []
-    gunicorn_log = tmp / "gunicorn.log"
+    gunicorn_log, worker_log = tmp / "gunicorn.log", tmp / "worker.log"
     try:
         import django
 
@@ -185,7 +248,9 @@ def main():
 
         publishing = "publish" in get_commands()
         if publishing:
+            started = time.perf_counter()
             subprocess.run([str(VENV_BIN / "python"), "manage.py", "publish"], cwd=ROOT, env=served_env, check=True)
+            print(f"published: the whole copy in {time.perf_counter() - started:.1f} s", flush=True)
         else:
             print("manage.py publish does not exist yet: the published-copy rows are skipped")
 
@@ -196,7 +261,7 @@ def main():
         processes.append(ours)
         worker = subprocess.Popen([str(VENV_BIN / "celery"), "-A", "statuspage", "worker", "--pool=solo",
                                    "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                                  cwd=ROOT, env=served_env)  # fmt: skip
+                                  cwd=ROOT, env=served_env, stderr=worker_log.open("ab"))  # fmt: skip
         processes.append(worker)
         wait_for_port(port, process=ours)
 
@@ -248,30 +313,19 @@ def main():
 
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
-        print(f"\nmachine: {os.cpu_count()} cores; database: {database}; cache: {cache}; wrk -t1 -c{args.connections} "
-              f"-d{args.seconds}s\n")  # fmt: skip
-        print(f"{'request':34} {'ours req/s':>10} {'bare req/s':>10} {'ratio':>6}   (target ≥ 0.9)")
-        for label, path in paths.items():
-            for encoding in (None, "gzip"):
-                headers = {"Accept-Encoding": encoding} if encoding else {}
-                ours_rate = wrk(f"http://127.0.0.1:{port}{path}", seconds=args.seconds,
-                                connections=args.connections, headers=headers)  # fmt: skip
-                bare_rate = wrk(f"http://127.0.0.1:{bare_port}{path}", seconds=args.seconds,
-                                connections=args.connections, headers=headers)  # fmt: skip
-                row = f"{label}{', gzip' if encoding else ''}"
-                print(f"{row:34} {ours_rate:10.0f} {bare_rate:10.0f} {ours_rate / bare_rate:6.2f}", flush=True)
+        print(f"\nmachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; database: {database}; "
+              f"cache: {cache}; wrk -t1 -c{args.connections}, {args.seconds} s per server and row in {args.rounds} "
+              "alternating rounds")  # fmt: skip
+        ours_rows = {label: ((f"http://127.0.0.1:{port}{path}", ours), (f"http://127.0.0.1:{bare_port}{path}", bare))
+                     for label, path in paths.items()}  # fmt: skip
+        print_pairs("request (ours ÷ bare Django)", ("ours req/s", "bare req/s"), ours_rows, args)
         if nginx_rows:
-            print(f"\n{'nginx':34} {'published':>10} {'plain file':>10} {'ratio':>6}   (target ≥ 0.9)")
-            for label, (path, plain_path) in nginx_rows.items():
-                for encoding in (None, "gzip"):
-                    headers = {"Accept-Encoding": encoding} if encoding else {}
-                    published_rate = wrk(f"http://127.0.0.1:{published_port}{path}", seconds=args.seconds,
-                                         connections=args.connections, headers=headers)  # fmt: skip
-                    plain_rate = wrk(f"http://127.0.0.1:{plain_port}{plain_path}", seconds=args.seconds,
-                                     connections=args.connections, headers=headers)  # fmt: skip
-                    row = f"{label}{', gzip' if encoding else ''}"
-                    print(f"{row:34} {published_rate:10.0f} {plain_rate:10.0f} {published_rate / plain_rate:6.2f}",
-                          flush=True)  # fmt: skip
+            static_rows = {
+                label: ((f"http://127.0.0.1:{published_port}{path}", server),
+                        (f"http://127.0.0.1:{plain_port}{plain_path}", server))
+                for label, (path, plain_path) in nginx_rows.items()
+            }  # fmt: skip
+            print_pairs("nginx (copy ÷ plain file)", ("published", "plain file"), static_rows, args)
 
         print(f"\n{'weight':34} {'raw KB':>10} {'gzip KB':>10} {'elements':>9}   (home: ≤ 200 KB, ≤ 30 KB, ≤ 4000)")
         for label, (raw, gz, elements) in weight.items():
@@ -282,8 +336,11 @@ def main():
             print(f"{label:34} {cold_render_ms(page, path, 15):10.1f}", flush=True)
 
         print(f"\n{'write → visible':34} {'seconds':>10}   (live ≤ 1 s, published ≤ 2 s)")
-        for place, seconds in write_to_visible(port, page.code, key, published_dir if publishing else None).items():
-            print(f"{place:34} {seconds if seconds is None else round(seconds, 3)!s:>10}")
+        seen = write_to_visible(port, page.code, key, published_dir if publishing else None)
+        for place, seconds in seen.items():
+            print(f"{place:34} {'not in 15 s' if seconds is None else round(seconds, 3)!s:>10}")
+        if publishing:
+            publishing_report(worker_log, common.get("CACHE_REDIS_URL"), run, seen["published copy"] is not None)
 
         if cache_redis:
             cache_outage(port, cache_redis, gunicorn_log, args)

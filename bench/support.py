@@ -77,6 +77,7 @@ def wrk_run(url: str, *, seconds: int, connections: int, headers: dict | None = 
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "max_ms": float(latency.group(1)) * UNITS[latency.group(2)] if latency else float("nan"),
         "errors": int(bad.group(1)) if bad else 0,
         "socket_errors": sum(map(int, sockets.groups())) if sockets else 0,

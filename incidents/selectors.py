@@ -319,13 +319,61 @@ def load_templates(templates: QuerySet[IncidentTemplate]) -> list[IncidentTempla
     return templates
 
 
+def _fields(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+def details_with(incidents: QuerySet[Incident], components: Iterable[Component]) -> list[Incident]:
+    """The incidents with what with_details prefetches, in two queries, taking the components from those the
+    caller read already (page_layout's, each with its group) instead of reading them again: the incidents with
+    their component links (a row per link), then their updates with their component changes (a row per change).
+    """
+    by_id = {c.pk: c for c in components}
+    names = _fields(Incident)
+    pk_at = names.index(Incident._meta.pk.attname)
+    loaded: dict[int, Incident] = {}
+    for *values, component_id in incidents.values_list(*names, "components__id"):
+        incident = loaded.get(values[pk_at])
+        if incident is None:
+            incident = loaded[values[pk_at]] = Incident.from_db(incidents.db, names, values)
+            incident.timeline, incident.component_list = [], []
+        if component_id in by_id:  # None: no component; another page's cannot be linked (services check)
+            incident.component_list.append(by_id[component_id])
+    for incident in loaded.values():
+        incident.component_list.sort(key=page_order_key)
+    if not loaded:
+        return []
+    names = _fields(IncidentUpdate)
+    pk_at = names.index(IncidentUpdate._meta.pk.attname)
+    updates = IncidentUpdate.objects.filter(incident_id__in=list(loaded)).order_by(
+        "-display_at", "-id", "component_changes__id"
+    )
+    changes = ("component_changes__id", "component_changes__component_id", "component_changes__old_status",
+               "component_changes__new_status")  # fmt: skip
+    update = None
+    for *values, change_id, component_id, old_status, new_status in updates.values_list(*names, *changes):
+        if update is None or update.pk != values[pk_at]:
+            update = IncidentUpdate.from_db(updates.db, names, values)
+            update.incident = loaded[update.incident_id]
+            update.incident.timeline.append(update)
+            update.changes = []
+        if change_id is not None and component_id in by_id:
+            update.changes.append(ComponentStatusChange(
+                id=change_id, update_id=update.pk, component=by_id[component_id], old_status=old_status,
+                new_status=new_status,
+            ))  # fmt: skip
+    return list(loaded.values())
+
+
 def open_incidents_and_maintenances(
-    page: Page, maintenance_statuses, seen: Q = EVERY
+    page: Page, maintenance_statuses, seen: Q = EVERY, components: Iterable[Component] = ()
 ) -> tuple[list[Incident], list[Incident]]:
     """The unresolved incidents (latest activity first) and the maintenances in `maintenance_statuses` (latest
-    window first), with details, loaded together (summary.json shows both)."""
+    window first), with details, loaded together (summary.json shows both). `components`: every component of
+    the page, read already (page_layout's), which the details then take instead of reading them again."""
     wanted = Q(status__in=UNRESOLVED_STATUSES) | Q(scheduled_for__isnull=False, status__in=maintenance_statuses)
-    loaded = list(with_details(Incident.objects.filter(wanted, seen, page=page)))
+    incidents = Incident.objects.filter(wanted, seen, page=page)
+    loaded = details_with(incidents, components) if components else list(with_details(incidents))
     unresolved = [i for i in loaded if i.status in UNRESOLVED_STATUSES]
     unresolved.sort(key=lambda i: (i.last_update_at, i.id), reverse=True)
     maintenances = [i for i in loaded if i.scheduled_for is not None and i.status in maintenance_statuses]

@@ -206,6 +206,8 @@ def test_another_pages_incident_is_not_found_under_this_page(client, page, other
 def test_responses_are_open_to_every_origin_with_a_short_max_age_and_an_etag(client, page):
     response = client.get("/api/v2/summary.json")
     assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Expose-Headers"] == "ETag"
+    assert "Access-Control-Max-Age" not in response  # the preflight's only, as the methods and headers
     assert "max-age=10" in response["Cache-Control"]
     again = client.get("/api/v2/summary.json", headers={"if-none-match": response["ETag"]})
     assert again.status_code == 304
@@ -213,6 +215,8 @@ def test_responses_are_open_to_every_origin_with_a_short_max_age_and_an_etag(cli
     preflight = client.options("/api/v2/summary.json")
     assert preflight.status_code == 204
     assert "If-None-Match" in preflight["Access-Control-Allow-Headers"]
+    assert preflight["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    assert preflight["Access-Control-Max-Age"] == "86400"
 
 
 def test_a_change_gives_a_new_etag_and_fresh_content(client, page, make_component):
@@ -286,8 +290,9 @@ def test_a_wrong_method_on_an_api_path_answers_a_json_405(client, page, admin_ke
 
 
 def test_a_cold_summary_loads_incidents_and_maintenances_in_one_go(client, outage):
-    """Page, components (2), open incidents and current maintenances with their details (4), nothing else."""
+    """Page, components (2), open incidents and current maintenances with their component links, then their
+    updates with their changes (2, the components taken from those read already), nothing else."""
     from django.core.cache import cache
 
     cache.clear()
-    assert _queries(client, "/api/v2/summary.json") == 7
+    assert _queries(client, "/api/v2/summary.json") == 5

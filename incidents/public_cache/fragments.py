@@ -13,7 +13,15 @@ from incidents.public_cache.store import LocalEntries
 
 FRAGMENT_BYTES = 8 * 1024 * 1024  # per process
 
-pieces = LocalEntries(FRAGMENT_BYTES, size=lambda item: len(item) if isinstance(item, str) else 64)
+
+def _size(item) -> int:
+    """About the bytes a piece holds: an HTML text's length; a dict (an API object) about 64 bytes per key."""
+    if isinstance(item, str):
+        return len(item)
+    return 64 * len(item) if isinstance(item, dict) else 64
+
+
+pieces = LocalEntries(FRAGMENT_BYTES, size=_size)
 
 
 def get(key: tuple):

@@ -34,9 +34,11 @@ FRESH_TOKEN = object()
 MAX_CACHED_LIST_PAGE = 20  # /history?page=N beyond this is rendered on demand (under the budget)
 LIST_PAGE_PATH = re.compile(r"/history/page/(\d{1,9})$")
 
-# Headers a stored response keeps besides its body (Content-Type, Content-Disposition, …); the rest is per request.
+# Headers a stored response keeps besides its body (Content-Type, Content-Disposition, …); the rest is per request
+# (and DRF's Allow, which a 200 does not need: a 405 carries its own).
 NOT_CACHED_HEADERS = {
     "set-cookie", "vary", "etag", "cache-control", "content-length", "content-encoding", "expires", "last-modified",
+    "allow",
 }  # fmt: skip
 
 

@@ -12,57 +12,17 @@ import hashlib
 import json
 import logging
 import math
-import time
-import uuid
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.cache import cache
 
 from incidents.choices import CLOSED_STATUSES, ComponentStatus
 from incidents.models import Component, ComponentDay, ComponentGroup, Incident, IncidentUpdate, Page
 from incidents.publishing import site
+from incidents.publishing.lock import LOCK_TIMEOUT, LOCK_WAIT, Busy, TargetLock  # noqa: F401 - run.Busy, …
 from incidents.publishing.target import open_target
 
 log = logging.getLogger(__name__)
-
-LOCK_TIMEOUT = 600  # seconds: a publisher that died leaves the lock behind at most this long
-LOCK_WAIT = 10  # seconds a publisher waits for another one to finish
-
-
-class Busy(RuntimeError):
-    """Another publisher holds the target's lock."""
-
-
-class TargetLock:
-    """A lock in the cache, shared by every web process and worker; a cache that is down locks nothing."""
-
-    def __init__(self, target, wait: float = LOCK_WAIT):
-        self.key = "publish:lock:" + hashlib.sha256(str(target).encode()).hexdigest()[:16]
-        self.token = uuid.uuid4().hex
-        self.wait = wait
-
-    def __enter__(self):
-        from incidents.publishing import claim
-
-        deadline = time.monotonic() + self.wait
-        while True:
-            taken = claim(self.key, self.token, LOCK_TIMEOUT)
-            if taken is None:  # the cache is down: publishing must not stop with it (a file is replaced whole)
-                log.warning("Publishing without a lock: the cache does not answer")
-                return self
-            if taken:
-                return self
-            if time.monotonic() >= deadline:
-                raise Busy(f"another publisher holds {self.key}")
-            time.sleep(0.05)
-
-    def __exit__(self, *exc):
-        try:
-            if cache.get(self.key) == self.token:
-                cache.delete(self.key)
-        except Exception:
-            pass
 
 
 def incident_digests(page: Page) -> dict[str, str]:
@@ -141,8 +101,9 @@ def history_digests(page: Page, now, digests: dict[str, str]) -> dict[str, tuple
 class Publisher:
     """One run: pages rendered through a Renderer into one target, with the static assets they link to."""
 
-    def __init__(self, target, *, full: bool = False):
+    def __init__(self, target, *, full: bool = False, lock: TargetLock | None = None):
         self.target = target
+        self.lock = lock
         self.full = full
         self.renderer = site.Renderer()
         self.result = site.Result()
@@ -186,6 +147,8 @@ class Publisher:
 
         existing = self.target.list(own) | (self._root_files() if page.is_default else set())
         for entry in entries:
+            if self.lock is not None:
+                self.lock.keep()
             key = entry.key
             if (
                 key is not None
@@ -273,8 +236,8 @@ def publish_page(page_id: int, *, full: bool = False, target=None, wait: float =
     target = target or _target()
     if target is None:
         return None
-    with TargetLock(target, wait):
-        publisher = Publisher(target, full=full)
+    with TargetLock(target, wait) as lock:
+        publisher = Publisher(target, full=full, lock=lock)
         page = Page.objects.defer("logo").filter(pk=page_id).first()
         if page is None:
             _prune_pages(publisher)
@@ -289,8 +252,8 @@ def publish_all(*, full: bool = False, target=None, wait: float = LOCK_WAIT) -> 
     target = target or _target()
     if target is None:
         return None
-    with TargetLock(target, wait):
-        publisher = Publisher(target, full=full)
+    with TargetLock(target, wait) as lock:
+        publisher = Publisher(target, full=full, lock=lock)
         for page in Page.objects.defer("logo").order_by("id"):
             publisher.publish_page(page)
         _prune_pages(publisher)
