@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import access
 from incidents.choices import Visibility
+from incidents.languages import localized
 from incidents.models import Page
 from incidents.public_cache.state import load_page
 
@@ -63,6 +64,7 @@ def _private_page(page_code):
     return None if page.is_public else page
 
 
+@localized
 @csrf_exempt
 @require_POST
 def password_sign_in(request, page_code: str | None = None):
@@ -78,6 +80,7 @@ def password_sign_in(request, page_code: str | None = None):
     return response
 
 
+@localized
 @csrf_exempt
 @require_POST
 def email_sign_in(request, page_code: str | None = None):
@@ -100,6 +103,7 @@ def email_sign_in(request, page_code: str | None = None):
     )
 
 
+@localized
 @require_http_methods(["GET", "POST"])
 def follow_link(request, token: str, page_code: str | None = None):
     page = _private_page(page_code)

@@ -1,6 +1,7 @@
 """The maintenance calendar (/maintenance.ics), written with the icalendar library (RFC 5545)."""
 
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from incidents.markup import render_markdown
@@ -17,7 +18,7 @@ def calendar_of(page, maintenances, base_url: str, now) -> bytes:
     calendar.add("prodid", f"-//{page.name} Status//Scheduled maintenance//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"{page.name} scheduled maintenance")
+    calendar.add("x-wr-calname", _("%(page)s scheduled maintenance") % {"page": page.name})
     for maintenance in maintenances:
         latest = maintenance.timeline[0] if maintenance.timeline else None
         event = Event()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.access import access_for, visible_layout
 from incidents.access_views import denied
+from incidents.languages import localized
 from incidents.models import Component, ComponentGroup, Incident, Page
 from incidents.public_cache.state import load_page as get_public_page
 from incidents.selectors import page_layout, public_layout
@@ -41,6 +42,7 @@ def client_ip(request) -> str:
     return ratelimit.client_ip(request)  # REMOTE_ADDR, or the address our proxies saw (TRUSTED_PROXY_HOPS)
 
 
+@localized
 @csrf_exempt
 @require_POST
 def subscribe(request, page_code: str | None = None):

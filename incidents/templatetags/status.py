@@ -4,7 +4,7 @@ incidents/presentation.py; these only expose it."""
 from django import template
 from django.utils.safestring import mark_safe
 
-from incidents import presentation
+from incidents import languages, presentation
 from incidents.choices import COMPONENT_COLOUR, ComponentStatus, Impact
 from incidents.markup import render_markdown
 from incidents.uptime_bars import bar_html
@@ -115,3 +115,12 @@ def uptime_bar(component, page, days):
     (incidents/uptime_bars.py)."""
     detail_url = f"{page.public_url('uptime')}#c-{component.code}"
     return bar_html(component, component.uptime, days=days, detail_url=detail_url)
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context, page):
+    """The language switcher's links: this address in every language (incidents/languages.py)."""
+    request = context.get("request")
+    if request is None or page is None:
+        return []
+    return languages.switcher(request.path, page)
