@@ -1,7 +1,10 @@
 """The statuses of the domain (DESIGN.md, "Domain rules"), in order of severity where that matters."""
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+
+# Labels are marked for translation (gettext_noop) but stay plain English strings: the APIs, webhooks and the
+# admin speak English; the public pages and emails translate them as they show them (the `translated` filter).
+from django.utils.translation import gettext_noop as _
 
 
 class ComponentStatus(models.TextChoices):

@@ -35,7 +35,7 @@ def update_html(update, page) -> str:
         f"<var data-var='time'>{clock(at)}</var> {at.tzname()}</small>"
     )
     body = render_markdown(update.body)
-    head = f"<p>{stamp}<br><strong>{update.label}</strong> - "
+    head = f"<p>{stamp}<br><strong>{_(update.label)}</strong> - "
     if body.startswith("<p>") and body.endswith("</p>") and body.count("<p>") == 1:
         return f"{head}{body[3:-4]}</p>"
     return f"{head}</p>{body}"

@@ -27,7 +27,7 @@ def calendar_of(page, maintenances, base_url: str, now) -> bytes:
         event.add("last-modified", maintenance.updated_at)
         event.add("dtstart", maintenance.scheduled_for)
         event.add("dtend", maintenance.scheduled_until)
-        event.add("summary", f"{maintenance.name} ({maintenance.get_status_display()})")
+        event.add("summary", f"{maintenance.name} ({_(maintenance.get_status_display())})")
         event.add("description", _plain(latest.body) if latest else "")
         event.add("url", base_url + page.public_url("incident", code=maintenance.code))
         event.add("status", "CONFIRMED")

@@ -55,6 +55,13 @@ def speaking(default_language: str, lang: str | None = None):
         url_language.reset(token)
 
 
+def speaking_to(page, language: str | None):
+    """Render for a reader of `page` who reads `language` (a subscriber's; empty: the page's default): in
+    that language, with links to its addresses (/fr/… unless it is the page's default language)."""
+    default = page.default_language if page is not None else settings.LANGUAGE_CODE
+    return speaking(default, language if language and language != default else None)
+
+
 def prefixed(path: str) -> str:
     """A page's path (/history, /p/<id>/) in the language of the address being rendered."""
     lang = url_language.get()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from incidents.choices import STATUS_LABELS, UNRESOLVED_STATUSES, IncidentStatus, MaintenanceStatus
 from incidents.models import (
@@ -26,7 +26,7 @@ from incidents.models import (
 )
 from incidents.status import page_status, worst_component_status
 
-UPDATE_LABEL = gettext_lazy("Update")  # an update whose status did not change (DESIGN.md)
+UPDATE_LABEL = gettext_noop("Update")  # an update whose status did not change (DESIGN.md)
 
 EVERY = Q()  # no narrowing: every incident of the page (a viewer's audience group narrows it)
 

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as _  # see incidents/choices.py
 
 from incidents.choices import (
     COMPONENT_SEVERITY,

@@ -3,6 +3,7 @@ incidents/presentation.py; these only expose it."""
 
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from incidents import languages, presentation
 from incidents.choices import COMPONENT_COLOUR, ComponentStatus, Impact
@@ -46,7 +47,7 @@ def page_time(dt, page) -> str:
 
 @register.filter
 def status_label(status: str) -> str:
-    return ComponentStatus(status).label
+    return gettext(ComponentStatus(status).label)
 
 
 # The icon of the page's status line: the component status it reads like.
@@ -71,7 +72,13 @@ def status_colour(status: str) -> str:
 
 @register.filter
 def impact_label(impact: str) -> str:
-    return Impact(impact).label
+    return gettext(Impact(impact).label)
+
+
+@register.filter
+def translated(label: str) -> str:
+    """A label of the domain (a status, an update's "Update", the page's status line) in the page's language."""
+    return gettext(label)
 
 
 @register.filter
