@@ -181,7 +181,7 @@ def uptime(request, page, now):
         "days": DEFAULT_DAYS,
         "partial": round(partial_weight() * 100),
         # Monday first: the full name (for the abbr's title) and its first letter, in the page's language.
-        "weekdays": [(str(WEEKDAYS[n]), str(WEEKDAYS[n])[0]) for n in range(7)],
+        "weekdays": [(str(WEEKDAYS[n]), str(WEEKDAYS[n])[0].upper()) for n in range(7)],
     }
     return render(request, "status/uptime.html", context)
 
