@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -96,7 +97,7 @@ def email_sign_in(request, page_code: str | None = None):
     if not _allowed(f"em:{email}") or not _allowed(f"emip:{request.META.get('REMOTE_ADDR', '')}"):
         return sign_in_page(request, page, status=429, error=_("Too many requests; please try again in a few minutes."))
     if access.may_sign_in_by_email(page, email):
-        send_access_link.delay(page.pk, email)
+        send_access_link.delay(page.pk, email, get_language())
     return sign_in_page(
         request,
         page,
