@@ -178,6 +178,32 @@ def test_a_page_whose_default_is_french_is_french_without_a_code_and_english_und
     assert switcher.find("a", hreflang="fr")["href"] == "/history"
 
 
+def test_the_default_language_is_set_in_the_manage_api_and_the_admin(admin_api, page, client, django_user_model):
+    response = admin_api.client.patch(
+        f"/api/v1/pages/{page.code}", {"page": {"default_language": "es"}}, content_type="application/json",
+        headers=admin_api.headers(),
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    assert response.json()["default_language"] == "es"
+    bad = admin_api.client.patch(
+        f"/api/v1/pages/{page.code}", {"page": {"default_language": "xx"}}, content_type="application/json",
+        headers=admin_api.headers(),
+    )  # fmt: skip
+    assert bad.status_code in (400, 422)
+    assert "default_language" in bad.content.decode()
+    page.refresh_from_db()
+    assert page.default_language == "es"
+    assert soup(client.get("/")).html["lang"] == "es"
+
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "pw"))
+    form = soup(client.get(f"/admin/incidents/page/{page.pk}/change/"))
+    assert form.select_one("select[name=default_language] option[selected]")["value"] == "es"
+    data = {"name": page.name, "time_zone": "UTC", "accent_colour": "#1f5fbf", "default_language": "pt-br"}
+    assert client.post(f"/admin/incidents/page/{page.pk}/change/", data).status_code == 302
+    page.refresh_from_db()
+    assert page.default_language == "pt-br"
+
+
 def services_page_update(page, **fields):
     from incidents.page_services import page_update
 
