@@ -6,6 +6,7 @@ times through the active locale's formats (statuspage/formats/ adjusts Django's 
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
@@ -79,6 +80,11 @@ def iso_minute(dt: datetime) -> str:
 def format_day(day: date) -> str:
     """Jun 6, 2025 (the locale's SHORT_DATE_FORMAT: 6 juin 2025, 6. Juni 2025)."""
     return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def format_percent(percent: str) -> str:
+    """An uptime figure ("99.98", as the APIs give it) as the locale writes numbers: 99.98, 99,98."""
+    return formats.number_format(Decimal(percent), 2, use_l10n=True)
 
 
 def format_month(day: date) -> str:

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from incidents.presentation import describe_day
+from incidents.presentation import describe_day, format_percent
 
 LEVELS = ("ok", "nodata", "degraded", "partial", "major")  # drawn in this order: the worst on top
 
@@ -65,7 +65,9 @@ def bar_html(component, uptime, *, days: int, detail_url: str) -> SafeString:
     """The bar, its legend and the list of days with an outage or degraded performance, for one component."""
     levels = [day.level for day in uptime.days]
     down = [day for day, level in zip(uptime.days, levels, strict=True) if level not in ("ok", "nodata")][::-1]
-    percent = _("%(percent)s %% uptime") % {"percent": uptime.percent} if uptime.percent else _("No data yet")
+    percent = (
+        _("%(percent)s %% uptime") % {"percent": format_percent(uptime.percent)} if uptime.percent else _("No data yet")
+    )
     count = days_summary(levels, days) if uptime.percent else _("No data yet")
     label = ngettext(
         "%(component)s: %(percent)s over the last day; %(count)s.",

@@ -305,6 +305,7 @@ def test_dates_and_times_in_each_locales_format(language, posted, month):
     with translation.override(language):
         assert presentation.format_posted(at, presentation.ZoneInfo("UTC")) == posted
         assert presentation.format_month(at.date()) == month
+        assert presentation.format_percent("99.98") == ("99.98" if language == "en" else "99,98")
 
 
 # -- subscribers and their emails ---------------------------------------------------------------------------------

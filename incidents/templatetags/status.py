@@ -76,6 +76,12 @@ def impact_label(impact: str) -> str:
 
 
 @register.filter
+def percent(figure: str) -> str:
+    """An uptime figure in the locale's way of writing numbers (99,98 in French)."""
+    return presentation.format_percent(figure)
+
+
+@register.filter
 def translated(label: str) -> str:
     """A label of the domain (a status, an update's "Update", the page's status line) in the page's language."""
     return gettext(label)
