@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint fmt check worker beat migrate demo bench bench-fanout bench-page clean
+.PHONY: install run test lint fmt check worker beat migrate demo bench bench-fanout bench-page clean messages
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ demo: migrate
 
 # The web server, a Celery worker and beat (on the embedded broker without REDIS_URL); Ctrl-C stops all three.
 # Links (SITE_URL) follow HOST and PORT unless SITE_URL is set: see statuspage/embedded.py.
-run: demo staticfiles/.collected
+run: demo staticfiles/.collected locale/.compiled
 	$(BIN)/python -m statuspage.embedded --host $(HOST) --port $(PORT)
 
 # Static files are collected (and compressed) again only when ours or the installed packages' change.
@@ -31,6 +31,17 @@ staticfiles/.collected: $(BIN)/.installed $(shell find static -type f 2>/dev/nul
 	@echo "Collecting and compressing static files (once; about a minute on a small machine)…"
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	touch $@
+
+# The translations (locale/<lang>/LC_MESSAGES/django.po) are compiled to .mo files here, again when one changes:
+# GNU gettext's msgfmt does it (Debian: apt-get install gettext).
+locale/.compiled: $(BIN)/.installed $(wildcard locale/*/LC_MESSAGES/django.po)
+	@command -v msgfmt >/dev/null 2>&1 || { echo "msgfmt not found: install GNU gettext (Debian/Ubuntu: apt-get install gettext; macOS: brew install gettext) to compile the translations in locale/"; exit 1; }
+	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
+	touch $@
+
+# After changing a public string: bring every language's catalogue up to date, then translate what it added.
+messages: install
+	$(BIN)/python -m statuspage.translations
 
 check: install
 	$(BIN)/python manage.py check
@@ -48,7 +59,7 @@ fmt: install
 test: export SECRET_KEY ?= make-test-only-not-a-secret
 # Two pytest-xdist workers (one per core here), each module kept on one worker; PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
-test: check lint
+test: check lint locale/.compiled
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 worker: install

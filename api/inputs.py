@@ -262,6 +262,9 @@ class PageFields(serializers.Serializer):
     time_zone = serializers.CharField(required=False)
     url = serializers.CharField(required=False, allow_blank=True)
     support_url = serializers.CharField(required=False, allow_blank=True)
+    default_language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, required=False, help_text="Ours: the language of the addresses without a code."
+    )
     css_link_color = serializers.CharField(required=False, help_text="The page's accent colour, e.g. #1f5fbf.")
     # Who may read the page (ours; Statuspage sells these as private and audience-specific pages).
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)

@@ -20,6 +20,7 @@ PAGE_PERMISSIONS = {"GET": ("incidents.view_page",), "PATCH": ("incidents.change
 # Statuspage's names for the page settings we have.
 PAGE_SETTINGS = {"name": "name", "time_zone": "time_zone", "url": "url", "support_url": "support_url"}
 PAGE_SETTINGS["css_link_color"] = "accent_colour"
+PAGE_SETTINGS["default_language"] = "default_language"
 ACCESS_SETTINGS = ("visibility", "password", "allowed_domains")
 VIEWER_PERMISSIONS = {
     "GET": ("incidents.view_viewer",),

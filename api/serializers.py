@@ -293,6 +293,7 @@ class PageProfile(OutputSerializer):
     allow_rss_atom_feeds = AlwaysTrueField()
     allow_webhook_subscribers = AlwaysTrueField()
     time_zone = serializers.CharField()
+    default_language = serializers.CharField(help_text="Ours: the language of the page's addresses without a code.")
     css_link_color = serializers.CharField(source="accent_colour")
     status_page_url = PageUrlField(source="*", help_text="Ours: the public status page.")
     visibility = serializers.CharField(help_text="Ours: public, private, password or email_domain.")

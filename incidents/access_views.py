@@ -10,11 +10,14 @@ from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import access
 from incidents.choices import Visibility
+from incidents.languages import localized
 from incidents.models import Page
 from incidents.public_cache.state import load_page
 
@@ -63,6 +66,7 @@ def _private_page(page_code):
     return None if page.is_public else page
 
 
+@localized
 @csrf_exempt
 @require_POST
 def password_sign_in(request, page_code: str | None = None):
@@ -70,14 +74,15 @@ def password_sign_in(request, page_code: str | None = None):
     if page is None or page.visibility != Visibility.PASSWORD:
         return HttpResponseRedirect(load_page(page_code).get_absolute_url())
     if not _allowed(f"pw:{page.code}:{request.META.get('REMOTE_ADDR', '')}"):
-        return sign_in_page(request, page, status=429, error="Too many attempts; please try again in a few minutes.")
+        return sign_in_page(request, page, status=429, error=_("Too many attempts; please try again in a few minutes."))
     if not check_password(request.POST.get("password", ""), page.password_hash):
-        return sign_in_page(request, page, status=400, error="That password is not the page's password.")
+        return sign_in_page(request, page, status=400, error=_("That password is not the page’s password."))
     response = HttpResponseRedirect(page.get_absolute_url())
     access.set_access_cookie(response, request, page, access.password_grant(page))
     return response
 
 
+@localized
 @csrf_exempt
 @require_POST
 def email_sign_in(request, page_code: str | None = None):
@@ -88,18 +93,19 @@ def email_sign_in(request, page_code: str | None = None):
         return HttpResponseRedirect(load_page(page_code).get_absolute_url())
     email = " ".join(request.POST.get("email", "").split()).lower()[:254]
     if "@" not in email:
-        return sign_in_page(request, page, status=400, error="Enter your email address.")
+        return sign_in_page(request, page, status=400, error=_("Enter your email address."))
     if not _allowed(f"em:{email}") or not _allowed(f"emip:{request.META.get('REMOTE_ADDR', '')}"):
-        return sign_in_page(request, page, status=429, error="Too many requests; please try again in a few minutes.")
+        return sign_in_page(request, page, status=429, error=_("Too many requests; please try again in a few minutes."))
     if access.may_sign_in_by_email(page, email):
-        send_access_link.delay(page.pk, email)
+        send_access_link.delay(page.pk, email, get_language())
     return sign_in_page(
         request,
         page,
-        message=f"If {email} may read this page, we have sent it a link to sign in.",
+        message=_("If %(email)s may read this page, we have sent it a link to sign in.") % {"email": email},
     )
 
 
+@localized
 @require_http_methods(["GET", "POST"])
 def follow_link(request, token: str, page_code: str | None = None):
     page = _private_page(page_code)
@@ -108,7 +114,7 @@ def follow_link(request, token: str, page_code: str | None = None):
     grant = access.read_link_token(page, token)
     if grant is None or access.access_of_grant(page, grant) is None:
         return sign_in_page(
-            request, page, status=400, error="This sign-in link has expired or is not valid: ask for a new one."
+            request, page, status=400, error=_("This sign-in link has expired or is not valid: ask for a new one.")
         )
     if request.method == "GET":
         response = render(request, "status/sign_in_link.html", {"signin_page": page})

@@ -2,13 +2,17 @@
 
 from django.db import models
 
+# Labels are marked for translation (gettext_noop) but stay plain English strings: the APIs, webhooks and the
+# admin speak English; the public pages and emails translate them as they show them (the `translated` filter).
+from django.utils.translation import gettext_noop as _
+
 
 class ComponentStatus(models.TextChoices):
-    OPERATIONAL = "operational", "Operational"
-    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded Performance"
-    PARTIAL_OUTAGE = "partial_outage", "Partial Outage"
-    MAJOR_OUTAGE = "major_outage", "Major Outage"
-    UNDER_MAINTENANCE = "under_maintenance", "Under Maintenance"
+    OPERATIONAL = "operational", _("Operational")
+    DEGRADED_PERFORMANCE = "degraded_performance", _("Degraded Performance")
+    PARTIAL_OUTAGE = "partial_outage", _("Partial Outage")
+    MAJOR_OUTAGE = "major_outage", _("Major Outage")
+    UNDER_MAINTENANCE = "under_maintenance", _("Under Maintenance")
 
 
 # How bad a component status is, for "the most degraded child" of a group. Maintenance is worse than
@@ -35,18 +39,18 @@ COLOUR_HEX = {"green": "#1e7b34", "yellow": "#8a6100", "orange": "#b34700", "red
 
 
 class IncidentStatus(models.TextChoices):
-    INVESTIGATING = "investigating", "Investigating"
-    IDENTIFIED = "identified", "Identified"
-    MONITORING = "monitoring", "Monitoring"
-    RESOLVED = "resolved", "Resolved"
-    POSTMORTEM = "postmortem", "Postmortem"
+    INVESTIGATING = "investigating", _("Investigating")
+    IDENTIFIED = "identified", _("Identified")
+    MONITORING = "monitoring", _("Monitoring")
+    RESOLVED = "resolved", _("Resolved")
+    POSTMORTEM = "postmortem", _("Postmortem")
 
 
 class MaintenanceStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    IN_PROGRESS = "in_progress", "In progress"
-    VERIFYING = "verifying", "Verifying"
-    COMPLETED = "completed", "Completed"
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_PROGRESS = "in_progress", _("In progress")
+    VERIFYING = "verifying", _("Verifying")
+    COMPLETED = "completed", _("Completed")
 
 
 # Every stage an incident or a maintenance can be in (one column stores both).
@@ -59,21 +63,21 @@ ACTIVE_MAINTENANCE_STATUSES = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.
 
 
 class Impact(models.TextChoices):
-    NONE = "none", "None"
-    MINOR = "minor", "Minor"
-    MAJOR = "major", "Major"
-    CRITICAL = "critical", "Critical"
-    MAINTENANCE = "maintenance", "Maintenance"
+    NONE = "none", _("None")
+    MINOR = "minor", _("Minor")
+    MAJOR = "major", _("Major")
+    CRITICAL = "critical", _("Critical")
+    MAINTENANCE = "maintenance", _("Maintenance")
 
 
 class Indicator(models.TextChoices):
     """The page's overall status indicator, as Statuspage's status.json names it."""
 
-    NONE = "none", "All Systems Operational"
-    MAINTENANCE = "maintenance", "Service Under Maintenance"
-    MINOR = "minor", "Minor Service Outage"
-    MAJOR = "major", "Partial System Outage"
-    CRITICAL = "critical", "Major System Outage"
+    NONE = "none", _("All Systems Operational")
+    MAINTENANCE = "maintenance", _("Service Under Maintenance")
+    MINOR = "minor", _("Minor Service Outage")
+    MAJOR = "major", _("Partial System Outage")
+    CRITICAL = "critical", _("Major System Outage")
 
 
 # The component status a page indicator reads like: its icon and colour on the status line and in badges.

@@ -5,10 +5,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.formats import date_format
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from incidents import access, selectors
 from incidents.markup import render_markdown
-from incidents.presentation import local
+from incidents.presentation import clock, local
 from incidents.public_cache.views import public_view
 
 FEED_ITEMS = 25
@@ -26,12 +29,13 @@ def update_html(update, page) -> str:
     """<p><small>Oct <var data-var='date'> 3</var>, <var data-var='time'>03:47</var> UTC</small><br>
     <strong>Resolved</strong> - body</p>, the body rendered from Markdown and sanitised."""
     at = local(update.display_at, page.tz)
+    # Statuspage's markup (its readers parse the <var>s); the month's abbreviation in the feed's language.
     stamp = (
-        f"<small>{at:%b} <var data-var='date'>{at.day:2d}</var>, "
-        f"<var data-var='time'>{at:%H:%M}</var> {at.tzname()}</small>"
+        f"<small>{date_format(at, 'M')} <var data-var='date'>{at.day:2d}</var>, "
+        f"<var data-var='time'>{clock(at)}</var> {at.tzname()}</small>"
     )
     body = render_markdown(update.body)
-    head = f"<p>{stamp}<br><strong>{update.label}</strong> - "
+    head = f"<p>{stamp}<br><strong>{_(update.label)}</strong> - "
     if body.startswith("<p>") and body.endswith("</p>") and body.count("<p>") == 1:
         return f"{head}{body[3:-4]}</p>"
     return f"{head}</p>{body}"
@@ -50,20 +54,23 @@ class AtomWithContent(Atom1Feed):
 
 
 class HistoryFeed(Feed):
-    language = "en-US"
+    def __call__(self, request, *args, **kwargs):
+        # The address's language (/fr/history.atom) or the page's (public_cache.views), as RFC 5646 writes it.
+        self.language = {"en": "en-US", "pt-br": "pt-BR"}.get(get_language(), get_language())
+        return super().__call__(request, *args, **kwargs)
 
     def get_object(self, request, page, now):
         page.seen = access.incident_filter(request)  # a viewer's audience group sees its own incidents only
         return page
 
     def title(self, page):
-        return f"{page.name} Status - Incident History"
+        return _("%(page)s Status - Incident History") % {"page": page.name}
 
     def link(self, page):
         return absolute(page.get_absolute_url())
 
     def description(self, page):
-        return f"Incidents and updates of {page.name}."
+        return _("Incidents and updates of %(page)s.") % {"page": page.name}
 
     def author_name(self, page):
         return page.name

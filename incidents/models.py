@@ -26,6 +26,7 @@ from incidents.choices import (
     Visibility,
 )
 from incidents.codes import CODE_RE, new_code
+from incidents.languages import LOCALIZED, prefixed
 
 code_validator = RegexValidator(CODE_RE, "A code is 12 lowercase letters or digits.")
 
@@ -67,6 +68,13 @@ class Page(models.Model):
         help_text="Links and buttons on the public page.",
     )
     is_default = models.BooleanField(default=False, help_text="Served at / (the others under /p/<id>/).")
+    default_language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language of the page's addresses without a language code (/, /p/<id>/); every language "
+        "is also at its own address (/fr/, /fr/p/<id>/).",
+    )
     # Who may read it (incidents/access.py): a non-public page is never cached for all, published or listed.
     visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC)
     # The shared password of a "password" page, hashed by django.contrib.auth.hashers (set through page_services).
@@ -90,9 +98,7 @@ class Page(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        if self.is_default:
-            return reverse("home")
-        return reverse("page-home", kwargs={"page_code": self.code})
+        return self.public_url("home")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -111,8 +117,10 @@ class Page(models.Model):
         return self.visibility == Visibility.EMAIL_DOMAIN and email.rpartition("@")[2].lower() in self.domain_list()
 
     def public_url(self, name: str, **kwargs) -> str:
-        """The path of one of this page's public views, at / for the default page or under /p/<id>/."""
-        return _public_path(None if self.is_default else self.code, name, tuple(sorted(kwargs.items())))
+        """The path of one of this page's public views, at / for the default page or under /p/<id>/, in the
+        language of the address being rendered (/fr/…, incidents/languages.py)."""
+        path = _public_path(None if self.is_default else self.code, name, tuple(sorted(kwargs.items())))
+        return prefixed(path) if name in LOCALIZED else path
 
 
 @lru_cache(maxsize=8192)

@@ -28,7 +28,7 @@ from incidents.validation import clean_component_changes, require_choice, requir
 
 UNCHANGED = object()
 
-PAGE_FIELDS = {"name", "time_zone", "url", "support_url", "accent_colour"}
+PAGE_FIELDS = {"name", "time_zone", "default_language", "url", "support_url", "accent_colour"}
 GROUP_FIELDS = {"name", "description", "position"}
 COMPONENT_FIELDS = {"name", "description", "group", "position", "showcase", "only_show_if_degraded", "start_date"}
 

@@ -1,42 +1,51 @@
-"""How the domain reads to people: labels, durations, times in the page's zone, the affected line."""
+"""How the domain reads to people: labels, durations, times in the page's zone, the affected line.
+
+Everything here speaks the active language (django.utils.translation): words through gettext, dates and
+times through the active locale's formats (statuspage/formats/ adjusts Django's own where ours differ).
+"""
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
+
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from incidents.choices import Impact
 from incidents.markup import render_markdown
 from incidents.selectors import in_page_order
 
-LESS_THAN_A_MINUTE = "less than a minute"
+LESS_THAN_A_MINUTE = gettext_lazy("less than a minute")
 
 
 def format_duration(delta: timedelta) -> str:
     """3h 20m; 2d 4h 5m; 45m; "less than a minute" (never "0m", which reads as nothing at all)."""
     minutes = int(delta.total_seconds() // 60)
     if minutes <= 0:
-        return LESS_THAN_A_MINUTE
+        return str(LESS_THAN_A_MINUTE)
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     parts = []
     if days:
-        parts.append(f"{days}d")
+        parts.append(pgettext("duration", "%(days)dd") % {"days": days})
     if days or hours:
-        parts.append(f"{hours}h")
-    parts.append(f"{minutes}m")
+        parts.append(pgettext("duration", "%(hours)dh") % {"hours": hours})
+    parts.append(pgettext("duration", "%(minutes)dm") % {"minutes": minutes})
     return " ".join(parts)
 
 
-def join_english(items: Sequence[str]) -> str:
-    """A; A and B; A, B, and C."""
+def join_words(items: Sequence[str]) -> str:
+    """A; A and B; A, B, and C (in the active language: "A, B et C")."""
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
     if len(items) == 2:
-        return f"{items[0]} and {items[1]}"
-    return ", ".join(items[:-1]) + f", and {items[-1]}"
+        return _("%(first)s and %(last)s") % {"first": items[0], "last": items[1]}
+    return _("%(list)s, and %(last)s") % {"list": ", ".join(items[:-1]), "last": items[-1]}
 
 
 def local(dt: datetime, tz: ZoneInfo) -> datetime:
@@ -69,8 +78,18 @@ def iso_minute(dt: datetime) -> str:
 
 
 def format_day(day: date) -> str:
-    """Jun 6, 2025."""
-    return f"{day:%b} {day.day}, {day.year}"
+    """Jun 6, 2025 (the locale's SHORT_DATE_FORMAT: 6 juin 2025, 6. Juni 2025)."""
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def format_percent(percent: str) -> str:
+    """An uptime figure ("99.98", as the APIs give it) as the locale writes numbers: 99.98, 99,98."""
+    return formats.number_format(Decimal(percent), 2, use_l10n=True)
+
+
+def format_month(day: date) -> str:
+    """June 2025 (YEAR_MONTH_FORMAT: juin 2025, junio de 2025)."""
+    return formats.date_format(day, "YEAR_MONTH_FORMAT")
 
 
 def format_date(dt: datetime, tz: ZoneInfo) -> str:
@@ -79,15 +98,19 @@ def format_date(dt: datetime, tz: ZoneInfo) -> str:
 
 
 def format_long_date(dt: datetime, tz: ZoneInfo) -> str:
-    """June 6, 2025."""
-    d = local(dt, tz)
-    return f"{d:%B} {d.day}, {d.year}"
+    """June 6, 2025 (DATE_FORMAT)."""
+    return formats.date_format(local(dt, tz).date(), "DATE_FORMAT")
+
+
+def clock(dt: datetime) -> str:
+    """21:01, as the locale tells the time (TIME_FORMAT)."""
+    return formats.time_format(dt, "TIME_FORMAT")
 
 
 def format_time(dt: datetime, tz: ZoneInfo) -> str:
     """21:01 UTC (the zone's abbreviation at that moment)."""
     d = local(dt, tz)
-    return f"{d:%H:%M} {d.tzname()}"
+    return f"{clock(d)} {d.tzname()}"
 
 
 def format_posted(dt: datetime, tz: ZoneInfo) -> str:
@@ -118,40 +141,51 @@ def affected_groups(components: Sequence) -> list[tuple[str, list[str]]]:
 def affected_line(components: Sequence) -> str:
     """API (Transactional API, Campaigns API), Webservices (SDK), and Delivery (Push campaigns)."""
     parts = [f"{name} ({', '.join(children)})" if children else name for name, children in affected_groups(components)]
-    return join_english(parts)
+    return join_words(parts)
+
+
+IMPACT_PHRASES = {
+    Impact.MINOR: gettext_lazy("a minor incident"),
+    Impact.MAJOR: gettext_lazy("a major incident"),
+    Impact.CRITICAL: gettext_lazy("a critical incident"),
+}
 
 
 def impact_phrase(impact: str) -> str:
     """a minor incident; a major incident; a critical incident; an incident."""
-    if impact == Impact.NONE:
-        return "an incident"
-    return f"a {impact} incident"
+    return str(IMPACT_PHRASES.get(impact, gettext_lazy("an incident")))
 
 
 def incident_summary(incident, page, components: Sequence, now: datetime) -> str:
     """The one-sentence summary at the top of an incident page."""
     tz = page.tz
     # A group with several affected children is named by the group, a lone child by itself.
-    names = join_english(
-        [children[0] if len(children) == 1 else name for name, children in affected_groups(components)]
-    )
-    affecting = f" affecting {names}" if names else ""
+    names = join_words([children[0] if len(children) == 1 else name for name, children in affected_groups(components)])
+    values = {"page": page.name, "impact": impact_phrase(incident.impact), "names": names}
     if incident.resolved_at is None:
-        return (
-            f"{page.name} is experiencing {impact_phrase(incident.impact)}{affecting}, "
-            f"ongoing for {format_duration(incident.duration(now))}."
-        )
-    return (
-        f"{page.name} experienced {impact_phrase(incident.impact)} on {format_long_date(incident.started_at, tz)}"
-        f"{affecting}, lasting {format_duration(incident.duration())}."
-    )
+        values["duration"] = format_duration(incident.duration(now))
+        if names:
+            return _("%(page)s is experiencing %(impact)s affecting %(names)s, ongoing for %(duration)s.") % values
+        return _("%(page)s is experiencing %(impact)s, ongoing for %(duration)s.") % values
+    values |= {"date": format_long_date(incident.started_at, tz), "duration": format_duration(incident.duration())}
+    if names:
+        return _("%(page)s experienced %(impact)s on %(date)s affecting %(names)s, lasting %(duration)s.") % values
+    return _("%(page)s experienced %(impact)s on %(date)s, lasting %(duration)s.") % values
 
 
 def format_span(seconds: int) -> str:
     """A whole number of seconds: 56s under a minute, else as format_duration (1h 0m)."""
     if seconds < 60:
-        return f"{seconds}s"
+        return pgettext("duration", "%(seconds)ds") % {"seconds": seconds}
     return format_duration(timedelta(seconds=seconds))
+
+
+DOWNTIME_KINDS = {
+    "major": gettext_lazy("%(span)s major outage"),
+    "partial": gettext_lazy("%(span)s partial outage"),
+    "degraded": gettext_lazy("%(span)s degraded performance"),
+    "maintenance": gettext_lazy("%(span)s maintenance"),
+}
 
 
 def describe_day(day, with_related: bool = True) -> str:
@@ -161,13 +195,14 @@ def describe_day(day, with_related: bool = True) -> str:
     always says how long, even when that was 56 seconds."""
     when = format_day(day.date)
     if not day.has_data:
-        return f"{when}: No data exists for this day."
-    names = {"major": "major outage", "partial": "partial outage", "degraded": "degraded performance"}
-    parts = [f"{format_span(seconds)} {names.get(kind, kind)}" for kind, seconds in day.spans]
+        return _("%(day)s: No data exists for this day.") % {"day": when}
+    parts = [DOWNTIME_KINDS[kind] % {"span": format_span(seconds)} for kind, seconds in day.spans]
     if not parts:
-        return f"{when}: No downtime recorded on this day."
-    related = f" Related: {join_english(list(day.incidents.values()))}." if day.incidents and with_related else ""
-    return f"{when}: {', '.join(parts)}.{related}"
+        return _("%(day)s: No downtime recorded on this day.") % {"day": when}
+    text = _("%(day)s: %(downtime)s.") % {"day": when, "downtime": ", ".join(parts)}
+    if day.incidents and with_related:
+        text += " " + _("Related: %(names)s.") % {"names": join_words(list(day.incidents.values()))}
+    return text
 
 
 def calendar_months(days) -> list[tuple[str, list[list]]]:
@@ -183,7 +218,7 @@ def calendar_months(days) -> list[tuple[str, list[list]]]:
         last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
         cells += [by_day.get(n, n) for n in range(1, last + 1)]
         cells += [None] * (-len(cells) % 7)
-        result.append((f"{first:%B} {year}", [cells[i : i + 7] for i in range(0, len(cells), 7)]))
+        result.append((format_month(first), [cells[i : i + 7] for i in range(0, len(cells), 7)]))
     return result
 
 
@@ -191,12 +226,13 @@ def format_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     """Nov 26, 2026 02:00 - 04:00 CET, or with both dates when it spans days."""
     a, b = local(start, tz), local(end, tz)
     if a.date() == b.date():
-        return f"{format_day(a.date())} {a:%H:%M} - {b:%H:%M} {b.tzname()}"
-    return f"{format_day(a.date())} {a:%H:%M} {a.tzname()} - {format_day(b.date())} {b:%H:%M} {b.tzname()}"
+        return f"{format_day(a.date())} {clock(a)} - {clock(b)} {b.tzname()}"
+    return f"{format_day(a.date())} {clock(a)} {a.tzname()} - {format_day(b.date())} {clock(b)} {b.tzname()}"
 
 
 def maintenance_summary(maintenance, page) -> str:
-    return f"Scheduled for {format_window(maintenance.scheduled_for, maintenance.scheduled_until, page.tz)}."
+    window = format_window(maintenance.scheduled_for, maintenance.scheduled_until, page.tz)
+    return _("Scheduled for %(window)s.") % {"window": window}
 
 
 class _Prose(HTMLParser):

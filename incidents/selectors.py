@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_noop
 
 from incidents.choices import STATUS_LABELS, UNRESOLVED_STATUSES, IncidentStatus, MaintenanceStatus
 from incidents.models import (
@@ -24,6 +25,8 @@ from incidents.models import (
     Page,
 )
 from incidents.status import page_status, worst_component_status
+
+UPDATE_LABEL = gettext_noop("Update")  # an update whose status did not change (DESIGN.md)
 
 EVERY = Q()  # no narrowing: every incident of the page (a viewer's audience group narrows it)
 
@@ -133,7 +136,7 @@ def label_updates(updates_oldest_first: Sequence) -> None:
     previous = None
     for update in updates_oldest_first:
         if previous is not None and update.status == previous and update.status != IncidentStatus.POSTMORTEM:
-            update.label = "Update"
+            update.label = UPDATE_LABEL
         else:
             update.label = STATUS_LABELS[update.status]
         previous = update.status

@@ -3,6 +3,8 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop as _  # see incidents/choices.py
+
 from incidents.choices import (
     COMPONENT_SEVERITY,
     IMPACT_OF_COMPONENT_STATUS,
@@ -13,8 +15,8 @@ from incidents.choices import (
     Indicator,
 )
 
-DEGRADED_SYSTEM_SERVICE = "Degraded System Service"
-PARTIALLY_DEGRADED_SERVICE = "Partially Degraded Service"
+DEGRADED_SYSTEM_SERVICE = _("Degraded System Service")
+PARTIALLY_DEGRADED_SERVICE = _("Partially Degraded Service")
 
 
 @dataclass(frozen=True)

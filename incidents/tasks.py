@@ -10,6 +10,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents import events
 from incidents.choices import ACTIVE_MAINTENANCE_STATUSES, UNRESOLVED_STATUSES, MaintenanceStatus
@@ -186,19 +187,25 @@ def publish_all_pages() -> None:
 
 
 @shared_task(ignore_result=True)
-def send_access_link(page_id: int, email: str) -> None:
-    """Email a sign-in link to a non-public page (asked for on its sign-in page; the address was checked)."""
+def send_access_link(page_id: int, email: str, language: str = "") -> None:
+    """Email a sign-in link to a non-public page (asked for on its sign-in page; the address was checked), in
+    the language of the sign-in page it was asked on (empty: the page's default)."""
     from incidents.access import link_token
+    from incidents.languages import speaking_to
     from incidents.models import Page
 
     page = Page.objects.filter(pk=page_id).first()
     if page is None or page.is_public:
         return
-    link = settings.SITE_URL + page.public_url("access-link", token=link_token(page, email))
-    minutes = settings.PAGE_ACCESS_LINK_MINUTES
-    body = (
-        f"Someone (we hope you) asked to read the {page.name} status page.\n\n"
-        f"Sign in here (the link works for {minutes} minutes):\n{link}\n\n"
-        "If you did not ask for it, ignore this email.\n"
-    )
-    send_mail(f"Sign in to {page.name} Status", body, None, [email])
+    with speaking_to(page, language):
+        link = settings.SITE_URL + page.public_url("access-link", token=link_token(page, email))
+        values = {"page": page.name, "minutes": settings.PAGE_ACCESS_LINK_MINUTES, "link": link}
+        body = "\n\n".join(
+            [
+                _("Someone (we hope you) asked to read the %(page)s status page.") % values,
+                _("Sign in here (the link works for %(minutes)s minutes):") % values + "\n" + link,
+                _("If you did not ask for it, ignore this email.") + "\n",
+            ]
+        )
+        subject = _("Sign in to %(name)s Status") % {"name": page.name}
+    send_mail(subject, body, None, [email])

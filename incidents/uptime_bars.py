@@ -9,10 +9,12 @@ image with a text summary.
 
 from itertools import groupby
 
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from incidents.presentation import describe_day
+from incidents.presentation import describe_day, format_percent
 
 LEVELS = ("ok", "nodata", "degraded", "partial", "major")  # drawn in this order: the worst on top
 
@@ -40,46 +42,59 @@ def _paths(levels: list[str]) -> SafeString:
     )
 
 
-def _days(count: int) -> str:
-    return f"{count} day{'' if count == 1 else 's'}"
-
-
 def days_summary(levels: list[str], days: int) -> str:
     """What the list under the bar holds, in the words of the uptime figure: degraded performance is not
     downtime (it does not count against uptime), so it is named apart from outages."""
     outages = sum(level in ("partial", "major") for level in levels)
     degraded = levels.count("degraded")
     if not outages and not degraded:
-        return f"No outages in the last {days} days"
+        return ngettext("No outages in the last day", "No outages in the last %(days)d days", days) % {"days": days}
     if not degraded:
-        return f"{_days(outages)} with an outage"
+        return ngettext("%(count)d day with an outage", "%(count)d days with an outage", outages) % {"count": outages}
     if not outages:
-        return f"{_days(degraded)} with degraded performance"
-    return f"{_days(outages)} with an outage, {degraded} with degraded performance"
+        return ngettext(
+            "%(count)d day with degraded performance", "%(count)d days with degraded performance", degraded
+        ) % {"count": degraded}
+    outage_days = ngettext("%(count)d day with an outage", "%(count)d days with an outage", outages)
+    return ngettext(
+        "%(outages)s, %(count)d with degraded performance", "%(outages)s, %(count)d with degraded performance", degraded
+    ) % {"outages": outage_days % {"count": outages}, "count": degraded}
 
 
 def bar_html(component, uptime, *, days: int, detail_url: str) -> SafeString:
     """The bar, its legend and the list of days with an outage or degraded performance, for one component."""
     levels = [day.level for day in uptime.days]
     down = [day for day, level in zip(uptime.days, levels, strict=True) if level not in ("ok", "nodata")][::-1]
-    percent = f"{uptime.percent} % uptime" if uptime.percent else "No data yet"
-    count = days_summary(levels, days) if uptime.percent else "No data yet"
-    label = f"{component.name}: {percent if uptime.percent else 'no data yet'} over the last {days} days; {count}."
+    percent = (
+        _("%(percent)s %% uptime") % {"percent": format_percent(uptime.percent)} if uptime.percent else _("No data yet")
+    )
+    count = days_summary(levels, days) if uptime.percent else _("No data yet")
+    label = ngettext(
+        "%(component)s: %(percent)s over the last day; %(count)s.",
+        "%(component)s: %(percent)s over the last %(days)d days; %(count)s.",
+        days,
+    ) % {
+        "component": component.name,
+        "percent": percent if uptime.percent else _("no data yet"),
+        "days": days,
+        "count": count,
+    }
     # The incidents' names are on the uptime page, with links: here, the days alone keep the page light.
     items = format_html_join("", "<li>{}</li>", ((describe_day(day, with_related=False),) for day in down))
     return format_html(
         '<div class="uptime">'
         '<svg class="bars" viewBox="0 0 {} 1" preserveAspectRatio="none" role="img" aria-label="{}">{}</svg>'
-        '<p class="uptime-legend" data-from="{} days ago" data-to="Today">{}</p>'
-        '<details class="uptime-days"><summary>{}</summary>{}<a href="{}">Day-by-day uptime of {}</a></details>'
+        '<p class="uptime-legend" data-from="{}" data-to="{}">{}</p>'
+        '<details class="uptime-days"><summary>{}</summary>{}<a href="{}">{}</a></details>'
         "</div>",
         len(levels),
         label,
         _paths(levels),
-        days,
+        ngettext("%(days)d day ago", "%(days)d days ago", days) % {"days": days},
+        _("Today"),
         percent,
         count,
         format_html("<ul>{}</ul>", items) if down else "",
         detail_url,
-        escape(component.name),
+        _("Day-by-day uptime of %(component)s") % {"component": component.name},
     )

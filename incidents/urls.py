@@ -1,7 +1,10 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from incidents import access_views, embed_views, feeds, theme, views
 from incidents.badge_views import badge_paths
+from incidents.languages import LOCALIZED, LanguageConverter
+
+register_converter(LanguageConverter, "lang")
 
 # The same public paths serve the default page at / and every page under /p/<page id>/.
 public_paths = [
@@ -28,6 +31,15 @@ access_paths = [
     ("access/link/<str:token>", access_views.follow_link, "access-link"),
 ]
 
-urlpatterns = [path(route, view, name=name) for route, view, name in public_paths + access_paths] + [
-    path(f"p/<slug:page_code>/{route}", view, name=f"page-{name}") for route, view, name in public_paths + access_paths
-]
+
+def page_patterns(paths):
+    """Each path at / (the default page) and under /p/<page id>/ (every page)."""
+    return [path(route, view, name=name) for route, view, name in paths] + [
+        path(f"p/<slug:page_code>/{route}", view, name=f"page-{name}") for route, view, name in paths
+    ]
+
+
+# What has words in it is also served in every language, under /<lang>/ (statuspage/urls.py).
+localized_paths = [entry for entry in public_paths + access_paths if entry[2] in LOCALIZED]
+
+urlpatterns = page_patterns(public_paths + access_paths)

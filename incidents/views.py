@@ -11,8 +11,9 @@ from django.http import Http404, HttpResponse, HttpResponseNotFound, HttpRespons
 from django.shortcuts import render
 from django.template import loader
 from django.utils.cache import patch_cache_control
+from django.utils.dates import WEEKDAYS
 
-from incidents import access, selectors
+from incidents import access, languages, selectors
 from incidents.choices import Visibility
 from incidents.ical import calendar_of
 from incidents.models import Incident, Page, PageLogo
@@ -21,6 +22,7 @@ from incidents.presentation import (
     calendar_months,
     excerpt,
     format_day,
+    format_month,
     incident_summary,
     local,
     maintenance_summary,
@@ -148,7 +150,7 @@ def history(request, page, now, number: int | None = None):
         # The latest update's prose; if it has none (a table only), the one before it.
         incident.excerpt = next(filter(None, (excerpt(u.body) for u in incident.timeline)), "")
         month = local(incident.started_at, tz)
-        months.setdefault(f"{month:%B} {month.year}", []).append(incident)
+        months.setdefault(format_month(month), []).append(incident)
     return render(
         request,
         "status/history.html",
@@ -185,6 +187,8 @@ def uptime(request, page, now):
         "now": now,
         "days": DEFAULT_DAYS,
         "partial": round(partial_weight() * 100),
+        # Monday first: the full name (for the abbr's title) and its first letter, in the page's language.
+        "weekdays": [(str(WEEKDAYS[n]), str(WEEKDAYS[n])[0].upper()) for n in range(7)],
     }
     return render(request, "status/uptime.html", context)
 
@@ -220,15 +224,25 @@ def _page_of(path: str):
         return None
 
 
+def _language_of(path: str) -> tuple[str | None, str]:
+    """The language code an address starts with (/fr/…), or None, and the address without it."""
+    code = path.split("/")[1] if path.count("/") > 1 else ""
+    return (code, languages.unprefixed(path, code)) if code in languages.codes() else (None, path)
+
+
 def page_not_found(request, exception=None):
-    """handler404: the page's own look, with a way back to its status."""
-    body = loader.render_to_string("404.html", {"page": _page_of(request.path)})
+    """handler404: the page's own look and language, with a way back to its status."""
+    lang, path = _language_of(request.path)
+    page = _page_of(path)
+    with languages.speaking(page.default_language if page else settings.LANGUAGE_CODE, lang):
+        body = loader.render_to_string("404.html", {"page": page})
     return HttpResponseNotFound(body)
 
 
 def server_error(request):
-    """handler500: no database, no request context (either may be what failed)."""
-    return HttpResponseServerError(loader.render_to_string("500.html", {"page": None}))
+    """handler500: no database, no request context (either may be what failed); the address's language."""
+    with languages.speaking(settings.LANGUAGE_CODE, _language_of(request.path)[0]):
+        return HttpResponseServerError(loader.render_to_string("500.html", {"page": None}))
 
 
 def favicon(request):

@@ -7,6 +7,7 @@ with their address, links and message ids put in (RawEmail).
 """
 
 from dataclasses import dataclass
+from functools import wraps
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -14,8 +15,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import sanitize_address
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from incidents.choices import ComponentStatus
+from incidents.languages import speaking_to
 from incidents.markup import render_markdown
 from incidents.models import ComponentGroup, ComponentStatusChange, IncidentUpdate
 from incidents.presentation import format_posted, format_time, format_window
@@ -69,23 +72,33 @@ def link_template(purpose: str) -> str:
 
 def _reason(subscriber: Subscriber, page_name: str, noun: str = "incident") -> tuple[str, str]:
     if subscriber.incident_id is not None:
-        return "incident", f"You are receiving this because you subscribed to updates of this {noun}."
+        if noun == "maintenance":
+            return "incident", _("You are receiving this because you subscribed to updates of this maintenance.")
+        return "incident", _("You are receiving this because you subscribed to updates of this incident.")
     if subscriber.all_components:
-        return "all", f"You are receiving this because you subscribed to all {page_name} status updates."
-    return "chosen", f"You are receiving this because you subscribed to {page_name} updates for components you chose."
+        text = _("You are receiving this because you subscribed to all %(page)s status updates.")
+        return "all", text % {"page": page_name}
+    text = _("You are receiving this because you subscribed to %(page)s updates for components you chose.")
+    return "chosen", text % {"page": page_name}
 
 
 class NotificationEmail:
-    """Builds the email of one notification for any number of recipients."""
+    """Builds the email of one notification for any number of recipients who read `language` (a subscriber's
+    language; empty: the page's default)."""
 
-    def __init__(self, notification: Notification):
+    def __init__(self, notification: Notification, language: str = ""):
         update = IncidentUpdate.objects.select_related("incident__page").get(pk=notification.update_id)
+        self.language = language
+        with speaking_to(update.incident.page, language):
+            self._prepare(notification, update)
+
+    def _prepare(self, notification: Notification, update: IncidentUpdate) -> None:
         incident = update.incident
         page = incident.page
         timeline = incident_timeline(incident, fields=("id", "status", "display_at"))
         label = next((u.label for u in timeline if u.pk == update.pk), update.get_status_display())
-        if notification.kind == NotificationKind.REMINDER:
-            label = "Reminder"
+        reminder = notification.kind == NotificationKind.REMINDER
+        label = _("Reminder") if reminder else _(label)
         self.notification = notification
         self.incident_code = incident.code
         self.first_notification_id = (
@@ -96,7 +109,10 @@ class NotificationEmail:
         self.template = "notifications/update" if page.is_public else "notifications/update_withheld"
         # Header values must be one line, whatever a name contains.
         noun = "maintenance" if incident.is_maintenance else "incident"
-        told = f"{incident.name}: {label}" if page.is_public else f"A new {noun} update"
+        if page.is_public:
+            told = f"{incident.name}: {label}"
+        else:
+            told = _("A new maintenance update") if incident.is_maintenance else _("A new incident update")
         self.subject = " ".join(f"[{page.name}] {told}".split())
         self.list_id = list_id(page)
         self.context = {
@@ -106,6 +122,7 @@ class NotificationEmail:
             "noun": noun,
             "update": update,
             "label": label,
+            "reminder": reminder,
             "body_html": render_markdown(update.body),
             "posted": format_posted(update.display_at, page.tz),
             "components": self._components(incident, update),
@@ -137,17 +154,22 @@ class NotificationEmail:
         rows = []
         for component in components:
             name = f"{component.group.name} › {component.name}" if component.group else component.name
-            rows.append((name, ComponentStatus(as_of.get(component.pk, component.status)).label))
+            rows.append((name, _(ComponentStatus(as_of.get(component.pk, component.status)).label)))
         return rows
 
     def _parts(self, kind: str, reason: str) -> tuple[str, str]:
         if kind not in self._rendered:
             context = {**self.context, "reason": reason}
-            self._rendered[kind] = (
-                render_to_string(f"{self.template}.txt", context),
-                render_to_string(f"{self.template}.html", context),
-            )
+            with speaking_to(context["page"], self.language):
+                self._rendered[kind] = (
+                    render_to_string(f"{self.template}.txt", context),
+                    render_to_string(f"{self.template}.html", context),
+                )
         return self._rendered[kind]
+
+    def _reason(self, subscriber: Subscriber) -> tuple[str, str]:
+        with speaking_to(self.context["page"], self.language):
+            return _reason(subscriber, self.context["page"].name, self.context["noun"])
 
     def _message(self, text, html, *, to, code, unsubscribe) -> EmailMultiAlternatives:
         headers = {
@@ -166,7 +188,7 @@ class NotificationEmail:
 
     def build(self, subscriber: Subscriber) -> EmailMultiAlternatives:
         page = self.context["page"]
-        kind, reason = _reason(subscriber, page.name, self.context["noun"])
+        kind, reason = self._reason(subscriber)
         text, html = self._parts(kind, reason)
         manage, unsubscribe = link(subscriber, "manage", page), link(subscriber, "unsubscribe", page)
         text = text.replace(MANAGE, manage).replace(UNSUBSCRIBE, unsubscribe)
@@ -199,7 +221,7 @@ class NotificationEmail:
         address = subscriber.email
         if not address.isascii() or sanitize_address(address, "utf-8") != address:
             return None  # quoted, internationalised or odd: Django's own encoding handles it
-        kind, reason = _reason(subscriber, self.context["page"].name, self.context["noun"])
+        kind, reason = self._reason(subscriber)
         template = self._template(kind, reason)
         if template is None:
             return None
@@ -231,7 +253,7 @@ def scope_names(subscriber: Subscriber) -> list[str]:
     names = []
     for item in in_page_order([*groups, *components]):  # a component covered by a chosen group is left out
         if isinstance(item, ComponentGroup):
-            names.append(f"{item.name} (the whole group)")
+            names.append(_("%(group)s (the whole group)") % {"group": item.name})
         else:
             names.append(f"{item.group.name} › {item.name}" if item.group else item.name)
     return names
@@ -247,6 +269,18 @@ def scope_context(subscriber: Subscriber) -> dict:
     }
 
 
+def in_their_language(build):
+    """An email to one subscriber, written in their language (incidents.languages.speaking_to)."""
+
+    @wraps(build)
+    def wrapper(subscriber: Subscriber) -> EmailMultiAlternatives:
+        with speaking_to(subscriber.page, subscriber.language):
+            return build(subscriber)
+
+    return wrapper
+
+
+@in_their_language
 def welcome_email(subscriber: Subscriber) -> EmailMultiAlternatives:
     """Sent once, after the subscriber confirmed: what they will get, and how to change it or leave."""
     page = subscriber.page
@@ -257,7 +291,7 @@ def welcome_email(subscriber: Subscriber) -> EmailMultiAlternatives:
         "unsubscribe_url": unsubscribe,
         "page_url": absolute(page.get_absolute_url()),
     }
-    subject = " ".join(f"[{page.name}] You are subscribed".split())
+    subject = " ".join(f"[{page.name}] {_('You are subscribed')}".split())
     message = EmailMultiAlternatives(
         subject,
         render_to_string("notifications/welcome.txt", context),
@@ -268,6 +302,7 @@ def welcome_email(subscriber: Subscriber) -> EmailMultiAlternatives:
     return message
 
 
+@in_their_language
 def confirmation_email(subscriber: Subscriber) -> EmailMultiAlternatives:
     """The double opt-in: what the address will get once it confirms, and the link to confirm."""
     page = subscriber.page
@@ -276,7 +311,7 @@ def confirmation_email(subscriber: Subscriber) -> EmailMultiAlternatives:
         "confirm_url": link(subscriber, "confirm"),
         "page_url": absolute(page.get_absolute_url()),
     }
-    subject = " ".join(f"[{page.name}] Confirm your subscription".split())
+    subject = " ".join(f"[{page.name}] {_('Confirm your subscription')}".split())
     message = EmailMultiAlternatives(
         subject,
         render_to_string("notifications/confirm.txt", context),
@@ -287,15 +322,28 @@ def confirmation_email(subscriber: Subscriber) -> EmailMultiAlternatives:
     return message
 
 
+@in_their_language
 def quarantine_email(subscriber: Subscriber) -> EmailMultiAlternatives:
     """An endpoint failed too often and gets nothing more until it is reactivated: its owner is told why."""
     page = subscriber.page
-    subject = " ".join(f"[{page.name}] Your webhook is quarantined".split())
+    subject = " ".join(f"[{page.name}] {_('Your webhook is quarantined')}".split())
+    values = {"endpoint": subscriber.endpoint, "page": page.name, "reason": subscriber.quarantine_reason}
+    values["url"] = absolute(page.get_absolute_url())
     body = (
-        f"Your webhook {subscriber.endpoint} for {page.name} status updates failed too often and is "
-        f"quarantined: it receives nothing more until it is reactivated.\n\n"
-        f"The last failure: {subscriber.quarantine_reason}\n\n"
-        f"Fix the endpoint, then subscribe it again at {absolute(page.get_absolute_url())} (or ask the page's "
-        f"administrators to reactivate it).\n"
+        "\n\n".join(
+            [
+                _(
+                    "Your webhook %(endpoint)s for %(page)s status updates failed too often and is quarantined: it "
+                    "receives nothing more until it is reactivated."
+                ),
+                _("The last failure: %(reason)s"),
+                _(
+                    "Fix the endpoint, then subscribe it again at %(url)s (or ask the page’s administrators to "
+                    "reactivate it)."
+                ),
+            ]
+        )
+        % values
+        + "\n"
     )
     return EmailMultiAlternatives(subject, body, to=[subscriber.email], headers={"Auto-Submitted": "auto-generated"})

@@ -4,6 +4,7 @@ The database is the source of truth; the broker only carries ids. Writes go thro
 notifications/services.py (subscribers) and notifications/tasks.py (deliveries).
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -59,6 +60,9 @@ class Subscriber(models.Model):
     # A chosen group means all its components, including ones added later.
     groups = models.ManyToManyField(ComponentGroup, blank=True, related_name="subscribers")
     state = models.CharField(max_length=16, choices=SubscriberState.choices, default=SubscriberState.PENDING)
+    # The language they subscribed in (the address's, /fr/…): their emails and link pages speak it. Empty: the
+    # page's default language (an import, the API).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True, default="")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     quarantined_at = models.DateTimeField(null=True, blank=True)

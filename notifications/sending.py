@@ -118,7 +118,7 @@ class Messages:
     """Each notification rendered once per channel; per subscriber only the links (and a webhook's signature)."""
 
     def __init__(self, email_channel_class):
-        self.emails: dict[int, NotificationEmail] = {}
+        self.emails: dict[tuple[int, str], NotificationEmail] = {}
         self.payloads = PAYLOADS
         self.unsubscribe_url: str | None = None
         self.notifications: dict[int, Notification] = {}
@@ -137,10 +137,11 @@ class Messages:
         subscriber = delivery.subscriber
         kind = subscriber.channel
         if kind == SubscriberChannel.EMAIL:
-            email = self.emails.get(delivery.notification_id)
+            key = (delivery.notification_id, subscriber.language)  # one rendering per notification and language
+            email = self.emails.get(key)
             if email is None:
-                email = self.emails[delivery.notification_id] = NotificationEmail(
-                    self.notification(delivery.notification_id)
+                email = self.emails[key] = NotificationEmail(
+                    self.notification(delivery.notification_id), subscriber.language
                 )
             raw = getattr(channel, "sends_raw", False)
             return (raw and email.raw(subscriber)) or email.build(subscriber)
@@ -213,7 +214,7 @@ SUBSCRIBER_FIELDS = [
     f"subscriber__{name}"
     for name in (
         "id", "page_id", "code", "channel", "email", "endpoint", "signing_secret", "failures", "incident_id",
-        "all_components", "state",
+        "all_components", "state", "language",
     )
 ]  # fmt: skip
 

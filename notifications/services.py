@@ -203,11 +203,13 @@ def subscribe(
     groups: Iterable[ComponentGroup] = (),
     incident: Incident | None = None,
     confirmed: bool = False,
+    language: str = "",
 ) -> Subscriber | None:
     """Subscribe an address. The caller answers the same whatever happens here (no enumeration).
 
     A new or pending address gets a confirmation email, at most one per CONFIRMATION_INTERVAL; an address
     already confirmed gets nothing. `confirmed=True` (the operator's CSV import) skips the opt-in.
+    `language`: the one they subscribed in (empty: the page's default); a pending address takes the latest.
     """
     email = normalise_email(email)
     if incident is not None and (incident.page_id != page.pk or not incident.is_open):
@@ -217,15 +219,17 @@ def subscribe(
     if subscriber is None:
         try:
             with transaction.atomic():  # a savepoint: the same address at the same instant is not a 500
-                subscriber = Subscriber(page=page, email=email, incident=incident)
+                subscriber = Subscriber(page=page, email=email, incident=incident, language=language)
                 _set_scope(subscriber, components, groups)
         except IntegrityError:
             subscriber = Subscriber.objects.select_for_update().filter(**lookup).first()
             if subscriber is None:
                 raise
     elif subscriber.state == SubscriberState.PENDING:
+        subscriber.language = language
         _set_scope(subscriber, components, groups)
     elif subscriber.state == SubscriberState.QUARANTINED:
+        subscriber.language = language
         # Its mail server refused our emails; asking again starts the double opt-in again, with this choice
         # and a confirmation now (the pending address's interval applies from there).
         subscriber.state, subscriber.quarantined_at, subscriber.quarantine_reason = SubscriberState.PENDING, None, ""
@@ -360,6 +364,7 @@ def subscribe_endpoint(
     components: Iterable[Component] = (),
     groups: Iterable[ComponentGroup] = (),
     confirmed: bool = False,
+    language: str = "",
 ) -> tuple[Subscriber, str | None]:
     """A webhook, Slack, Teams or Discord subscriber: (subscriber, its signing secret if it was created now).
 
@@ -392,7 +397,12 @@ def subscribe_endpoint(
             try:
                 with transaction.atomic():  # a savepoint: the same endpoint at the same instant is not a 500
                     subscriber = Subscriber(
-                        page=page, channel=channel, endpoint=endpoint, email=email, signing_secret=secret
+                        page=page,
+                        channel=channel,
+                        endpoint=endpoint,
+                        email=email,
+                        signing_secret=secret,
+                        language=language,  # of the emails about it (its confirmation, a quarantine)
                     )
                     _set_scope(subscriber, components, groups)
                 secret = secret or None

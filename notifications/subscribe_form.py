@@ -5,20 +5,21 @@ says, and "only these" with nothing ticked is an error that says so (the answer 
 """
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Component, ComponentGroup, Incident
 from incidents.selectors import page_layout
 
 ALL, CHOSEN = "all", "chosen"
-NOTHING_TICKED = "You chose “Only these” but ticked none. Tick at least one component, or choose “All components”."
+NOTHING_TICKED = _("You chose “Only these” but ticked none. Tick at least one component, or choose “All components”.")
 
 
 class SubscribeForm(forms.Form):
     email = forms.EmailField(
         max_length=254,
         error_messages={
-            "required": "Enter the email address to send updates to.",
-            "invalid": "That does not look like an email address.",
+            "required": _("Enter the email address to send updates to."),
+            "invalid": _("That does not look like an email address."),
         },
     )
     # A webhook: Statuspage's JSON posted to this URL; the email confirms it and hears of its failures.
@@ -26,9 +27,9 @@ class SubscribeForm(forms.Form):
         required=False,
         max_length=500,
         assume_scheme="https",
-        error_messages={"invalid": "That does not look like a web address (https://…)."},
+        error_messages={"invalid": _("That does not look like a web address (https://…).")},
     )
-    scope = forms.ChoiceField(choices=[(ALL, "All components"), (CHOSEN, "Only these")], required=False)
+    scope = forms.ChoiceField(choices=[(ALL, _("All components")), (CHOSEN, _("Only these"))], required=False)
     components = forms.MultipleChoiceField(required=False)
     groups = forms.MultipleChoiceField(required=False)
     incident = forms.CharField(required=False, max_length=32)
@@ -81,4 +82,4 @@ class SubscribeForm(forms.Form):
         return components, groups
 
     def error_list(self) -> list[str]:
-        return [message for messages in self.errors.values() for message in messages]
+        return [str(message) for messages in self.errors.values() for message in messages]

@@ -12,11 +12,14 @@ from django.db import IntegrityError
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.access import access_for, visible_components, visible_layout
 from incidents.access_views import denied
+from incidents.languages import localized, speaking_to
 from incidents.models import Component, ComponentGroup, Incident, Page
 from incidents.public_cache.state import load_page as get_public_page
 from incidents.selectors import page_layout, public_layout
@@ -28,7 +31,14 @@ from notifications.tokens import Link, make_token, read_link
 
 
 def _page_response(request, template, context, status=200):
-    response = render(request, template, context, status=status)
+    """A page of ours, not cached; behind an email's link, in the language of its subscriber (or else of its page);
+    after the subscribe form, in the form's (LanguageMiddleware)."""
+    if "reader" in context:
+        subscriber, page = context.pop("reader"), context.get("page")
+        with speaking_to(page, subscriber.language if subscriber else ""):
+            response = render(request, template, context, status=status)
+    else:
+        response = render(request, template, context, status=status)
     add_never_cache_headers(response)
     return response
 
@@ -41,6 +51,7 @@ def client_ip(request) -> str:
     return ratelimit.client_ip(request)  # REMOTE_ADDR, or the address our proxies saw (TRUSTED_PROXY_HOPS)
 
 
+@localized
 @csrf_exempt
 @require_POST
 def subscribe(request, page_code: str | None = None):
@@ -61,8 +72,8 @@ def subscribe(request, page_code: str | None = None):
         response = _message(
             request,
             page,
-            "Too many requests",
-            "Too many subscription requests from here or for this address. Please try again in an hour.",
+            _("Too many requests"),
+            _("Too many subscription requests from here or for this address. Please try again in an hour."),
             status=429,
         )
         response["Retry-After"] = str(max(ip_seconds, address_seconds))
@@ -75,13 +86,16 @@ def subscribe(request, page_code: str | None = None):
     if incident is not None or not request.POST.get("incident"):
         # IntegrityError: the same address, subscribed at the same instant by a second request.
         with contextlib.suppress(IntegrityError):
-            services.subscribe(page=page, email=email, components=components, groups=groups, incident=incident)
-    return _message(
-        request,
-        page,
-        "Check your inbox",
-        f"If {email} can be subscribed, we have sent it a link to confirm. Nothing is sent before you confirm.",
-    )
+            services.subscribe(
+                page=page,
+                email=email,
+                components=components,
+                groups=groups,
+                incident=incident,
+                language=get_language(),
+            )
+    text = _("If %(email)s can be subscribed, we have sent it a link to confirm. Nothing is sent before you confirm.")
+    return _message(request, page, _("Check your inbox"), text % {"email": email})
 
 
 def _subscribe_webhook(request, page, form, components, groups):
@@ -90,15 +104,24 @@ def _subscribe_webhook(request, page, form, components, groups):
     email, endpoint = form.cleaned_data["email"], form.cleaned_data["endpoint"]
     try:
         subscriber, secret = services.subscribe_endpoint(
-            page=page, channel="webhook", endpoint=endpoint, email=email, components=components, groups=groups
+            page=page,
+            channel="webhook",
+            endpoint=endpoint,
+            email=email,
+            components=components,
+            groups=groups,
+            language=get_language(),
         )
     except ValidationError as error:
         form.add_error("endpoint", error.messages[0].removeprefix("endpoint: "))
         return _subscribe_again(request, page, form)
-    text = f"If {email} can confirm it, we have sent it a link. Nothing is posted to {endpoint} before you confirm."
+    text = _(
+        "If %(email)s can confirm it, we have sent it a link. Nothing is posted to %(endpoint)s before you confirm."
+    )
+    text %= {"email": email, "endpoint": endpoint}
     if secret:
-        text += f" Your webhook's signing secret, shown only now: {secret}"
-    return _message(request, page, "Check your inbox", text)
+        text += " " + _("Your webhook’s signing secret, shown only now: %(secret)s") % {"secret": secret}
+    return _message(request, page, _("Check your inbox"), text)
 
 
 def _subscribe_again(request, page, form):
@@ -159,9 +182,8 @@ def _subscribe_form(request, page, subscriber: Subscriber | None) -> dict:
 
 def _invalid(request, page=None):
     """A tampered or expired link (400): it names its page when it can, with the page's subscribe form."""
-    return _page_response(
-        request, "notifications/invalid.html", {"page": page, **_subscribe_form(request, page, None)}, 400
-    )
+    context = {"page": page, "reader": None, **_subscribe_form(request, page, None)}
+    return _page_response(request, "notifications/invalid.html", context, 400)
 
 
 def _gone(request, page, subscriber: Subscriber | None = None):
@@ -172,14 +194,14 @@ def _gone(request, page, subscriber: Subscriber | None = None):
         "quarantined": subscriber.email if subscriber else "",
         **_subscribe_form(request, page, subscriber),
     }
-    return _page_response(request, "notifications/gone.html", context)
+    return _page_response(request, "notifications/gone.html", {**context, "reader": subscriber})
 
 
 def _unsubscribe(request, subscriber: Subscriber):
     """Unsubscribe, and say so on the same page, with the form to subscribe again filled in (one click back)."""
     form = _subscribe_form(request, subscriber.page, subscriber)  # read before the row goes
     services.subscriber_unsubscribe(subscriber)
-    context = {"page": subscriber.page, "left": subscriber.email, **form}
+    context = {"page": subscriber.page, "left": subscriber.email, "reader": subscriber, **form}
     return _page_response(request, "notifications/gone.html", context)
 
 
@@ -195,7 +217,7 @@ def confirm(request, token: str):
         return _invalid(request, page)
     if subscriber is None or subscriber.state == SubscriberState.QUARANTINED:
         return _gone(request, page, subscriber)
-    context = {"page": page, "subscriber": subscriber, "manage_path": _manage_path(subscriber)}
+    context = {"page": page, "subscriber": subscriber, "reader": subscriber, "manage_path": _manage_path(subscriber)}
     if subscriber.state != SubscriberState.PENDING:
         return _page_response(request, "notifications/confirmed_page.html", {**context, "already": True})
     if request.method == "POST":
@@ -230,6 +252,7 @@ def _manage_page(request, subscriber: Subscriber, *, saved=False, error="", stat
         {
             "page": page,
             "subscriber": subscriber,
+            "reader": subscriber,
             "rows": rows,
             "chosen_scope": chosen_scope,
             "saved": saved,
@@ -261,7 +284,8 @@ def manage(request, token: str):
             groups = list(ComponentGroup.objects.filter(page=page, code__in=request.POST.getlist("groups")))
             if not components and not groups:
                 # "Only these" with none ticked would silently mean "all": say so, change nothing.
-                error = "Tick at least one component or group, or choose “All components”."
+                with speaking_to(page, subscriber.language):
+                    error = _("Tick at least one component or group, or choose “All components”.")
                 return _manage_page(request, subscriber, error=error, status=400, ticked=(set(), set()))
         services.subscriber_set_components(subscriber=subscriber, components=components, groups=groups)
     return _manage_page(request, subscriber, saved=True)
@@ -277,4 +301,5 @@ def unsubscribe(request, token: str):
         return _unsubscribe(request, subscriber)
     if subscriber is None or subscriber.state == SubscriberState.QUARANTINED:
         return _gone(request, page, subscriber)
-    return _page_response(request, "notifications/unsubscribe_page.html", {"page": page, "subscriber": subscriber})
+    context = {"page": page, "subscriber": subscriber, "reader": subscriber}
+    return _page_response(request, "notifications/unsubscribe_page.html", context)

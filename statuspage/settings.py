@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.audit.AuditActorMiddleware",  # who acts, for the audit log (the API names its key in the view)
     "django.contrib.messages.middleware.MessageMiddleware",
+    "incidents.languages.LanguageMiddleware",  # the language of a form's POST or a sign-in page (not public views)
 ]
 
 ROOT_URLCONF = "statuspage.urls"
@@ -285,7 +286,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The public site's languages (incidents/languages.py): each at its own address (/fr/…), the page's default
+# language (Page.default_language) also without a code. The admin and the APIs stay in English.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["statuspage.formats"]  # dates and times per language (statuspage/formats/__init__.py)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from incidents import services
@@ -231,4 +232,6 @@ def test_publishing_to_a_bucket_stores_every_file_with_its_type_and_removes_what
     assert f"incidents/{gone.code}/index.html" not in stored
     assert f"api/v2/incidents/{gone.code}.json" not in stored
     assert f"p/{CHIRPDESK}/incidents/{gone.code}/index.html" not in stored
-    assert len(modified) - len(stored) == 4
+    assert f"fr/p/{CHIRPDESK}/incidents/{gone.code}/index.html" not in stored  # and in every language
+    # root and /p/<id>/: its page and its JSON; in each language its page at both
+    assert len(modified) - len(stored) == 4 + 2 * len(django_settings.LANGUAGES)

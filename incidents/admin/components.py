@@ -1,6 +1,7 @@
 """Pages, component groups and components. Every write goes through the services."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -38,12 +39,26 @@ class PageForm(forms.ModelForm):
 
     class Meta:
         model = Page
-        fields = ("name", "time_zone", "url", "support_url", "accent_colour", "visibility", "allowed_domains")
+        fields = (
+            "name",
+            "time_zone",
+            "default_language",
+            "url",
+            "support_url",
+            "accent_colour",
+            "visibility",
+            "allowed_domains",
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "visibility" in self.fields:  # not there for a user who may only look (every field read-only)
             self.fields["visibility"].required = False  # not sent: unchanged
+        if "default_language" in self.fields:
+            self.fields["default_language"].required = False  # not sent: unchanged
+
+    def clean_default_language(self):
+        return self.cleaned_data.get("default_language") or self.instance.default_language or settings.LANGUAGE_CODE
 
     def clean_visibility(self):
         return self.cleaned_data.get("visibility") or self.instance.visibility or Visibility.PUBLIC
@@ -84,6 +99,7 @@ class PageAdmin(PageScopedAdmin, admin.ModelAdmin):
     fields = (
         "name",
         "time_zone",
+        "default_language",
         "url",
         "support_url",
         "accent_colour",
@@ -142,7 +158,12 @@ class PageAdmin(PageScopedAdmin, admin.ModelAdmin):
             page_services.page_update(page=obj, **fields)
         else:
             created = services.page_create(name=obj.name, time_zone=obj.time_zone, url=obj.url)
-            page_services.page_update(page=created, support_url=obj.support_url, accent_colour=obj.accent_colour)
+            page_services.page_update(
+                page=created,
+                support_url=obj.support_url,
+                accent_colour=obj.accent_colour,
+                default_language=obj.default_language,
+            )
             _adopt(obj, created)
         access = {"visibility", "new_password", "allowed_domains"} & set(form.changed_data)
         if access:

@@ -8,6 +8,7 @@ shared between processes and nothing needs Redis: each process fills its own in 
 """
 
 from django.template import loader
+from django.utils.translation import get_language
 
 from incidents.public_cache.store import LocalEntries
 
@@ -25,17 +26,17 @@ pieces = LocalEntries(FRAGMENT_BYTES, size=_size)
 
 
 def get(key: tuple):
-    return pieces.get(key)
+    return pieces.get((get_language(), *key))  # a piece is in the language it was rendered in
 
 
 def put(key: tuple, value) -> None:
-    pieces.put(key, value)
+    pieces.put((get_language(), *key), value)
 
 
 def render(key: tuple, template_name: str, context: dict) -> str:
     """The piece under `key`, rendered from the template (and kept) if this process has not yet."""
-    html = pieces.get(key)
+    html = get(key)
     if html is None:
         html = loader.get_template(template_name).render(context)
-        pieces.put(key, html)
+        put(key, html)
     return html

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from incidents.choices import Visibility
+from incidents.languages import speaking
 from incidents.public_cache import budget, store
 from incidents.public_cache.encoding import CODINGS, accepted_coding, compressible, encode, etag_for, matching_etag
 from incidents.public_cache.state import PageState, load_page, page_state
@@ -132,7 +133,16 @@ def _busy() -> HttpResponse:
     return response
 
 
-def restricted(view, request, page_code: str | None, kwargs: dict):
+def rendered(view, request, page, now, lang: str | None, kwargs: dict):
+    """The view's response, rendered in the address's language (`lang`) or else the page's default one."""
+    with speaking(page.default_language, lang):
+        response = view(request, page, now, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+    return response
+
+
+def restricted(view, request, page_code: str | None, lang: str | None, kwargs: dict):
     """A non-public page: the access check first (incidents.access), then a render for this visitor alone,
     never read from nor stored in the cache, and marked for no shared cache downstream."""
     from incidents.access import access_for
@@ -141,11 +151,10 @@ def restricted(view, request, page_code: str | None, kwargs: dict):
     page = load_page(page_code)  # from the database: its visibility and password as they are now
     access = access_for(request, page)
     if access is None:
-        return denied(request, page)
+        with speaking(page.default_language, lang):
+            return denied(request, page)
     request.page_access, request.page_access_page = access, page
-    response = view(request, page, timezone.now(), **kwargs)
-    if hasattr(response, "render") and not response.is_rendered:
-        response.render()
+    response = rendered(view, request, page, timezone.now(), lang, kwargs)
     response["Cache-Control"] = "private, no-store"
     patch_vary_headers(response, ["Cookie"])
     return response
@@ -165,7 +174,7 @@ def public_view(view=None, *, max_age: int | None = None, headers: dict | None =
     extra = tuple((headers or {}).items())
 
     @wraps(view)
-    def wrapper(request, page_code: str | None = None, **kwargs):
+    def wrapper(request, page_code: str | None = None, lang: str | None = None, **kwargs):
         if request.META.get(FRESH) is FRESH_TOKEN:
             page = load_page(page_code)
             if not page.is_public:
@@ -174,7 +183,7 @@ def public_view(view=None, *, max_age: int | None = None, headers: dict | None =
         else:
             state, page = page_state(page_code)
             if state.visibility != Visibility.PUBLIC or (page is not None and not page.is_public):
-                return restricted(view, request, page_code, kwargs)
+                return restricted(view, request, page_code, lang, kwargs)
         now = timezone.now()
         address, cacheable = address_of(request)
         base = etag_base(state, address, now)
@@ -189,10 +198,8 @@ def public_view(view=None, *, max_age: int | None = None, headers: dict | None =
                 return _busy()
             page = page or load_page(pk=state.id)
             if not page.is_public:  # it stopped being public since its state was read: nothing from the cache
-                return restricted(view, request, page_code, kwargs)
-            response = view(request, page, now, **kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
+                return restricted(view, request, page_code, lang, kwargs)
+            response = rendered(view, request, page, now, lang, kwargs)
             if response.status_code != 200 or response.streaming:
                 return response  # an error from the view (e.g. an API's 404): not ETagged, not stored
             headers = [(name, value) for name, value in response.items() if name.lower() not in NOT_CACHED_HEADERS]

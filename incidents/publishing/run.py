@@ -16,6 +16,7 @@ from collections import defaultdict
 
 from django.conf import settings
 
+from incidents import languages
 from incidents.choices import CLOSED_STATUSES, ComponentStatus
 from incidents.models import Component, ComponentDay, ComponentGroup, Incident, IncidentUpdate, Page
 from incidents.publishing import site
@@ -83,6 +84,11 @@ STATE_DIR = ".publish-state/"  # what was published, per page: hidden, so never 
 ROOT_SKIP = ("p/", "static/", STATE_DIR)  # under the root, the default page's tree is everything else
 
 
+def language_leads() -> list[str]:
+    """Where each language's tree starts: "" (the addresses without a code), "fr/", "de/", …"""
+    return ["", *(f"{code}/" for code in languages.codes())]
+
+
 def history_digests(page: Page, now, digests: dict[str, str]) -> dict[str, tuple[str, set[str]]]:
     """history/<n> → (a digest of what that older history page lists, the codes it lists), for n ≥ 2."""
     from incidents.views import HISTORY_PER_PAGE
@@ -139,13 +145,21 @@ class Publisher:
         digests |= badge_digests
         moving |= badges_moving
         previous = self._previous_digests(page)
-        own = f"p/{page.code}/"
-        entries = site.page_entries(page, "/" if page.is_default else "/" + own, codes, now)
+        for lang in (None, *languages.codes()):  # every language: /, /p/<id>/, /fr/, /fr/p/<id>/, …
+            self._publish_tree(page, lang, now, codes, moving, previous, digests)
+        state = json.dumps(digests, sort_keys=True).encode()
+        self.target.write(f"{STATE_DIR}{page.code}.json", state, "application/json")
+
+    def _publish_tree(self, page: Page, lang: str | None, now, codes, moving, previous, digests) -> None:
+        """One language's files of the page: under p/<id>/ (fr/p/<id>/), and the default page's at the root (fr/)."""
+        lead = f"{lang}/" if lang else ""
+        own = f"{lead}p/{page.code}/"
+        entries = site.page_entries(page, "/" if page.is_default else f"/p/{page.code}/", codes, now, lang=lang)
 
         def files_of(entry) -> list[str]:
-            return [entry.file, own + entry.file] if page.is_default else [entry.file]
+            return [entry.file, own + entry.file.removeprefix(lead)] if page.is_default else [entry.file]
 
-        existing = self.target.list(own) | (self._root_files() if page.is_default else set())
+        existing = self.target.list(own) | (self._root_files(lead) if page.is_default else set())
         for entry in entries:
             if self.lock is not None:
                 self.lock.keep()
@@ -174,25 +188,27 @@ class Publisher:
         for stale in sorted(existing - {f for entry in entries for f in files_of(entry)}):
             self.target.delete(stale)
             self.result.deleted.append(stale)
-        state = json.dumps(digests, sort_keys=True).encode()
-        self.target.write(f"{STATE_DIR}{page.code}.json", state, "application/json")
 
     def remove_page(self, page: Page) -> None:
         """Delete every file of a page from the target (its tree, its state, and the root if it is the default)."""
         state = f"{STATE_DIR}{page.code}.json"
-        stale = self.target.list(f"p/{page.code}/") | (self.target.list(STATE_DIR) & {state})
+        stale = self.target.list(STATE_DIR) & {state}
+        for lead in language_leads():
+            stale |= self.target.list(f"{lead}p/{page.code}/")
         for path in sorted(stale):
             self.target.delete(path)
             self.result.deleted.append(path)
         if page.is_default:
             self.remove_root()
 
-    def _root_files(self) -> set[str]:
-        """The default page's files at the root: only names a page's tree can have (not the operator's)."""
-        return {name for name in self.target.list("", ROOT_SKIP) if site.is_page_file(name)}
+    def _root_files(self, lead: str = "") -> set[str]:
+        """The default page's files at the root (`lead` "fr/": under fr/): only names a page's tree can have
+        (not the operator's)."""
+        skip = tuple(lead + name for name in ROOT_SKIP) + (() if lead else tuple(language_leads()[1:]))
+        return {name for name in self.target.list(lead, skip) if site.is_page_file(name.removeprefix(lead))}
 
     def remove_root(self) -> None:
-        for stale in sorted(self._root_files()):
+        for stale in sorted(set().union(*(self._root_files(lead) for lead in language_leads()))):
             self.target.delete(stale)
             self.result.deleted.append(stale)
 
@@ -222,8 +238,10 @@ def _target():
 def _prune_pages(publisher: Publisher) -> None:
     """Remove the trees of pages that no longer exist, and the root when no page is the default one."""
     codes = set(Page.objects.values_list("code", flat=True))
-    for path in publisher.target.list("p/") | publisher.target.list(STATE_DIR):
-        code = path.split("/")[1].removesuffix(".json")
+    found = {path: path.removeprefix(STATE_DIR).removesuffix(".json") for path in publisher.target.list(STATE_DIR)}
+    for lead in language_leads():
+        found |= {path: path.removeprefix(f"{lead}p/").split("/")[0] for path in publisher.target.list(f"{lead}p/")}
+    for path, code in found.items():
         if code not in codes:
             publisher.target.delete(path)
             publisher.result.deleted.append(path)

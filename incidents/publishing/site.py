@@ -18,6 +18,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.test import Client
 from django.utils import timezone
 
+from incidents.languages import LOCALIZED
 from incidents.models import Component, Incident, Page
 from incidents.publishing.target import TEMP_PREFIX
 
@@ -39,6 +40,7 @@ class Entry:
 
 
 PAGE_PREFIX = "p/<slug:page_code>/"
+LANGUAGE_PREFIX = "<lang:lang>/"  # the same addresses in another language: page_entries(lang=…) spells them out
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -57,7 +59,7 @@ def _routes() -> list[tuple[str, str]]:
                 walk(pattern.url_patterns, prefix + str(pattern.pattern))
             elif getattr(pattern.callback, "public_cache", False):
                 route = prefix + str(pattern.pattern)
-                if not route.startswith(PAGE_PREFIX):
+                if not route.startswith((PAGE_PREFIX, LANGUAGE_PREFIX)):
                     found.append((route, pattern.name))
 
     walk(get_resolver().url_patterns, "")
@@ -81,8 +83,13 @@ def history_pages(page: Page, now) -> int:
     return max(1, math.ceil(count / HISTORY_PER_PAGE))
 
 
-def page_entries(page: Page, url_prefix: str, incident_codes: list[str], now) -> list[Entry]:
-    """Every address of `page` under `url_prefix` ("/" or "/p/<id>/"), with its file."""
+def page_entries(
+    page: Page, url_prefix: str, incident_codes: list[str], now, *, lang: str | None = None
+) -> list[Entry]:
+    """Every address of `page` under `url_prefix` ("/" or "/p/<id>/"), with its file; with `lang` ("fr"), the
+    addresses that have words in them under /fr/ ("/fr/", "/fr/p/<id>/"), in that language."""
+    if lang:
+        url_prefix = f"/{lang}{url_prefix}"
     file_prefix = url_prefix.lstrip("/")
     entries = []
     component_codes = list(Component.objects.filter(page=page).order_by("id").values_list("code", flat=True))
@@ -91,6 +98,8 @@ def page_entries(page: Page, url_prefix: str, incident_codes: list[str], now) ->
         entries.append(Entry(url_prefix + path, file_prefix + file_for(path), key))
 
     for route, name in _routes():
+        if lang and name not in LOCALIZED:
+            continue  # the logo, accent.css and the API are the same in every language: at the root only
         if "<" not in route:
             if name == "logo" and not page.logo_type:
                 continue

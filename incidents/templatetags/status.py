@@ -3,8 +3,9 @@ incidents/presentation.py; these only expose it."""
 
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
-from incidents import presentation
+from incidents import languages, presentation
 from incidents.choices import COMPONENT_COLOUR, INDICATOR_COMPONENT_STATUS, ComponentStatus, Impact
 from incidents.markup import render_markdown
 from incidents.uptime_bars import bar_html
@@ -46,7 +47,7 @@ def page_time(dt, page) -> str:
 
 @register.filter
 def status_label(status: str) -> str:
-    return ComponentStatus(status).label
+    return gettext(ComponentStatus(status).label)
 
 
 @register.filter
@@ -61,7 +62,19 @@ def status_colour(status: str) -> str:
 
 @register.filter
 def impact_label(impact: str) -> str:
-    return Impact(impact).label
+    return gettext(Impact(impact).label)
+
+
+@register.filter
+def percent(figure: str) -> str:
+    """An uptime figure in the locale's way of writing numbers (99,98 in French)."""
+    return presentation.format_percent(figure)
+
+
+@register.filter
+def translated(label: str) -> str:
+    """A label of the domain (a status, an update's "Update", the page's status line) in the page's language."""
+    return gettext(label)
 
 
 @register.filter
@@ -105,3 +118,12 @@ def uptime_bar(component, page, days):
     (incidents/uptime_bars.py)."""
     detail_url = f"{page.public_url('uptime')}#c-{component.code}"
     return bar_html(component, component.uptime, days=days, detail_url=detail_url)
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context, page):
+    """The language switcher's links: this address in every language (incidents/languages.py)."""
+    request = context.get("request")
+    if request is None or page is None:
+        return []
+    return languages.switcher(request.path, page)
