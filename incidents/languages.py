@@ -17,7 +17,7 @@ from django.utils import translation
 # API and the badges are the same in all).
 LOCALIZED = {
     "home", "incident", "history", "history-page", "uptime", "maintenance-ics", "history-atom", "history-rss",
-    "access-password", "access-email", "access-link", "subscribe",
+    "access-password", "access-email", "access-link", "subscribe", "embed",
 }  # fmt: skip
 
 OLDER_HISTORY = re.compile(r"/history/page/\d+$")

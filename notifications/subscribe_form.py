@@ -46,7 +46,7 @@ class SubscribeForm(forms.Form):
         if endpoint and not self.page.is_public:
             # A webhook gets whole updates, to whoever holds the URL: on a page not open to everyone, only
             # its administrators add them (in the admin or the manage API), never a visitor.
-            raise forms.ValidationError("On this page, webhooks are added by its administrators.")
+            raise forms.ValidationError(_("On this page, webhooks are added by its administrators."))
         return endpoint
 
     def clean_email(self) -> str:

@@ -85,8 +85,10 @@ def expected_files(page: Page) -> dict[str, str]:
         names.append("logo")
     prefixes = [f"p/{page.code}/"] + ([""] if page.is_default else [])
     found = {prefix + name: "/" + prefix + address(name) for prefix in prefixes for name in names}
-    # Every language's tree holds the addresses with words in them (not the API, the logo, accent.css).
-    worded = [name for name in names if not name.startswith("api/") and name not in ("accent.css", "logo")]
+    # Every language's tree holds the addresses with words in them (not the API, the logo, accent.css, the
+    # badges or the widget: incidents.languages.LOCALIZED).
+    unworded = ("api/", "components/", "badge", "accent.css", "logo", "widget.js")
+    worded = [name for name in names if not name.startswith(unworded)]
     for code, _ in settings.LANGUAGES:
         found |= {
             f"{code}/{prefix}{name}": f"/{code}/{prefix}{address(name)}" for prefix in prefixes for name in worded
