@@ -147,10 +147,12 @@ def connect(models) -> None:
 
 
 def connect_domain() -> None:
+    from incidents import events
     from incidents.models import ComponentStatusChange
 
     connect(domain_models())
     post_save.connect(_status_changed, sender=ComponentStatusChange, dispatch_uid="audit:status-change")
+    events.fields_updated.connect(record_change)  # the domain's conditional UPDATEs
 
 
 class AuditActorMiddleware:

@@ -43,3 +43,6 @@ maintenance_reminder_due = Event("maintenance_reminder_due")
 # A component's status changed (incidents.services.pages.apply_component_status): receivers get the
 # ComponentStatusChange, inside the transaction that recorded it.
 component_status_changed = Event("component_status_changed")
+# A write that no model save sees (a conditional UPDATE: the default page, a logo, a postmortem draft):
+# receivers get (instance, before, after), dicts of the fields it changed, inside the writing transaction.
+fields_updated = Event("fields_updated")

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents import validation
+from incidents import events, validation
 from incidents.choices import ComponentStatus, IncidentStatus
 from incidents.models import (
     Component,
@@ -85,11 +85,15 @@ def page_make_default(*, page: Page) -> Page:
         Page.objects.filter(pk=page.pk).update(is_default=True, updated_at=now)
         for pk in old:
             page_changed(pk)  # its own state; "@default" is cleared below by the new default's
+            events.fields_updated.send(Page.objects.get(pk=pk), {"is_default": True}, {"is_default": False})
         page_changed(page.pk)
     elif not dict(locked)[page.pk]:
         Page.objects.filter(pk=page.pk).update(is_default=True, updated_at=timezone.now())
         page_changed(page.pk)
+    was_default = dict(locked)[page.pk]
     page.refresh_from_db()
+    if not was_default:
+        events.fields_updated.send(page, {"is_default": False}, {"is_default": True})
     return page
 
 
@@ -252,9 +256,11 @@ def page_set_logo(*, page: Page, data: bytes | None) -> Page:
     else:
         kind = ""
         PageLogo.objects.filter(page_id=page.pk).delete()
+    before = page.logo_type
     Page.objects.filter(pk=page.pk).update(logo_type=kind)
     page_changed(page.pk)
     page.refresh_from_db()
+    events.fields_updated.send(page, {"logo": before or None}, {"logo": kind or None})
     return page
 
 

@@ -11,6 +11,7 @@ from accounts.models import ApiKey, AuditEntry
 from accounts.services import member_set
 from incidents import services
 from tests.api_support import Api
+from tests.publishing_helpers import PNG
 
 
 @pytest.fixture
@@ -142,3 +143,21 @@ def test_subscriber_state_changes_viewers_and_audience_groups_are_recorded(page,
     access_services.viewer_add(page=page, email="ada@example.com", group=group)
     assert [entry.page_id for entry in entries(object_type="viewer", action="created")] == [page.pk]
     assert entries(object_type="audience group", action="created")
+
+
+def test_the_default_page_a_logo_and_a_postmortem_draft_are_recorded(page, other_page):
+    from incidents import page_services
+    from incidents.services.postmortems import incident_postmortem_save
+
+    page_services.page_make_default(page=other_page)
+    page_services.page_set_logo(page=other_page, data=PNG)
+    incident = services.incident_create(page=page, name="Slow", body="Looking.")
+    incident_postmortem_save(incident=incident, body="## What happened", notify=True)
+    changes = [(e.object_type, e.page_id, e.before, e.after) for e in entries(action="changed")]
+    assert ("page", page.pk, {"is_default": True}, {"is_default": False}) in changes
+    assert ("page", other_page.pk, {"is_default": False}, {"is_default": True}) in changes
+    assert ("page", other_page.pk, {"logo": None}, {"logo": "image/png"}) in changes
+    assert (
+        "incident", page.pk, {"postmortem": "", "postmortem_notify": False},
+        {"postmortem": "## What happened", "postmortem_notify": True},
+    ) in changes  # fmt: skip

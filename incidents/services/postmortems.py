@@ -20,9 +20,13 @@ def incident_postmortem_save(*, incident: Incident, body: str, notify: bool | No
     fields = {"postmortem": optional_text(body, "postmortem")}
     if notify is not None:
         fields["postmortem_notify"] = bool(notify)
+    before = dict(Incident.objects.filter(pk=incident.pk).values(*fields).first() or {})
     Incident.objects.filter(pk=incident.pk).update(**fields)
     for name, value in fields.items():
         setattr(incident, name, value)
+    changed = [name for name in fields if before.get(name) != fields[name]]
+    if changed:
+        events.fields_updated.send(incident, {k: before.get(k) for k in changed}, {k: fields[k] for k in changed})
     return incident
 
 
