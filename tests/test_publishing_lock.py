@@ -26,7 +26,7 @@ def cache_on_hangable_redis(own_redis, settings):  # noqa: F811
 
 
 def test_a_publish_whose_cache_calls_time_out_does_not_hold_back_the_next_one(
-    site, cache_on_hangable_redis, monkeypatch
+    site, cache_on_hangable_redis, monkeypatch, caplog
 ):
     redis_server = cache_on_hangable_redis
     render = site_module.Renderer.get
@@ -45,7 +45,9 @@ def test_a_publish_whose_cache_calls_time_out_does_not_hold_back_the_next_one(
     monkeypatch.setattr(site_module.Renderer, "get", render_while_redis_hangs_once)
     assert "index.html" in publish_all().written
     assert hung
-    assert cache.breaker.is_open  # the publish saw the failure (before: its release went through it)
+    # The publish saw the failure (before: its release went through the open breaker). Not `breaker.is_open`:
+    # on a slow machine the rest of the publish outlasts the breaker's 5 s, and a probe closes it again.
+    assert any("unavailable" in record.getMessage() for record in caplog.records)
     monkeypatch.setattr(site_module.Renderer, "get", render)
     cache.breaker.succeeded()  # a while later the cache answers again (a next call closes the breaker)
     services.component_create(page=site.default, name="Written after the hiccup")
