@@ -12,6 +12,7 @@ from api.manage import ManageView, responses
 from api.serializers import render
 from incidents.models import Component, ComponentGroup
 from notifications import services as notifications
+from notifications.endpoint_subscribers import subscribe_endpoint
 from notifications.models import Subscriber
 
 PERMISSIONS = {
@@ -71,7 +72,7 @@ class SubscriberListView(ManageView):
     def create_endpoint(self, page, data, components, groups):
         """A webhook (or chat) subscriber; a new webhook's `signing_secret` is in this answer and never again."""
         try:
-            subscriber, secret = notifications.subscribe_endpoint(
+            subscriber, secret = subscribe_endpoint(
                 page=page,
                 channel=data.get("type") or "webhook",
                 endpoint=data["endpoint"],

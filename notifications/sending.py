@@ -25,6 +25,7 @@ from notifications.emails import (
     quarantine_email,
     welcome_email,
 )
+from notifications.endpoint_subscribers import subscriber_endpoint_failed, subscriber_endpoint_succeeded
 from notifications.enqueue import enqueue_send, enqueue_subscriber_email
 from notifications.models import (
     Delivery,
@@ -36,7 +37,7 @@ from notifications.models import (
     SubscriberState,
 )
 from notifications.outbox import check_and_record_many, claim_deliveries
-from notifications.services import subscriber_endpoint_failed, subscriber_endpoint_succeeded, subscriber_quarantine
+from notifications.services import subscriber_quarantine
 from notifications.tokens import make_token
 
 log = logging.getLogger(__name__)

@@ -5,14 +5,13 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from incidents.choices import UNRESOLVED_STATUSES
 from incidents.models import Component, ComponentGroup, Incident, IncidentUpdate, Page
 from notifications import conf
-from notifications.endpoints import EndpointRefused, resolve
 from notifications.enqueue import enqueue_fanout, enqueue_send, enqueue_subscriber_email
 from notifications.models import (
     Delivery,
@@ -25,8 +24,6 @@ from notifications.models import (
     SubscriberEmail,
     SubscriberState,
 )
-from notifications.outbox import ago
-from notifications.webhook_payloads import new_secret
 
 # -- the outbox ------------------------------------------------------------------------------------------
 
@@ -176,7 +173,7 @@ def recipient_chunks(notification: Notification, size: int, *, after: int = 0) -
 # -- subscribers -----------------------------------------------------------------------------------------
 
 
-def _set_scope(subscriber: Subscriber, components: Iterable[Component], groups: Iterable[ComponentGroup]) -> None:
+def set_scope(subscriber: Subscriber, components: Iterable[Component], groups: Iterable[ComponentGroup]) -> None:
     groups = list(groups)
     # A chosen group covers its components (and ones added later): they are not chosen one by one too.
     covered = {group.pk for group in groups}
@@ -220,14 +217,14 @@ def subscribe(
         try:
             with transaction.atomic():  # a savepoint: the same address at the same instant is not a 500
                 subscriber = Subscriber(page=page, email=email, incident=incident, language=language)
-                _set_scope(subscriber, components, groups)
+                set_scope(subscriber, components, groups)
         except IntegrityError:
             subscriber = Subscriber.objects.select_for_update().filter(**lookup).first()
             if subscriber is None:
                 raise
     elif subscriber.state == SubscriberState.PENDING:
         subscriber.language = language
-        _set_scope(subscriber, components, groups)
+        set_scope(subscriber, components, groups)
     elif subscriber.state == SubscriberState.QUARANTINED:
         subscriber.language = language
         # Its mail server refused our emails; asking again starts the double opt-in again, with this choice
@@ -236,7 +233,7 @@ def subscribe(
         subscriber.confirmation_sent_at = None
         # Confirming again earns a welcome again (one per subscriber: the earlier one's row goes).
         SubscriberEmail.objects.filter(subscriber=subscriber, kind=EmailKind.WELCOME).delete()
-        _set_scope(subscriber, components, groups)
+        set_scope(subscriber, components, groups)
     if confirmed and subscriber.state == SubscriberState.PENDING:
         subscriber_confirm(subscriber, welcome=False)  # the operator's import: no email at all
         return subscriber
@@ -265,7 +262,7 @@ def subscriber_confirm(subscriber: Subscriber, *, welcome: bool = True) -> bool:
     )
     subscriber.refresh_from_db(fields=["state", "confirmed_at", "updated_at"])
     if changed:
-        _audit_state(subscriber, SubscriberState.PENDING)
+        audit_state(subscriber, SubscriberState.PENDING)
     if changed and welcome:
         queue_subscriber_email(subscriber, EmailKind.WELCOME)
     return bool(changed)
@@ -285,7 +282,7 @@ def subscriber_set_components(
     """Change a page subscriber's scope: none chosen means all components."""
     components, groups = list(components), list(groups)
     check_scope(subscriber.page_id, components, groups)
-    _set_scope(subscriber, components, groups)
+    set_scope(subscriber, components, groups)
     return subscriber
 
 
@@ -300,11 +297,11 @@ def subscriber_quarantine(subscriber_id: int, reason: str) -> int:
         state=SubscriberState.QUARANTINED, quarantined_at=timezone.now(), quarantine_reason=reason[:500]
     )
     if changed and before != SubscriberState.QUARANTINED:
-        _audit_state(Subscriber.objects.get(pk=subscriber_id), before)
+        audit_state(Subscriber.objects.get(pk=subscriber_id), before)
     return changed
 
 
-def _audit_state(subscriber: Subscriber, before: str) -> None:
+def audit_state(subscriber: Subscriber, before: str) -> None:
     """A state change made by a conditional UPDATE (no save signal sees it) goes to the audit log."""
     from accounts import audit
 
@@ -314,36 +311,6 @@ def _audit_state(subscriber: Subscriber, before: str) -> None:
     audit.record_change(subscriber, {"state": before}, after)
 
 
-def subscriber_endpoint_failed(subscriber_id: int, error: str) -> bool:
-    """Count an endpoint's failure; True if this one quarantined it (its email, if any, is told once).
-
-    Failures in a row count from the first of them; one older than the window starts the count again."""
-    limit, window = conf.endpoint_quarantine()
-    recent = Q(failing_since__gte=ago(window))
-    Subscriber.objects.filter(pk=subscriber_id).update(
-        failures=Case(When(recent, then=F("failures") + 1), default=Value(1)),
-        failing_since=Case(When(recent, then=F("failing_since")), default=Now()),
-    )
-    with transaction.atomic():
-        quarantined = Subscriber.objects.filter(
-            pk=subscriber_id, state=SubscriberState.CONFIRMED, failures__gte=limit
-        ).update(
-            state=SubscriberState.QUARANTINED,
-            quarantined_at=timezone.now(),
-            quarantine_reason=f"{limit} failures in a row; the last: {error}"[:500],
-        )
-        subscriber = Subscriber.objects.filter(pk=subscriber_id).first() if quarantined else None
-        if subscriber is not None:
-            _audit_state(subscriber, SubscriberState.CONFIRMED)
-        if subscriber is not None and subscriber.email:
-            queue_subscriber_email(subscriber, EmailKind.QUARANTINED)
-    return bool(quarantined)
-
-
-def subscriber_endpoint_succeeded(subscriber_id: int) -> None:
-    Subscriber.objects.filter(pk=subscriber_id, failures__gt=0).update(failures=0, failing_since=None)
-
-
 def subscriber_reactivate(subscriber: Subscriber) -> bool:
     """A quarantined endpoint (its owner fixed it) gets events again; its failure count starts over."""
     changed = Subscriber.objects.filter(pk=subscriber.pk, state=SubscriberState.QUARANTINED).update(
@@ -351,78 +318,8 @@ def subscriber_reactivate(subscriber: Subscriber) -> bool:
     )
     subscriber.refresh_from_db()
     if changed:
-        _audit_state(subscriber, SubscriberState.QUARANTINED)
+        audit_state(subscriber, SubscriberState.QUARANTINED)
     return bool(changed)
-
-
-def subscribe_endpoint(
-    *,
-    page: Page,
-    channel: str,
-    endpoint: str,
-    email: str = "",
-    components: Iterable[Component] = (),
-    groups: Iterable[ComponentGroup] = (),
-    confirmed: bool = False,
-    language: str = "",
-) -> tuple[Subscriber, str | None]:
-    """A webhook, Slack, Teams or Discord subscriber: (subscriber, its signing secret if it was created now).
-
-    The endpoint passes the SSRF guard first (a DNS lookup: call this outside any transaction). A webhook
-    with an email confirms it as an email subscriber does (double opt-in), unless `confirmed` (a page admin);
-    chat subscribers are added by page admins and are confirmed at once. An endpoint already subscribed keeps
-    its secret (never shown again) and gets the new scope while pending.
-    """
-    if channel not in dict(SubscriberChannel.choices) or channel == SubscriberChannel.EMAIL:
-        raise ValidationError(f"channel: {channel!r} is not an endpoint channel.", code="channel")
-    if len(endpoint) > 500:
-        raise ValidationError("endpoint: at most 500 characters.", code="endpoint")
-    email = normalise_email(email) if email else ""
-    if channel == SubscriberChannel.WEBHOOK and not email and not confirmed:
-        raise ValidationError("email: a webhook needs an email address (to confirm it, and for failure notices).")
-    try:
-        resolve(endpoint)
-    except EndpointRefused as exc:
-        raise ValidationError(f"endpoint: {exc}", code="endpoint") from exc
-    components, groups = list(components), list(groups)
-    check_scope(page.pk, components, groups)
-    confirmed = confirmed or channel != SubscriberChannel.WEBHOOK
-    existing = Subscriber.objects.select_for_update().filter(page=page, endpoint=endpoint)
-    existing = existing.exclude(channel=SubscriberChannel.EMAIL)
-    with transaction.atomic():
-        subscriber = existing.first()
-        secret = None
-        if subscriber is None:
-            secret = new_secret() if channel == SubscriberChannel.WEBHOOK else ""
-            try:
-                with transaction.atomic():  # a savepoint: the same endpoint at the same instant is not a 500
-                    subscriber = Subscriber(
-                        page=page,
-                        channel=channel,
-                        endpoint=endpoint,
-                        email=email,
-                        signing_secret=secret,
-                        language=language,  # of the emails about it (its confirmation, a quarantine)
-                    )
-                    _set_scope(subscriber, components, groups)
-                secret = secret or None
-            except IntegrityError:
-                subscriber, secret = existing.get(), None
-        elif subscriber.state != SubscriberState.CONFIRMED:
-            _set_scope(subscriber, components, groups)
-        if subscriber.state == SubscriberState.QUARANTINED and not confirmed and email:
-            # Subscribed again after a quarantine (its owner fixed it): confirmed again by email, counts cleared.
-            Subscriber.objects.filter(pk=subscriber.pk).update(
-                state=SubscriberState.PENDING, quarantined_at=None, quarantine_reason="", failures=0, failing_since=None
-            )
-            subscriber.refresh_from_db()
-            secret = ""
-        if confirmed and not subscriber_confirm(subscriber, welcome=False):
-            subscriber_reactivate(subscriber)
-        elif subscriber.state == SubscriberState.PENDING and secret is not None:
-            Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=timezone.now())
-            queue_subscriber_email(subscriber, EmailKind.CONFIRM)
-    return subscriber, secret or None
 
 
 def retry_failed(notification_ids: Iterable[int]) -> int:
@@ -454,5 +351,5 @@ def subscribers_reactivate(subscribers: QuerySet[Subscriber]) -> int:
     count = quarantined.filter(confirmed_at__isnull=False).update(state=SubscriberState.CONFIRMED, **reset)
     count += quarantined.update(state=SubscriberState.PENDING, **reset)
     for subscriber in Subscriber.objects.filter(pk__in=ids).exclude(state=SubscriberState.QUARANTINED):
-        _audit_state(subscriber, SubscriberState.QUARANTINED)
+        audit_state(subscriber, SubscriberState.QUARANTINED)
     return count

@@ -25,6 +25,7 @@ from incidents.public_cache.state import load_page as get_public_page
 from incidents.selectors import page_layout, public_layout
 from notifications import conf, ratelimit, services
 from notifications.emails import scope_context
+from notifications.endpoint_subscribers import subscribe_endpoint
 from notifications.models import Subscriber, SubscriberState
 from notifications.subscribe_form import SubscribeForm
 from notifications.tokens import Link, make_token, read_link
@@ -103,7 +104,7 @@ def _subscribe_webhook(request, page, form, components, groups):
     secret is shown in this answer only."""
     email, endpoint = form.cleaned_data["email"], form.cleaned_data["endpoint"]
     try:
-        subscriber, secret = services.subscribe_endpoint(
+        subscriber, secret = subscribe_endpoint(
             page=page,
             channel="webhook",
             endpoint=endpoint,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from incidents import page_services, services
 from incidents.models import IncidentTemplate, Page
 from notifications import services as notifications
+from notifications.endpoint_subscribers import subscribe_endpoint
 from notifications.models import SubscriberState
 
 
@@ -159,11 +160,11 @@ def test_one_incident_template_is_read_changed_and_deleted(admin_api, page, make
 
 def test_webhook_and_chat_subscribers_are_counted_by_their_type_and_reactivated(admin_api, page, settings):
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    hook, _ = notifications.subscribe_endpoint(
+    hook, _ = subscribe_endpoint(
         page=page, channel="webhook", endpoint="http://127.0.0.1/hook", email="ops@example.com", confirmed=True
     )
-    notifications.subscribe_endpoint(page=page, channel="slack", endpoint="http://127.0.0.1/slack")
-    notifications.subscribe_endpoint(page=page, channel="teams", endpoint="http://127.0.0.1/teams")
+    subscribe_endpoint(page=page, channel="slack", endpoint="http://127.0.0.1/slack")
+    subscribe_endpoint(page=page, channel="teams", endpoint="http://127.0.0.1/teams")
     notifications.subscribe(page=page, email="a@example.com", confirmed=True)
     notifications.subscriber_quarantine(hook.pk, "10 failures")
     counts = admin_api.get("subscribers/count").json()

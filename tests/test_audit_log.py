@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from accounts.models import ApiKey, AuditEntry
 from accounts.services import member_set
 from incidents import services
+from notifications.endpoint_subscribers import subscribe_endpoint
 from tests.api_support import Api
 from tests.publishing_helpers import PNG
 
@@ -110,11 +111,10 @@ def test_responders_do_not_read_the_audit_log(client, page, responder):
 def test_no_secret_and_no_hash_of_one_is_ever_recorded(page, settings):
     """A webhook's signing secret is shown once; a page's password is stored hashed: neither in the log."""
     from incidents import access_services
-    from notifications import services as notifications
 
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     access_services.page_set_access(page=page, visibility="password", password="hunter2-long-pass")
-    _subscriber, secret = notifications.subscribe_endpoint(
+    _subscriber, secret = subscribe_endpoint(
         page=page, channel="webhook", endpoint="http://127.0.0.1/hook", email="w@example.com", confirmed=True
     )
     page.refresh_from_db()

@@ -11,7 +11,7 @@ import pytest
 
 from incidents import services
 from notifications import conf
-from notifications import services as notify
+from notifications.endpoint_subscribers import subscribe_endpoint
 from notifications.models import Delivery, DeliveryStatus
 from notifications.tasks import sweep
 from tests.test_outbox_recovery import celery, kill_group
@@ -30,7 +30,7 @@ def test_a_worker_killed_mid_chunk_of_webhooks_loses_none_and_repeats_at_most_tw
     receiver.delay = 0.1  # a window of POSTs takes 0.1 s: time to kill the worker in the middle of a chunk
     n = 150
     for i in range(n):
-        notify.subscribe_endpoint(page=page, channel="webhook", endpoint=receiver.url(f"/h{i}"), confirmed=True)
+        subscribe_endpoint(page=page, channel="webhook", endpoint=receiver.url(f"/h{i}"), confirmed=True)
     database = settings.DATABASES["default"]
     env = {
         **os.environ,

@@ -17,6 +17,7 @@ from incidents.choices import ComponentStatus as S
 from incidents.choices import IncidentStatus
 from notifications import sending
 from notifications import services as notify
+from notifications.endpoint_subscribers import subscribe_endpoint
 from notifications.endpoints import EndpointRefused, resolve
 from notifications.models import Delivery, DeliveryStatus, Subscriber, SubscriberState
 from notifications.webhook_payloads import SIGNATURE_HEADER, verify
@@ -37,7 +38,7 @@ def receiver(settings):
 
 
 def webhook(page, url, components=()):
-    subscriber, secret = notify.subscribe_endpoint(
+    subscriber, secret = subscribe_endpoint(
         page=page, channel="webhook", endpoint=url, email="ops@example.com", components=components, confirmed=True
     )
     return subscriber, secret
@@ -268,7 +269,7 @@ def test_a_slack_subscriber_gets_block_kit_and_a_429_waits_its_retry_after(
     page, make_component, receiver, django_capture_on_commit_callbacks
 ):
     api = make_component("API")
-    subscriber, secret = notify.subscribe_endpoint(page=page, channel="slack", endpoint=receiver.url("/slack"))
+    subscriber, secret = subscribe_endpoint(page=page, channel="slack", endpoint=receiver.url("/slack"))
     assert (subscriber.state, secret) == (SubscriberState.CONFIRMED, None)  # a page admin's: active, unsigned
     receiver.script["/slack"] = [(429, {"Retry-After": "600"})]
     with django_capture_on_commit_callbacks(execute=True):

@@ -22,6 +22,7 @@ from incidents.models import Component, ComponentGroup, Incident, IncidentTempla
 from incidents.services.maintenance import maintenance_create
 from incidents.uptime_rollups import rebuild_component_days
 from notifications import services as notifications
+from notifications.endpoint_subscribers import subscribe_endpoint
 from notifications.models import Subscriber
 
 
@@ -400,7 +401,7 @@ class Writer:
             raise Skip("the endpoint is subscribed here already (under another id)")
         if _claimed_elsewhere(Subscriber, code, self.page):
             raise Skip(f"{code}: the id belongs to a subscriber of another page here")
-        subscriber, _secret = notifications.subscribe_endpoint(
+        subscriber, _secret = subscribe_endpoint(
             page=self.page, channel="webhook", endpoint=item["endpoint"], email=item.get("email") or "",
             components=components, groups=groups, confirmed=confirmed,
         )  # fmt: skip
