@@ -1,59 +1,29 @@
 """Writing an imported page here, through the domain services, keeping the source's ids (and creation times).
 
-The services create each object with a fresh id; `_keep` then gives it the source's (the public ids of both
+The services create each object with a fresh id; `keep_source_id` then gives it the source's (the public ids of both
 sides have one format). Each incident is written in one transaction: one that the services refuse (bad or
 partial data) is skipped whole, with the reason, and leaves nothing behind. A re-run finds every object by its
 id: it updates what changed, adds what is new and never doubles anything; so it also resumes an interrupted run.
 """
 
-from datetime import datetime
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 
 from api.errors import validation_message
+from api.importer.records import Skip, claimed_elsewhere, keep_source_id, source_time
 from api.importer.report import Report
 from api.importer.source import Snapshot
+from api.importer.subscribers import SubscriberWriter
 from api.manage import DEFAULT_BODIES
 from incidents import page_services, services
 from incidents.choices import IncidentStatus, MaintenanceStatus
 from incidents.models import Component, ComponentGroup, Incident, IncidentTemplate, IncidentUpdate, Page
 from incidents.services.maintenance import maintenance_create
 from incidents.uptime_rollups import rebuild_component_days
-from notifications import services as notifications
-from notifications.endpoint_subscribers import subscribe_endpoint
-from notifications.models import Subscriber
 
 
-class Skip(Exception):
-    """This object cannot be imported; the message says why."""
-
-
-def _when(value) -> datetime | None:
-    if not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise Skip(f"{value!r} is not a date and time")
-    return parsed
-
-
-def _keep(obj, code: str, created_at=None) -> None:
-    """Give a row created by a service the source's id (and creation time)."""
-    fields = {"code": code}
-    if created_at:
-        fields["created_at"] = _when(created_at)
-    type(obj).objects.filter(pk=obj.pk).update(**fields)
-    obj.code = code
-
-
-def _claimed_elsewhere(model, code: str, page: Page) -> bool:
-    owner = "incident__page" if model is IncidentUpdate else "page"
-    return model.objects.filter(code=code).exclude(**{owner: page}).exists()
-
-
-class Writer:
+class Writer(SubscriberWriter):
     def __init__(self, snapshot: Snapshot, report: Report, *, public: bool = False):
         self.snapshot, self.report, self.public = snapshot, report, public
         self.page: Page | None = None
@@ -86,7 +56,7 @@ class Writer:
         page = Page.objects.filter(code=code).first()
         if page is None:
             page = services.page_create(name=wanted["name"], time_zone=wanted["time_zone"], code=code)
-            _keep(page, code, profile.get("created_at"))
+            keep_source_id(page, code, profile.get("created_at"))
             self.report.count("page", "imported")
         changes = {key: value for key, value in wanted.items() if getattr(page, key) != value}
         if changes:
@@ -104,12 +74,12 @@ class Writer:
         group = ComponentGroup.objects.filter(page=page, code=code).first()
         description = item.get("description") or ""
         if group is None:
-            if _claimed_elsewhere(ComponentGroup, code, page):
+            if claimed_elsewhere(ComponentGroup, code, page):
                 raise Skip(f"{code}: the id belongs to a group of another page here")
             group = services.component_group_create(
                 page=page, name=item["name"], description=description, position=item.get("position")
             )
-            _keep(group, code, item.get("created_at"))
+            keep_source_id(group, code, item.get("created_at"))
             self.groups[code] = group
             return "imported"
         self.groups[code] = group
@@ -139,11 +109,11 @@ class Writer:
         }
         component = Component.objects.filter(page=page, code=code).select_related("group").first()
         if component is None:
-            if _claimed_elsewhere(Component, code, page):
+            if claimed_elsewhere(Component, code, page):
                 raise Skip(f"{code}: the id belongs to a component of another page here")
             # Created operational: the incidents' transitions replay its history, then its current status is set.
             component = services.component_create(page=page, **wanted)
-            _keep(component, code, item.get("created_at"))
+            keep_source_id(component, code, item.get("created_at"))
             self.components[code] = component
             return "imported"
         self.components[code] = component
@@ -221,13 +191,13 @@ class Writer:
         incident = Incident.objects.filter(page=page, code=code).first()
         if incident is not None:
             return self._refresh(incident, item, updates)
-        if _claimed_elsewhere(Incident, code, page):
+        if claimed_elsewhere(Incident, code, page):
             raise Skip(f"{code}: the id belongs to an incident of another page here")
         first, rest = updates[0], updates[1:]
         changes = self._transitions(first)
         listed = [self.components[c["id"]] for c in item.get("components") or [] if c["id"] in self.components]
         affected = [c for c in listed if c not in changes]
-        display_at = _when(first["display_at"])
+        display_at = source_time(first["display_at"])
         if item.get("scheduled_for"):
             if first["status"] != MaintenanceStatus.SCHEDULED:
                 raise Skip(f"{code}: a maintenance whose first update is not 'scheduled'")
@@ -235,8 +205,8 @@ class Writer:
                 page=page,
                 name=item["name"],
                 body=self._body(first),
-                scheduled_for=_when(item["scheduled_for"]),
-                scheduled_until=_when(item["scheduled_until"]),
+                scheduled_for=source_time(item["scheduled_for"]),
+                scheduled_until=source_time(item["scheduled_until"]),
                 components=[*affected, *changes],
                 auto_in_progress=bool(item.get("scheduled_auto_in_progress")),
                 auto_completed=bool(item.get("scheduled_auto_completed")),
@@ -246,7 +216,7 @@ class Writer:
                 long_window=True,
             )
         else:
-            started_at = _when(item.get("started_at"))
+            started_at = source_time(item.get("started_at"))
             incident = services.incident_create(
                 page=page,
                 name=item["name"],
@@ -259,7 +229,7 @@ class Writer:
                 started_at=started_at if started_at and started_at < display_at else None,
                 deliver_notifications=False,
             )
-        _keep(incident, code, item.get("created_at"))
+        keep_source_id(incident, code, item.get("created_at"))
         self._keep_update(incident.updates.get(), first)
         for update in rest:
             self._post(incident, update)
@@ -272,16 +242,16 @@ class Writer:
             body=self._body(update),
             status=update["status"],
             components=self._transitions(update),
-            display_at=_when(update["display_at"]),
+            display_at=source_time(update["display_at"]),
             deliver_notifications=False,  # never a notification for history
         )
         self._keep_update(row, update)
 
     def _keep_update(self, row: IncidentUpdate, update: dict) -> None:
         if update.get("id"):
-            if _claimed_elsewhere(IncidentUpdate, update["id"], self.page):
+            if claimed_elsewhere(IncidentUpdate, update["id"], self.page):
                 raise Skip(f"update {update['id']}: the id belongs to an update of another page here")
-            _keep(row, update["id"], update.get("created_at"))
+            keep_source_id(row, update["id"], update.get("created_at"))
         if update.get("deliver_notifications"):
             # The flag as the source shows it, set after posting (an edit sends nothing).
             services.incident_update_edit(update=row, deliver_notifications=True)
@@ -338,72 +308,13 @@ class Writer:
         }
         template = IncidentTemplate.objects.filter(page=page, code=code).first()
         if template is None:
-            if _claimed_elsewhere(IncidentTemplate, code, page):
+            if claimed_elsewhere(IncidentTemplate, code, page):
                 raise Skip(f"{code}: the id belongs to a template of another page here")
             template = page_services.incident_template_create(page=page, components=components, **fields)
-            _keep(template, code, item.get("created_at"))
+            keep_source_id(template, code, item.get("created_at"))
             return "imported"
         now = {link.component: link.status for link in template.component_links.select_related("component")}
         if all(getattr(template, k) == v for k, v in fields.items()) and now == components:
             return "unchanged"
         page_services.incident_template_update(template=template, components=components, **fields)
         return "updated"
-
-    def import_subscribers(self) -> None:
-        for number, item in enumerate(self.snapshot.subscribers, 1):
-            self._one("subscribers", self._subscriber, item)
-            self.report.progress("subscribers", number, len(self.snapshot.subscribers))
-
-    def _subscriber(self, item: dict) -> str:
-        code, page = item["id"], self.page
-        mode = item.get("mode") or ("webhook" if item.get("endpoint") else "email" if item.get("email") else "")
-        if mode not in ("email", "webhook") or not item.get("endpoint" if mode == "webhook" else "email"):
-            raise Skip(f"{mode or 'unknown'} subscribers: only email and webhook subscribers are supported")
-        state = item.get("state") or "active"
-        if state == "quarantined":
-            raise Skip("quarantined at the source (their address refused mail)")
-        scope = item.get("components") or []
-        chosen = [c if isinstance(c, str) else c.get("id") for c in scope]
-        components = [self.components[c] for c in chosen if c in self.components]
-        groups = [self.groups[c] for c in chosen if c in self.groups]
-        subscriber = Subscriber.objects.filter(page=page, code=code).first()
-        if mode == "webhook" and subscriber is None:
-            return self._webhook(item, code, components, groups, confirmed=state in ("active", "confirmed"))
-        if subscriber is not None:
-            now = {c.code for c in subscriber.components.all()} | {g.code for g in subscriber.groups.all()}
-            if now == {c.code for c in components} | {g.code for g in groups}:
-                return "unchanged"
-            notifications.subscriber_set_components(subscriber=subscriber, components=components, groups=groups)
-            return "updated"
-        incident = None
-        if item.get("incident_id"):
-            incident = Incident.objects.filter(page=page, code=item["incident_id"]).first()
-            if incident is None or not incident.is_open:
-                raise Skip("subscribed to one incident that is not open here")
-        if Subscriber.objects.filter(page=page, email__iexact=item["email"], incident=incident).exists():
-            raise Skip("the address is subscribed here already (under another id)")
-        if _claimed_elsewhere(Subscriber, code, page):
-            raise Skip(f"{code}: the id belongs to a subscriber of another page here")
-        # Confirmed there: confirmed here, with no email at all; unconfirmed: asked to confirm (one email).
-        subscriber = notifications.subscribe(
-            page=page, email=item["email"], components=components, groups=groups, incident=incident,
-            confirmed=state in ("active", "confirmed"),
-        )  # fmt: skip
-        if subscriber is None:
-            raise Skip("refused by the subscription rules")
-        _keep(subscriber, code, item.get("created_at"))
-        return "imported"
-
-    def _webhook(self, item: dict, code: str, components, groups, *, confirmed: bool) -> str:
-        """A webhook subscriber: the endpoint passes the SSRF guard here too. Statuspage does not sign its
-        webhooks; here each gets a new signing secret (its consumers may ignore the signature header)."""
-        if Subscriber.objects.filter(page=self.page, endpoint=item["endpoint"]).exists():
-            raise Skip("the endpoint is subscribed here already (under another id)")
-        if _claimed_elsewhere(Subscriber, code, self.page):
-            raise Skip(f"{code}: the id belongs to a subscriber of another page here")
-        subscriber, _secret = subscribe_endpoint(
-            page=self.page, channel="webhook", endpoint=item["endpoint"], email=item.get("email") or "",
-            components=components, groups=groups, confirmed=confirmed,
-        )  # fmt: skip
-        _keep(subscriber, code, item.get("created_at"))
-        return "imported"
