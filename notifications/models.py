@@ -197,6 +197,13 @@ class Delivery(models.Model):
             models.Index(fields=["claim"], condition=~Q(claim=""), name="delivery_claim"),
             # The sweeper's live claims: WHERE heartbeat_at >= now() - window.
             models.Index(fields=["heartbeat_at"], name="delivery_heartbeat"),
+            # A send task's order check (an earlier event of the same incident to the same endpoint not finished
+            # yet): one probe per row, not a scan of every unfinished row of the fan-out.
+            models.Index(
+                fields=["subscriber", "notification"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="delivery_subscriber_unfinished",
+            ),
         ]
 
     def __str__(self):

@@ -37,6 +37,39 @@ def claim_deliveries(delivery_ids: list[int]) -> str | None:
     return claim if claimed else None
 
 
+def insert_deliveries(notification_id: int, subscriber_ids: list[int]) -> list[int]:
+    """The notification's rows for these subscribers, queued and marked as handed to the broker, in one INSERT
+    that skips the rows a cut-short run already made; the ids of those still queued, in subscriber order."""
+    if not subscriber_ids:
+        return []
+    values = {
+        "notification_id": "%s", "subscriber_id": "s.id", "status": "%s", "attempts": "0", "claim": "''",
+        "last_error": "''", "created_at": _now_sql(), "enqueued_at": _now_sql(),
+    }  # fmt: skip
+    nullable = {f.column for f in Delivery._meta.concrete_fields if f.null}
+    columns = [f.column for f in Delivery._meta.concrete_fields if f.column in values]  # the others: NULL, or id
+    assert {f.column for f in Delivery._meta.concrete_fields} <= {*values, *nullable, "id"}, "a new column"
+    table, subscribers = Delivery._meta.db_table, Delivery._meta.get_field("subscriber").related_model._meta.db_table
+    marks = ", ".join(["%s"] * len(subscriber_ids))
+    params = {"notification_id": notification_id, "status": DeliveryStatus.QUEUED.value}
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values[c] for c in columns)} FROM {subscribers} s WHERE s.id IN ({marks}) "
+        f"ON CONFLICT (notification_id, subscriber_id) DO NOTHING RETURNING id, subscriber_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*(params[c] for c in columns if c in params), *subscriber_ids])
+        rows = {subscriber: pk for pk, subscriber in cursor.fetchall()}
+    if missing := [s for s in subscriber_ids if s not in rows]:
+        # A resumed run: rows made before it that are still queued are handed on again (the claim does the rest).
+        again = Delivery.objects.filter(
+            notification_id=notification_id, subscriber_id__in=missing, status=DeliveryStatus.QUEUED
+        )
+        rows.update((subscriber, pk) for pk, subscriber in again.values_list("pk", "subscriber_id"))
+        again.update(enqueued_at=Now())
+    return [rows[s] for s in sorted(rows)]
+
+
 def _now_sql() -> str:
     # Django's Now() for each backend, written out for the one statement below that needs RETURNING.
     return "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')" if connection.vendor == "sqlite" else "STATEMENT_TIMESTAMP()"

@@ -25,10 +25,12 @@ from notifications.models import (
     SubscriberEmail,
     SubscriberImport,
 )
-from notifications.outbox import ago, sweep_stuck_deliveries, waiting_for_a_task
+from notifications.outbox import ago, insert_deliveries, sweep_stuck_deliveries, waiting_for_a_task
 from notifications.services import recipient_chunks
 
 log = logging.getLogger(__name__)
+
+FANOUT_CHUNKS_PER_BATCH = 5  # send tasks' chunks made by one INSERT of the fan-out
 
 
 @shared_task(ignore_result=True)
@@ -48,21 +50,15 @@ def fanout(notification_id: int) -> None:
 
 
 def _fan_out(notification: Notification, *, after: int) -> None:
-    notification_id = notification.pk
-    for chunk in recipient_chunks(notification, conf.chunk_size(), after=after):
-        Delivery.objects.bulk_create(
-            [Delivery(notification_id=notification_id, subscriber_id=s) for s in chunk], ignore_conflicts=True
-        )
-        # On a re-run (sweeper, redelivery) only the rows still queued are handed on; the claim does the rest.
-        rows = Delivery.objects.filter(
-            notification_id=notification_id, subscriber_id__in=chunk, status=DeliveryStatus.QUEUED
-        )
-        queued = list(rows.values_list("pk", flat=True))
-        if queued:
-            Delivery.objects.filter(pk__in=queued, status=DeliveryStatus.QUEUED).update(enqueued_at=Now())
-            if not enqueue_send(queued):
+    """Rows a batch of chunks at a time (one INSERT each), then a send task per chunk."""
+    notification_id, size = notification.pk, conf.chunk_size()
+    for batch in recipient_chunks(notification, size * FANOUT_CHUNKS_PER_BATCH, after=after):
+        queued = insert_deliveries(notification_id, batch)
+        for start in range(0, len(queued), size):
+            chunk = queued[start : start + size]
+            if not enqueue_send(chunk):
                 # The broker went away: the next sweep runs the fan-out again (its rows are kept).
-                Delivery.objects.filter(pk__in=queued, status=DeliveryStatus.QUEUED).update(enqueued_at=None)
+                Delivery.objects.filter(pk__in=queued[start:], status=DeliveryStatus.QUEUED).update(enqueued_at=None)
                 Notification.objects.filter(pk=notification_id).update(enqueued_at=None)
                 return
         Notification.objects.filter(pk=notification_id).update(enqueued_at=Now())  # the fan-out's heartbeat
