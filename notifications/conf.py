@@ -91,6 +91,12 @@ def endpoint_retries() -> tuple[int, float, float]:
     )
 
 
+def endpoint_chunk_size() -> int:
+    """Endpoint (webhook, chat) messages per send task; a task's fixed costs (claim, read, the last window's
+    wait) are paid once for this many, not once per `chunk_size`."""
+    return get("ENDPOINT_CHUNK_SIZE", 1000)
+
+
 def endpoint_window() -> int:
     """Endpoint (webhook, chat) messages checked by one claim check and sent together, each to a different
     subscriber (a worker killed mid-chunk may send at most two windows again)."""

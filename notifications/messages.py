@@ -68,7 +68,7 @@ class Messages:
         """A chat message's body; or a webhook body's bytes before and after its unsubscribe link (serialised
         once: the subscriber's link goes in between), and the page. Keyed by the notification's creation time
         too (read with the delivery): a test database may give a rolled-back id again."""
-        key = (delivery.notification_id, delivery.notification.created_at, kind)
+        key = (delivery.notification_id, delivery.notification_created_at, kind)
         payload = self.payloads.get(key)
         if payload is None:
             notification = self.notification(delivery.notification_id)

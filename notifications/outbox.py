@@ -37,11 +37,11 @@ def claim_deliveries(delivery_ids: list[int]) -> str | None:
     return claim if claimed else None
 
 
-def insert_deliveries(notification_id: int, subscriber_ids: list[int]) -> list[int]:
+def insert_deliveries(notification_id: int, subscriber_ids: list[int]) -> dict[int, int]:
     """The notification's rows for these subscribers, queued and marked as handed to the broker, in one INSERT
-    that skips the rows a cut-short run already made; the ids of those still queued, in subscriber order."""
+    that skips the rows a cut-short run already made; of those still queued, the row's id per subscriber."""
     if not subscriber_ids:
-        return []
+        return {}
     values = {
         "notification_id": "%s", "subscriber_id": "s.id", "status": "%s", "attempts": "0", "claim": "''",
         "last_error": "''", "created_at": _now_sql(), "enqueued_at": _now_sql(),
@@ -67,7 +67,7 @@ def insert_deliveries(notification_id: int, subscriber_ids: list[int]) -> list[i
         )
         rows.update((subscriber, pk) for pk, subscriber in again.values_list("pk", "subscriber_id"))
         again.update(enqueued_at=Now())
-    return [rows[s] for s in sorted(rows)]
+    return rows
 
 
 def _now_sql() -> str:

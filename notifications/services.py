@@ -146,28 +146,28 @@ def _recipient_sets(notification: Notification) -> tuple[QuerySet[Subscriber], Q
     return page_level, incident_level
 
 
-def recipient_chunks(notification: Notification, size: int, *, after: int = 0) -> Iterator[list[int]]:
-    """The recipients' ids in chunks of at most `size`, each address once; memory stays flat.
+def recipient_chunks(notification: Notification, size: int, *, after: int = 0) -> Iterator[list[tuple[int, str]]]:
+    """The recipients as (id, channel), in chunks of at most `size`, each address once; memory stays flat.
 
     Keyset pages over the page's subscribers (from the id after `after`: a resumed fan-out), then the
     incident's own subscribers (few), leaving out addresses that already get the update through the page.
     """
     page_level, incident_level = _recipient_sets(notification)
     last = after
-    while ids := list(page_level.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size]):
-        last = ids[-1]
-        yield ids
+    while rows := list(page_level.filter(pk__gt=last).order_by("pk").values_list("pk", "channel")[:size]):
+        last = rows[-1][0]
+        yield rows
     if incident_level is None:
         return
     last = 0
-    while rows := list(incident_level.filter(pk__gt=last).order_by("pk").values_list("pk", "email")[:size]):
+    while rows := list(incident_level.filter(pk__gt=last).order_by("pk").values_list("pk", "email", "channel")[:size]):
         last = rows[-1][0]
         addresses = Q()
-        for _, email in rows:
+        for _, email, _ in rows:
             addresses |= Q(email__iexact=email)
         covered = {email.lower() for email in page_level.filter(addresses).values_list("email", flat=True)}
-        if ids := [pk for pk, email in rows if email.lower() not in covered]:
-            yield ids
+        if kept := [(pk, channel) for pk, email, channel in rows if email.lower() not in covered]:
+            yield kept
 
 
 # -- subscribers -----------------------------------------------------------------------------------------

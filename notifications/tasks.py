@@ -22,6 +22,7 @@ from notifications.models import (
     ImportStatus,
     Notification,
     RequestCount,
+    SubscriberChannel,
     SubscriberEmail,
     SubscriberImport,
 )
@@ -30,7 +31,7 @@ from notifications.services import recipient_chunks
 
 log = logging.getLogger(__name__)
 
-FANOUT_CHUNKS_PER_BATCH = 5  # send tasks' chunks made by one INSERT of the fan-out
+FANOUT_CHUNKS_PER_BATCH = 5  # email chunks' worth of rows made by one INSERT of the fan-out
 
 
 @shared_task(ignore_result=True)
@@ -50,15 +51,21 @@ def fanout(notification_id: int) -> None:
 
 
 def _fan_out(notification: Notification, *, after: int) -> None:
-    """Rows a batch of chunks at a time (one INSERT each), then a send task per chunk."""
-    notification_id, size = notification.pk, conf.chunk_size()
-    for batch in recipient_chunks(notification, size * FANOUT_CHUNKS_PER_BATCH, after=after):
-        queued = insert_deliveries(notification_id, batch)
-        for start in range(0, len(queued), size):
-            chunk = queued[start : start + size]
+    """Rows a batch at a time (one INSERT each), then a send task per chunk: emails `chunk_size` to a task (one
+    SMTP session), endpoint messages `endpoint_chunk_size` (sent a window at a time, in parallel)."""
+    notification_id = notification.pk
+    size, endpoint_size = conf.chunk_size(), conf.endpoint_chunk_size()
+    for batch in recipient_chunks(notification, max(size * FANOUT_CHUNKS_PER_BATCH, endpoint_size), after=after):
+        queued = insert_deliveries(notification_id, [pk for pk, _ in batch])
+        emails = [queued[pk] for pk, channel in batch if pk in queued and channel == SubscriberChannel.EMAIL]
+        endpoints = [queued[pk] for pk, channel in batch if pk in queued and channel != SubscriberChannel.EMAIL]
+        chunks = [emails[i : i + size] for i in range(0, len(emails), size)]
+        chunks += [endpoints[i : i + endpoint_size] for i in range(0, len(endpoints), endpoint_size)]
+        for index, chunk in enumerate(chunks):
             if not enqueue_send(chunk):
                 # The broker went away: the next sweep runs the fan-out again (its rows are kept).
-                Delivery.objects.filter(pk__in=queued[start:], status=DeliveryStatus.QUEUED).update(enqueued_at=None)
+                rest = [pk for later in chunks[index:] for pk in later]
+                Delivery.objects.filter(pk__in=rest, status=DeliveryStatus.QUEUED).update(enqueued_at=None)
                 Notification.objects.filter(pk=notification_id).update(enqueued_at=None)
                 return
         Notification.objects.filter(pk=notification_id).update(enqueued_at=Now())  # the fan-out's heartbeat

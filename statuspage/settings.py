@@ -212,6 +212,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_DB_REUSE_MAX = 1000  # tasks per connection; CONN_MAX_AGE applies before each (statuspage/celery.py)
 # Below the outbox's stuck window (NOTIFICATIONS_STUCK_AFTER_SECONDS; a system check): a hung task is killed
 # before the sweeper hands its claim to another worker. A send task stops at the soft limit and requeues the rest.
 CELERY_TASK_TIME_LIMIT = 40

@@ -10,7 +10,7 @@ from django.utils import timezone
 from incidents import services
 from incidents.choices import ComponentStatus as S
 from notifications import ratelimit
-from notifications.models import Delivery, DeliveryStatus, Notification
+from notifications.models import Delivery, DeliveryStatus, Notification, Subscriber, SubscriberChannel, SubscriberState
 from notifications.tasks import fanout, send_deliveries, sweep
 from tests.notify_helpers import confirmed, recipients_of
 
@@ -142,6 +142,34 @@ def test_the_fan_out_streams_recipients_in_chunks_with_one_send_task_each(page, 
     assert sorted(pk for chunk in chunks for pk in chunk) == sorted(Delivery.objects.values_list("pk", flat=True))
     fanout(quiet_update.pk)  # already fanned out: nothing more
     assert len(chunks) == 3
+
+
+def test_the_fan_out_gives_endpoint_messages_larger_chunks_than_emails(page, quiet_update, settings, monkeypatch):
+    """Emails go `chunk_size` to a task (one SMTP session each), webhooks `endpoint_chunk_size` (posted a window at a
+    time): each chunk holds one kind, and every row is handed on exactly once."""
+    settings.NOTIFICATIONS_CHUNK_SIZE = 2
+    settings.NOTIFICATIONS_ENDPOINT_CHUNK_SIZE = 4
+    readers, hooks = [], []
+    for n in range(5):
+        readers.append(confirmed(page, f"r{n}@example.com"))
+        hooks.append(
+            Subscriber.objects.create(
+                page=page, channel=SubscriberChannel.WEBHOOK, endpoint=f"https://hooks.example.com/{n}",
+                email=f"hook{n}@example.com", signing_secret="s", state=SubscriberState.CONFIRMED,
+            )
+        )  # fmt: skip
+    chunks = []
+    monkeypatch.setattr(send_deliveries, "apply_async", lambda args, **kw: chunks.append(args[0]))
+    fanout(quiet_update.pk)
+    channel_of = dict(Delivery.objects.values_list("pk", "subscriber__channel"))
+    kinds = [{channel_of[pk] for pk in chunk} for chunk in chunks]
+    assert sorted((kind.pop(), len(chunk)) for kind, chunk in zip(kinds, chunks, strict=True)) == [
+        ("email", 1), ("email", 2), ("email", 2), ("webhook", 1), ("webhook", 4),
+    ]  # fmt: skip
+    handed = [pk for chunk in chunks for pk in chunk]
+    assert sorted(handed) == sorted(channel_of)
+    assert len(handed) == 10
+    assert not Delivery.objects.filter(enqueued_at__isnull=True).exists()
 
 
 def test_a_fan_out_cut_short_is_resumed_after_the_last_subscriber_with_a_row(page, quiet_update, settings, monkeypatch):
