@@ -67,11 +67,11 @@ class Messages:
     def endpoint_payload(self, delivery, kind: str) -> tuple:
         """A chat message's body; or a webhook body's bytes before and after its unsubscribe link (serialised
         once: the subscriber's link goes in between), and the page. Keyed by the notification's creation time
-        too (read with the delivery): a test database may give a rolled-back id again."""
-        key = (delivery.notification_id, delivery.notification_created_at, kind)
+        too: a test database may give a rolled-back id again."""
+        notification = self.notification(delivery.notification_id)
+        key = (notification.pk, notification.created_at, kind)
         payload = self.payloads.get(key)
         if payload is None:
-            notification = self.notification(delivery.notification_id)
             if kind == SubscriberChannel.WEBHOOK:
                 body = webhook_payloads.for_subscriber(webhook_payloads.event_of(notification), UNSUBSCRIBE_MARK)
                 before, after = body.split(json.dumps(UNSUBSCRIBE_MARK).encode())

@@ -1,40 +1,28 @@
-"""The outbox's row protocol: claim a chunk, check the claim before each message, record outcomes, sweep.
+"""The outbox's row protocol: claim each message (or window) just before it is sent, record outcomes, sweep.
 
 Every time here is the database's (Now() in SQL), on the writing side and the sweeping side alike, so
 clocks of web, worker and beat machines never disagree about what is stuck.
 
-The bound: a message is sent only after one conditional UPDATE has found its row still claimed by this
-task (and refreshed the claim's heartbeat); its outcome is written by the next such UPDATE (batched with
-the next message's check) or right after it. A worker killed at any point leaves at most the one message
-in flight unrecorded, and a task whose claim the sweeper gave away sends nothing more.
+The bound: a message is sent only after one conditional UPDATE has claimed its row for this task (and
+refreshed the claim's heartbeat); its outcome is written by the next such UPDATE (batched with the next
+message's claim) or right after it. A worker killed at any point leaves at most the one message (or the
+windows) in flight unrecorded, and a task whose claim the sweeper gave away sends nothing more.
 """
 
-import uuid
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from notifications.models import Delivery, DeliveryStatus
 
-SENDING, SENT = DeliveryStatus.SENDING.value, DeliveryStatus.SENT.value
+QUEUED, SENDING, SENT = DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value, DeliveryStatus.SENT.value
 
 
 def ago(seconds: float):
     """Database time `seconds` ago, as an expression."""
     return Now() - timedelta(seconds=seconds)
-
-
-def claim_deliveries(delivery_ids: list[int]) -> str | None:
-    """Claim the chunk's rows that are queued and due; their heartbeat starts now. None if none were."""
-    claim = uuid.uuid4().hex
-    claimed = (
-        Delivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()))
-        .update(status=SENDING, claim=claim, claimed_at=Now(), heartbeat_at=Now(), attempts=F("attempts") + 1)
-    )
-    return claim if claimed else None
 
 
 def insert_deliveries(notification_id: int, subscriber_ids: list[int]) -> dict[int, int]:
@@ -75,38 +63,39 @@ def _now_sql() -> str:
     return "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')" if connection.vendor == "sqlite" else "STATEMENT_TIMESTAMP()"
 
 
-def check_and_record(claim: str, next_id: int | None, sent_id: int | None) -> bool:
-    """One statement: record `sent_id` as sent, and check that `next_id` is still ours (heartbeat).
+def claim_and_record(claim: str, next_ids: list[int], sent_ids: list[int]) -> dict[int, int]:
+    """One statement before a message (or window) is sent: claim the `next_ids` that are queued and due (their
+    attempt is counted), check those this claim already holds, record this claim's `sent_ids` as sent, and
+    refresh the claim's heartbeat. The `next_ids` this task may send, with their attempt count.
 
-    True if `next_id` may be sent now. Both conditions are the claim: a row the sweeper requeued (or another
-    task claimed since) is neither recorded nor sent by this task.
+    A row another run holds (the broker redelivered the task, or the sweeper handed it over) is not this
+    task's: it is neither claimed, nor sent, nor recorded here.
     """
-    ours = check_and_record_many(claim, [] if next_id is None else [next_id], [] if sent_id is None else [sent_id])
-    return next_id is not None and next_id in ours
-
-
-def check_and_record_many(claim: str, next_ids: list[int], sent_ids: list[int]) -> set[int]:
-    """check_and_record for a window of messages sent together (endpoints): the `next_ids` still ours."""
     if not next_ids and not sent_ids:
-        return set()
+        return {}
     table = Delivery._meta.db_table
     now = _now_sql()
-    sent = list(sent_ids) or [-1]
-    sent_marks = ", ".join(["%s"] * len(sent))
-    ids = [*next_ids, *sent_ids]
-    marks = ", ".join(["%s"] * len(ids))
+    sent, wanted = list(sent_ids) or [-1], list(next_ids) or [-1]
+    sent_marks, wanted_marks = ", ".join(["%s"] * len(sent)), ", ".join(["%s"] * len(wanted))
+    fresh = "status = %s"  # in SET, the row's old values: a row being claimed now
     sql = (
         f"UPDATE {table} SET "
-        f"status = CASE WHEN id IN ({sent_marks}) THEN %s ELSE status END, "
+        f"status = CASE WHEN id IN ({sent_marks}) THEN %s ELSE %s END, "
         f"sent_at = CASE WHEN id IN ({sent_marks}) THEN {now} ELSE sent_at END, "
         f"last_error = CASE WHEN id IN ({sent_marks}) THEN '' ELSE last_error END, "
-        f"heartbeat_at = {now} "
-        f"WHERE claim = %s AND status = %s AND id IN ({marks}) RETURNING id"
+        f"attempts = CASE WHEN {fresh} THEN attempts + 1 ELSE attempts END, "
+        f"claimed_at = CASE WHEN {fresh} THEN {now} ELSE claimed_at END, "
+        f"claim = %s, heartbeat_at = {now} "
+        f"WHERE id IN ({sent_marks}, {wanted_marks}) AND ((claim = %s AND status = %s) "
+        f"OR (id IN ({wanted_marks}) AND status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= {now}))) "
+        f"RETURNING id, attempts"
     )
+    params = [*sent, SENT, SENDING, *sent, *sent, QUEUED, QUEUED, claim, *sent, *wanted, claim, SENDING]
+    params += [*wanted, QUEUED]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*sent, SENT, *sent, *sent, claim, SENDING, *ids])
-        returned = {row[0] for row in cursor.fetchall()}
-    return returned & set(next_ids)
+        cursor.execute(sql, params)
+        returned = dict(cursor.fetchall())
+    return {pk: returned[pk] for pk in next_ids if pk in returned}
 
 
 def sweep_stuck_deliveries(stuck_after: float) -> int:

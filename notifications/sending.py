@@ -1,18 +1,17 @@
-"""The send loop of one claimed chunk, and of one subscriber email, through a channel.
+"""The send loop of one chunk, and of one subscriber email, through a channel.
 
-Per message: the rate limit, the message (rendered once per notification, personalised per subscriber),
-one conditional UPDATE that checks the claim, refreshes its heartbeat and records the previous message as
-sent, then the send. Failures are recorded at once; a retry is scheduled once per chunk.
+Per message (or window of endpoint messages): one conditional UPDATE that claims it and records the previous
+one as sent, the rate limit, the message (rendered once per notification, personalised per subscriber), then
+the send. Failures are recorded at once; a retry is scheduled once per chunk.
 """
 
 import logging
 import random
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Now
 
 from notifications import conf, ratelimit
@@ -34,7 +33,7 @@ from notifications.models import (
     SubscriberEmail,
     SubscriberState,
 )
-from notifications.outbox import check_and_record_many, claim_deliveries
+from notifications.outbox import claim_and_record
 from notifications.services import subscriber_quarantine
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def backoff(attempts: int, *, endpoint: bool = False) -> float:
 
 
 class Outcome:
-    """Records failures and retries of a chunk (sent rows are recorded by check_and_record)."""
+    """Records failures and retries of a chunk (sent rows are recorded by claim_and_record)."""
 
     def __init__(self, claim: str):
         self.claim = claim
@@ -99,15 +98,16 @@ class Outcome:
             Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.QUEUED).update(enqueued_at=None)
 
 
-def _held_back(claim: str):
+def _held_back(delivery_ids: list[int]):
     """True for an endpoint delivery that must wait: an earlier event of the same incident to the same
-    subscriber is not finished yet (one endpoint gets one incident's events in order). Read with the chunk."""
+    subscriber, outside this chunk, is not finished yet (one endpoint gets one incident's events in order;
+    within the chunk, the loop keeps the order). Read with the chunk."""
     earlier = Delivery.objects.filter(
         subscriber_id=OuterRef("subscriber_id"),
         status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING],
         notification_id__lt=OuterRef("notification_id"),
         notification__update__incident_id=OuterRef("notification__update__incident_id"),
-    ).exclude(claim=claim)
+    ).exclude(pk__in=delivery_ids)
     return Case(When(subscriber__channel=SubscriberChannel.EMAIL, then=Value(False)), default=Exists(earlier))
 
 
@@ -127,70 +127,71 @@ def next_window(pending: list, window: int) -> list:
     subscribers (taken from the end of `pending`, which is in reverse order)."""
     first = pending.pop()
     taken = [first]
-    if first.subscriber.channel == SubscriberChannel.EMAIL:
+    if first.channel == SubscriberChannel.EMAIL:
         return taken
     subscribers = {first.subscriber_id}
     index = len(pending) - 1
     while index >= 0 and len(taken) < window:
         candidate = pending[index]
-        if candidate.subscriber.channel != SubscriberChannel.EMAIL and candidate.subscriber_id not in subscribers:
+        if candidate.channel != SubscriberChannel.EMAIL and candidate.subscriber_id not in subscribers:
             taken.append(pending.pop(index))
             subscribers.add(candidate.subscriber_id)
         index -= 1
     return taken
 
 
-@dataclass(slots=True)
-class Claimed:
-    """A claimed row, as the send loop reads it: its subscriber (a model instance), its notification's id and
-    creation time, the incident of its event, and whether an earlier event holds it back."""
+class Row:
+    """A row of the chunk, as the send loop reads it: its subscriber's channel, the incident of its event,
+    whether an earlier event holds it back; its subscriber as a model instance is made when its window is
+    built (a thousand instances up front would delay the first window)."""
 
-    pk: int
-    notification_id: int
-    notification_created_at: datetime
-    subscriber_id: int
-    attempts: int
-    event_incident: int | None
-    held: bool
-    subscriber: Subscriber
+    __slots__ = ("pk", "notification_id", "subscriber_id", "attempts", "event_incident", "held", "channel",
+                 "_values", "_subscriber")  # fmt: skip
+
+    def __init__(self, pk, notification_id, attempts, event_incident, held, values):
+        self.pk, self.notification_id = pk, notification_id
+        self.attempts, self.event_incident, self.held = attempts, event_incident, held
+        self.subscriber_id, self.channel = values[0], values[SUBSCRIBER_NAMES.index("channel")]
+        self._values, self._subscriber = values, None
+
+    @property
+    def subscriber(self) -> Subscriber:
+        if self._subscriber is None:
+            self._subscriber = Subscriber.from_db(Delivery.objects.db, SUBSCRIBER_NAMES, self._values)
+        return self._subscriber
 
 
-def _claimed_chunk(claim: str) -> list[Claimed]:
-    """The claimed rows in one query, read as values (a thousand rows as model instances of three models cost
-    ten times the query itself)."""
+def _chunk_rows(delivery_ids: list[int]) -> list[Row]:
+    """The chunk's rows that are queued and due, in one query, read as values; each is claimed with its window."""
     rows = (
-        Delivery.objects.filter(claim=claim, status=DeliveryStatus.SENDING)
-        .annotate(event_incident=F("notification__update__incident_id"), held=_held_back(claim))
+        Delivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()))
+        .annotate(event_incident=F("notification__update__incident_id"), held=_held_back(delivery_ids))
         .order_by("pk")
-        .values_list("id", "notification_id", "notification__created_at", "attempts", "event_incident", "held",
+        .values_list("id", "notification_id", "attempts", "event_incident", "held",
                      *(f"subscriber__{name}" for name in SUBSCRIBER_NAMES))
     )  # fmt: skip
-    database = Delivery.objects.db
-    return [
-        Claimed(pk, notification, created, subscriber[0], attempts, incident, held,
-                Subscriber.from_db(database, SUBSCRIBER_NAMES, subscriber))
-        for pk, notification, created, attempts, incident, held, *subscriber in rows
-    ]  # fmt: skip
+    return [Row(*row[:5], row[5:]) for row in rows]
 
 
 def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
-    """Send a claimed chunk: emails one at a time over one SMTP session; endpoint messages in windows of
-    NOTIFICATIONS_ENDPOINT_WINDOW, sent in the background while the next window is built and checked. One
-    UPDATE checks each later window and records what was sent before it (the first window goes right after
-    the claim), so a worker killed mid-chunk may resend at most the one email, or the two endpoint windows,
-    not yet recorded. An endpoint's failed event holds back its later events of the same incident in the chunk."""
-    claim = claim_deliveries(delivery_ids)
-    if claim is None:
+    """Send a chunk: emails one at a time over one SMTP session; endpoint messages in windows of
+    NOTIFICATIONS_ENDPOINT_WINDOW, sent in the background while the next window is claimed and built. One
+    UPDATE claims each window (an email is a window of one) and records what was sent before it, so a worker
+    killed mid-chunk may resend at most the one email, or the two endpoint windows, not yet recorded; the rows
+    of later windows are still queued, for the broker's redelivery of the task. An endpoint's failed event
+    holds back its later events of the same incident in the chunk."""
+    pending = list(reversed(_chunk_rows(delivery_ids)))
+    if not pending:
         return  # all sent, claimed by another run, or gone
-    deliveries = _claimed_chunk(claim)
+    claim = uuid.uuid4().hex
     outcome, channels = Outcome(claim), Channels(channel_class)
     messages = Messages(channel_class)
-    unrecorded: list[int] = []  # messages sent, recorded by the next check (or at the end)
+    unrecorded: list[int] = []  # messages sent, recorded by the next claim (or at the end)
     unfinished: set[tuple] = set()  # (subscriber, incident) of an endpoint event that failed in this chunk
-    pending = list(reversed(deliveries))
     window: list = []
-    in_flight = None  # (deliveries, Sending) of the previous window
-    just_claimed = True
+    in_flight = None  # (rows, Sending) of the previous window
+    started = claimed_all = False
 
     def collect(flight) -> None:
         sent, sending = flight
@@ -206,38 +207,43 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
 
     try:
         while pending or in_flight:
-            built, channel, window = [], None, []
-            if pending:
-                window = next_window(pending, conf.endpoint_window())
-                channel, built = _prepare(window, channels, messages, outcome)
-            if just_claimed and not unrecorded:
-                ours = {d.pk for d, _ in built}  # the claim itself was the check, a moment ago
-            else:
-                ours = check_and_record_many(claim, [d.pk for d, _ in built], unrecorded)
-            just_claimed = False
+            window = next_window(pending, conf.endpoint_window()) if pending else []
+            claiming = [d.pk for d in window]
+            if started and not claimed_all:
+                # The rest of the chunk is claimed once the first window is on its way (a worker that dies
+                # leaves its rows claimed: the sweeper hands them over once their heartbeat is old).
+                claiming += [d.pk for d in pending]
+            # Rows another run holds (the broker redelivered the task, the sweeper handed them over) are not ours.
+            ours = claim_and_record(claim, claiming, unrecorded)
             unrecorded.clear()
-            # A row the sweeper gave away (this task was too slow) is not ours to send.
-            built = [(d, m) for d, m in built if d.pk in ours]
+            started = True
+            if len(claiming) > len(window):
+                claimed_all = True
+                pending[:] = [d for d in pending if d.pk in ours]
+            window = [d for d in window if d.pk in ours]
+            for delivery in window:
+                delivery.attempts = ours[delivery.pk]
+            channel, built = _prepare(window, channels, messages, outcome) if window else (None, [])
+            window = []
             if in_flight is not None:
                 flight, in_flight = in_flight, None
                 collect(flight)
                 built = _after_failures(built, unfinished, outcome)
-            window = []
             if built:
                 sending = channel.start_many([m for _, m in built])
                 flight = ([d for d, _ in built], sending)
                 if sending.done:
-                    collect(flight)  # synchronous (email): recorded by the very next check
+                    collect(flight)  # synchronous (email): recorded by the very next statement
                 else:
                     in_flight = flight
     except SoftTimeLimitExceeded:
         for rest in [*window, *pending]:
-            outcome.release(rest)
+            outcome.release(rest)  # a row not claimed yet is only handed to a new task
         if in_flight is not None:
             collect(in_flight)  # what went out is recorded below
     finally:
         if unrecorded:
-            check_and_record_many(claim, [], unrecorded)
+            claim_and_record(claim, [], unrecorded)
         channels.close()
         outcome.schedule_retries()
 
@@ -305,7 +311,7 @@ def _failed(delivery, error: Exception, outcome: Outcome, channels: Channels, pe
         else:
             outcome.later(delivery, str(error))
         if error.session_lost:  # the connection is gone: the rest of its chunk tries again later
-            rest = [d for d in pending if channels.same(d.subscriber.channel, subscriber.channel)]
+            rest = [d for d in pending if channels.same(d.channel, subscriber.channel)]
             for other in rest:
                 outcome.later(other, "connection lost earlier in the chunk")
             pending[:] = [d for d in pending if d not in rest]
