@@ -45,7 +45,7 @@ def test_an_eager_task_leaves_its_callers_connection_alone():
 
 
 def test_a_starting_worker_imports_the_urlconf_and_builds_its_reverse_lookups():
-    resolver = get_resolver()
-    resolver._populated = False  # as in a fresh process
+    get_resolver.cache_clear()  # as in a fresh process
+    assert not get_resolver()._populated
     warm_up()
-    assert resolver._populated
+    assert get_resolver()._populated
