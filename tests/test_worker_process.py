@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
-from django.urls import get_resolver
+from django.urls import clear_url_caches, get_resolver
 
 from statuspage.celery import app, connections_as_for_a_request, warm_up
 
@@ -45,7 +45,7 @@ def test_an_eager_task_leaves_its_callers_connection_alone():
 
 
 def test_a_starting_worker_imports_the_urlconf_and_builds_its_reverse_lookups():
-    get_resolver.cache_clear()  # as in a fresh process
+    clear_url_caches()  # as in a fresh process
     assert not get_resolver()._populated
     warm_up()
     assert get_resolver()._populated
