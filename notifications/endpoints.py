@@ -1,4 +1,4 @@
-"""Where webhook and chat messages may go (the SSRF guard), and how they are posted (urllib3).
+"""Where webhook and chat messages may go: the SSRF guard.
 
 An endpoint's host is resolved once per message (a send task: once per window); every address it resolves to
 must be public (not loopback, private, link-local, shared, reserved, multicast, or a cloud metadata address)

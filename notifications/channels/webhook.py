@@ -2,7 +2,7 @@
 
 A window of messages (to different subscribers) goes out at once from a small thread pool (the threads touch
 no database): each endpoint name resolved and checked once per window, then up to NOTIFICATIONS_ENDPOINT_PER_HOST
-POSTs at once per host, over a urllib3 pool of as many kept-alive connections to its checked address, so one
+POSTs at once per host, over as many kept-alive connections to its checked address (channels/http.py), so one
 slow host holds at most that many threads. A host that lets a POST time out gets no more of the window's
 messages: they go back to the queue untried (the window waits one timeout for a hanging host, not one per
 message). WEBHOOK_TIMEOUT seconds for the whole exchange, no redirect followed, no retry here (the outbox
@@ -11,20 +11,19 @@ counts towards the subscriber's quarantine. 429 carries the service's Retry-Afte
 retry waits at least.
 """
 
-import contextlib
+import http.client
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import urllib3
 from django.conf import settings
 
 from notifications import conf
 from notifications.channels.base import Channel, ChannelError, Sending
+from notifications.channels.http import Connections
 from notifications.endpoints import EndpointRefused, Target, resolve
 
-MAX_ANSWER = 64 * 1024  # bytes of an answer read before the connection is given up rather than drained
 USER_AGENT = "statuspage-webhooks/1"
 
 
@@ -57,8 +56,8 @@ class WebhookChannel(Channel):
     needs = ("endpoint",)
 
     def __init__(self):
-        self.pools: dict[tuple, urllib3.HTTPConnectionPool] = {}
-        self.timeout = urllib3.Timeout(total=float(getattr(settings, "WEBHOOK_TIMEOUT", 30)))
+        self.pools: dict[tuple, Connections] = {}
+        self.timeout = float(getattr(settings, "WEBHOOK_TIMEOUT", 30))
         self.lock = threading.Lock()
         self.threads: ThreadPoolExecutor | None = None
 
@@ -103,7 +102,7 @@ class WebhookChannel(Channel):
                 self._post(target, message)
             except EndpointError as exc:
                 results[index] = exc
-                if isinstance(exc.__cause__, urllib3.exceptions.TimeoutError):
+                if isinstance(exc.__cause__, TimeoutError):
                     self._untried(queue, results, target)
             except Exception as exc:  # noqa: BLE001 - recorded per message by the send loop
                 results[index] = exc
@@ -118,29 +117,20 @@ class WebhookChannel(Channel):
                 return
             results[index] = error
 
-    def _pool(self, target: Target):
+    def _pool(self, target: Target) -> Connections:
         key = (target.scheme, target.address, target.port, target.host)
         with self.lock:
             pool = self.pools.get(key)
             if pool is None:
-                pool = self.pools[key] = self._new_pool(target)
+                pool = self.pools[key] = Connections(target, conf.endpoint_per_host(), self.timeout)
         return pool
-
-    def _new_pool(self, target):
-        options = {"maxsize": conf.endpoint_per_host(), "timeout": self.timeout, "retries": False}
-        if target.scheme == "https":
-            # Connect to the checked address; the name is still the one TLS verifies.
-            options.update(server_hostname=target.host, assert_hostname=target.host, cert_reqs="CERT_REQUIRED")
-            return urllib3.HTTPSConnectionPool(target.address, target.port, **options)
-        return urllib3.HTTPConnectionPool(target.address, target.port, **options)
 
     def close(self) -> None:
         if self.threads is not None:
             self.threads.shutdown(wait=True)
             self.threads = None
         for pool in self.pools.values():
-            with contextlib.suppress(Exception):
-                pool.close()
+            pool.close()
         self.pools.clear()
 
     def send(self, message: EndpointMessage) -> None:
@@ -151,41 +141,15 @@ class WebhookChannel(Channel):
         self._post(target, message)
 
     def _post(self, target: Target, message: EndpointMessage) -> None:
-        default_port = 443 if target.scheme == "https" else 80
-        host = target.host if target.port == default_port else f"{target.host}:{target.port}"
-        if ":" in target.host:  # an IPv6 literal
-            host = f"[{target.host}]" if target.port == default_port else f"[{target.host}]:{target.port}"
-        headers = {
-            "Host": host,
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            **message.headers,
-        }
+        """One POST (the Host header, from the URL's name, is http.client's)."""
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **message.headers}
         try:
-            response = self._pool(target).urlopen(
-                "POST",
-                target.path,
-                body=message.body,
-                headers=headers,
-                redirect=False,
-                retries=False,
-                timeout=self.timeout,
-                preload_content=False,
-                assert_same_host=False,
-            )
-        except urllib3.exceptions.HTTPError as exc:
-            raise EndpointError(f"connection: {exc}") from exc
-        try:
-            with contextlib.suppress(urllib3.exceptions.HTTPError, OSError):
-                response.read(MAX_ANSWER)
-        finally:
-            if response.isclosed() or response.length_remaining == 0:
-                response.release_conn()
-            else:
-                response.close()  # a long answer: drop the connection rather than read it all
-        status = response.status
+            answer = self._pool(target).post(target.path, message.body, headers)
+        except (OSError, http.client.HTTPException) as exc:
+            raise EndpointError(f"connection: {exc!r}") from exc
+        status = answer.status
         if 200 <= status < 300:
             return
         if 300 <= status < 400:
-            raise EndpointError(f"HTTP {status}: a redirect (to {response.headers.get('Location', '?')}) is a failure")
-        raise EndpointError(f"HTTP {status}", retry_after=_retry_after(response.headers.get("Retry-After")))
+            raise EndpointError(f"HTTP {status}: a redirect (to {answer.location or '?'}) is a failure")
+        raise EndpointError(f"HTTP {status}", retry_after=_retry_after(answer.retry_after))
