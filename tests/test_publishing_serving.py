@@ -24,6 +24,7 @@ from incidents import services
 from incidents.management.demo_data import BEACONLY, CHIRPDESK
 from incidents.models import Incident
 from incidents.publishing.run import publish_all
+from incidents.publishing.target import FileTarget
 from tests.conftest import skip_or_fail
 from tests.publishing_helpers import NOW, PNG, build_site, expected_files, own_cache
 
@@ -174,6 +175,41 @@ def test_a_change_reaches_nginx_without_restarting_it(site, nginx, django_captur
     assert b"Exports are fast again." in body
     summary = json.loads(fetch(f"{nginx}/p/{BEACONLY}/api/v2/summary.json")[2])
     assert incident.code not in [i["id"] for i in summary["incidents"]]  # no longer unresolved
+
+
+def test_nginx_maps_clean_urls_without_a_lookup_and_never_serves_a_replaced_file_stale(site, nginx):
+    """The site config maps an address to its file by a rewrite (no try_files) and keeps files open between
+    requests (open_file_cache, checked on every request): a file the publisher replaces is served from the
+    very next request, a file it removes is gone at once, and what is not a published file is a 404."""
+    call_command("publish")
+    target = FileTarget(str(site.root))
+    # with and without the trailing slash, at any depth; a directory holding no index.html is a 404, not a redirect
+    for path in (f"/p/{BEACONLY}", f"/p/{BEACONLY}/history/page/2/", "/embed/"):
+        assert fetch(nginx + path)[0] == 200, path
+    for path in ("/api/v2/incidents", "/api/v2/incidents/", "/api/v2", "/static", "/history.atom/"):
+        assert fetch(nginx + path)[0] == 404, path
+    # nginx holds the page and its gzip sibling open; each replacement is seen by the next request, many times over
+    gzip = {"Accept-Encoding": "gzip"}
+    for round_ in range(3):
+        assert fetch(nginx + "/")[0] == 200
+        with urllib.request.urlopen(urllib.request.Request(nginx + "/", headers=gzip), timeout=5) as response:  # noqa: S310
+            assert response.headers["Content-Encoding"] == "gzip"
+        page = f"<!doctype html><title>round {round_}</title>{'x' * 400}</html>".encode()
+        assert target.write("index.html", page, "text/html; charset=utf-8")
+        assert fetch(nginx + "/")[2] == page
+        with urllib.request.urlopen(urllib.request.Request(nginx + "/", headers=gzip), timeout=5) as response:  # noqa: S310
+            assert response.read() == (site.root / "index.html.gz").read_bytes()
+        summary = json.dumps({"round": round_}).encode()
+        target.write("api/v2/summary.json", summary, "application/json")
+        status, headers, body = fetch(nginx + "/api/v2/summary.json")
+        assert (status, body, headers["Access-Control-Allow-Origin"]) == (200, summary, "*")
+    # a removed file is gone from the next request, a new one is there from the next request
+    incident = Incident.objects.filter(page=site.default).order_by("id").first()
+    assert fetch(f"{nginx}/incidents/{incident.code}")[0] == 200
+    target.delete(f"incidents/{incident.code}/index.html")
+    assert fetch(f"{nginx}/incidents/{incident.code}")[0] == 404
+    target.write(f"incidents/{incident.code}/index.html", b"<html>back</html>", "text/html; charset=utf-8")
+    assert fetch(f"{nginx}/incidents/{incident.code}")[2] == b"<html>back</html>"
 
 
 # -- an S3-compatible bucket, faked in-process by moto ---------------------------------------------------
