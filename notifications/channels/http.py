@@ -5,7 +5,8 @@ response and header objects, the body sent in a second system call): the send lo
 endpoint, so the worker posts with http.client itself. What urllib3 gave is kept: the connection goes to the
 address the SSRF guard checked while the URL's name stays the one in the Host header, in TLS's SNI and in the
 certificate check (CERT_REQUIRED, the system's CAs); an idle connection the server closed is not reused; an
-answer longer than `MAX_ANSWER` is not read to its end (the connection is dropped instead).
+answer longer than `MAX_ANSWER` is not read to its end (the connection is dropped instead); a request that meets a
+kept-alive connection the server closed at that moment goes once more on a new one.
 """
 
 import http.client
@@ -19,6 +20,8 @@ from notifications.endpoints import Target
 
 MAX_ANSWER = 64 * 1024  # bytes of an answer read before the connection is given up rather than drained
 TLS = ssl.create_default_context()  # certificate and host name checked
+# What a kept-alive connection the server has just closed gives (no answer at all).
+STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
 class Answer:
@@ -66,15 +69,18 @@ class Connections:
     def post(self, path: str, body: bytes, headers: dict) -> Answer:
         """POST and read the answer (at most MAX_ANSWER bytes of it); OSError or http.client.HTTPException on a
         connection failure (TimeoutError when the endpoint is too slow)."""
-        connection = self._take()
+        connection, reused = self._take()
         try:
-            connection.request("POST", path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read(MAX_ANSWER)
-            answer = Answer(response)
-        except BaseException:
+            response = self._exchange(connection, path, body, headers)
+        except STALE:
             connection.close()
-            raise
+            if not reused:
+                raise
+            # The server closed the kept-alive connection as the request went out (its idle timeout): once more,
+            # on a new connection, as HTTP clients do (RFC 9112, 9.3.1).
+            connection = _connection(self.target, self.timeout)
+            response = self._exchange(connection, path, body, headers)
+        answer = Answer(response)
         if response.isclosed() and connection.sock is not None:
             self._give(connection)  # read to its end, and the server keeps the connection open
         else:
@@ -82,14 +88,26 @@ class Connections:
             connection.close()
         return answer
 
-    def _take(self) -> http.client.HTTPConnection:
+    @staticmethod
+    def _exchange(connection, path: str, body: bytes, headers: dict) -> http.client.HTTPResponse:
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read(MAX_ANSWER)
+        except BaseException:
+            connection.close()
+            raise
+        return response
+
+    def _take(self) -> tuple[http.client.HTTPConnection, bool]:
+        """A kept-alive connection still open (and True), or a new one."""
         while True:
             with self.lock:
                 connection = self.idle.pop() if self.idle else None
             if connection is None:
-                return _connection(self.target, self.timeout)
+                return _connection(self.target, self.timeout), False
             if not _dropped(connection):
-                return connection
+                return connection, True
             connection.close()
 
     def _give(self, connection: http.client.HTTPConnection) -> None:
