@@ -2,11 +2,13 @@
 name is the one checked in the certificate and sent as SNI and Host while the connection goes to the checked
 address; a kept-alive connection the server closed is not reused; a long answer is not read to its end."""
 
+import contextlib
 import shutil
 import socket
 import ssl
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -163,3 +165,27 @@ def test_nothing_listening_is_a_connection_failure():
         port = sock.getsockname()[1]
     with pytest.raises(EndpointError, match="connection"):
         post(f"http://127.0.0.1:{port}/hook")
+
+
+def test_an_endpoint_answering_a_byte_at_a_time_is_cut_at_the_timeout_for_the_whole_exchange(settings):
+    """Each read comes well within WEBHOOK_TIMEOUT, yet the POST as a whole may not take longer."""
+    settings.WEBHOOK_TIMEOUT = 1
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def drip():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for n in range(20):  # a header every 0.25 s: 5 s in all
+                time.sleep(0.25)
+                with contextlib.suppress(OSError):
+                    conn.sendall(f"X-Slow-{n}: yes\r\n".encode())
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(EndpointError, match="within 1 s"):
+        post(f"http://127.0.0.1:{port}/hook")
+    assert time.monotonic() - started < 2.5
+    listener.close()

@@ -9,11 +9,13 @@ answer longer than `MAX_ANSWER` is not read to its end (the connection is droppe
 kept-alive connection the server closed at that moment goes once more on a new one.
 """
 
+import contextlib
 import http.client
 import select
 import socket
 import ssl
 import threading
+import time
 from collections import deque
 
 from notifications.endpoints import Target
@@ -58,6 +60,53 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
     return bool(poll.poll(0))
 
 
+class Deadlines:
+    """Cuts a connection whose exchange outlives its deadline: the socket's own timeout bounds each read, and an
+    endpoint answering a byte at a time could stretch one POST far beyond WEBHOOK_TIMEOUT. One thread per
+    process, asleep until the nearest deadline."""
+
+    def __init__(self):
+        self.pending: dict[int, tuple[float, http.client.HTTPConnection]] = {}
+        self.cut: set[int] = set()
+        self.changed = threading.Condition()
+        self.thread: threading.Thread | None = None
+        self.wake_at = 0.0  # when the thread wakes next: a later deadline needs no wake-up (the usual case)
+
+    def watch(self, connection, deadline: float) -> None:
+        with self.changed:
+            self.pending[id(connection)] = (deadline, connection)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="webhook-deadlines", daemon=True)
+                self.thread.start()
+            if deadline < self.wake_at:
+                self.changed.notify()
+
+    def done(self, connection) -> bool:
+        """Stop watching; True if the deadline cut the exchange."""
+        with self.changed:
+            self.pending.pop(id(connection), None)
+            if id(connection) in self.cut:
+                self.cut.discard(id(connection))
+                return True
+            return False
+
+    def _run(self) -> None:
+        with self.changed:
+            while True:
+                now = time.monotonic()
+                for key, (deadline, connection) in list(self.pending.items()):
+                    if deadline <= now:
+                        del self.pending[key]
+                        self.cut.add(key)
+                        with contextlib.suppress(OSError, AttributeError):
+                            connection.sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+                self.wake_at = min((deadline for deadline, _ in self.pending.values()), default=now + 60)
+                self.changed.wait(max(self.wake_at - now, 0.01))
+
+
+DEADLINES = Deadlines()
+
+
 class Connections:
     """Up to `size` idle connections to one target, reused one request at a time (thread-safe)."""
 
@@ -88,15 +137,21 @@ class Connections:
             connection.close()
         return answer
 
-    @staticmethod
-    def _exchange(connection, path: str, body: bytes, headers: dict) -> http.client.HTTPResponse:
+    def _exchange(self, connection, path: str, body: bytes, headers: dict) -> http.client.HTTPResponse:
+        """The whole exchange within the timeout (connect, send, answer), not only each read."""
+        DEADLINES.watch(connection, time.monotonic() + self.timeout)  # the connect has its own timeout too
         try:
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             response.read(MAX_ANSWER)
-        except BaseException:
+        except BaseException as exc:
             connection.close()
+            if DEADLINES.done(connection):
+                raise TimeoutError(f"no complete answer within {self.timeout:g} s") from exc
             raise
+        if DEADLINES.done(connection):  # cut: what was read may look whole (an end of file ends the headers)
+            connection.close()
+            raise TimeoutError(f"no complete answer within {self.timeout:g} s")
         return response
 
     def _take(self) -> tuple[http.client.HTTPConnection, bool]:
