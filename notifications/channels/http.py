@@ -147,11 +147,11 @@ class Connections:
         except BaseException as exc:
             connection.close()
             if DEADLINES.done(connection):
-                raise TimeoutError(f"no complete answer within {self.timeout:g} s") from exc
+                raise TimeoutError(f"timed out: no complete answer within {self.timeout:g} s") from exc
             raise
         if DEADLINES.done(connection):  # cut: what was read may look whole (an end of file ends the headers)
             connection.close()
-            raise TimeoutError(f"no complete answer within {self.timeout:g} s")
+            raise TimeoutError(f"timed out: no complete answer within {self.timeout:g} s")
         return response
 
     def _take(self) -> tuple[http.client.HTTPConnection, bool]:
