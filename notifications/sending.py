@@ -107,7 +107,10 @@ def _held_back(delivery_ids: list[int]):
         status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING],
         notification_id__lt=OuterRef("notification_id"),
         notification__update__incident_id=OuterRef("notification__update__incident_id"),
-    ).exclude(pk__in=delivery_ids)
+    ).exclude(  # this task's own rows, which it sends in order (a row it may not get still holds the later ones)
+        Q(pk__in=delivery_ids, status=DeliveryStatus.QUEUED)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()))
+    )
     return Case(When(subscriber__channel=SubscriberChannel.EMAIL, then=Value(False)), default=Exists(earlier))
 
 
@@ -219,16 +222,14 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
             started = True
             if len(claiming) > len(window):
                 claimed_all = True
-                pending[:] = [d for d in pending if d.pk in ours]
-            window = [d for d in window if d.pk in ours]
-            for delivery in window:
-                delivery.attempts = ours[delivery.pk]
+                pending[:] = _ours(pending, ours, unfinished)
+            window = _ours(window, ours, unfinished)
             channel, built = _prepare(window, channels, messages, outcome) if window else (None, [])
             window = []
             if in_flight is not None:
                 flight, in_flight = in_flight, None
                 collect(flight)
-                built = _after_failures(built, unfinished, outcome)
+            built = _after_failures(built, unfinished, outcome)
             if built:
                 sending = channel.start_many([m for _, m in built])
                 flight = ([d for d, _ in built], sending)
@@ -246,6 +247,19 @@ def send_chunk(delivery_ids: list[int], channel_class=EmailChannel) -> None:
             claim_and_record(claim, [], unrecorded)
         channels.close()
         outcome.schedule_retries()
+
+
+def _ours(rows: list, ours: dict, unfinished: set) -> list:
+    """The rows this task claimed, with their attempt counted; a row another run holds keeps its incident's later
+    events to the same endpoint in this chunk back (it may not be sent yet)."""
+    kept = []
+    for row in rows:
+        if row.pk in ours:
+            row.attempts = ours[row.pk]
+            kept.append(row)
+        elif row.event_incident is not None:
+            unfinished.add((row.subscriber_id, row.event_incident))
+    return kept
 
 
 def _after_failures(built: list, unfinished: set, outcome: Outcome) -> list:

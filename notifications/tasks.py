@@ -52,7 +52,8 @@ def fanout(notification_id: int) -> None:
 
 def _fan_out(notification: Notification, *, after: int) -> None:
     """Rows a batch at a time (one INSERT each), then a send task per chunk: emails `chunk_size` to a task (one
-    SMTP session), endpoint messages `endpoint_chunk_size` (sent a window at a time, in parallel)."""
+    SMTP session), endpoint messages `endpoint_chunk_size` (sent a window at a time, in parallel); then the
+    batch's rows are marked as handed to the broker."""
     notification_id = notification.pk
     size, endpoint_size = conf.chunk_size(), conf.endpoint_chunk_size()
     for batch in recipient_chunks(notification, max(size * FANOUT_CHUNKS_PER_BATCH, endpoint_size), after=after):
@@ -63,13 +64,22 @@ def _fan_out(notification: Notification, *, after: int) -> None:
         chunks += [endpoints[i : i + endpoint_size] for i in range(0, len(endpoints), endpoint_size)]
         for index, chunk in enumerate(chunks):
             if not enqueue_send(chunk):
-                # The broker went away: the next sweep runs the fan-out again (its rows are kept).
-                rest = [pk for later in chunks[index:] for pk in later]
-                Delivery.objects.filter(pk__in=rest, status=DeliveryStatus.QUEUED).update(enqueued_at=None)
+                # The broker went away: the next sweep hands the rest over (and runs the fan-out again).
+                _handed(chunks[:index])
                 Notification.objects.filter(pk=notification_id).update(enqueued_at=None)
                 return
+        _handed(chunks)
         Notification.objects.filter(pk=notification_id).update(enqueued_at=Now())  # the fan-out's heartbeat
     Notification.objects.filter(pk=notification_id).update(fanned_out_at=Now())
+
+
+def _handed(chunks: list[list[int]]) -> None:
+    """Rows the broker took: marked so, after the fact (a fan-out that dies before leaves them unmarked, for the
+    very next sweep; the sweep that meets them in between only hands them over twice, and the claim sends once)."""
+    if ids := [pk for chunk in chunks for pk in chunk]:
+        Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.QUEUED, enqueued_at__isnull=True).update(
+            enqueued_at=Now()
+        )
 
 
 @shared_task(ignore_result=True)

@@ -40,6 +40,15 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def clear_cache() -> None:
+    """Empty this test's cache: on Redis only the keys under this worker's prefix (django-redis's clear() flushes
+    the whole database, the other xdist worker's keys and locks with it)."""
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_local_cache(settings):
     from incidents.public_cache.state import forget_local

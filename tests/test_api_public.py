@@ -11,6 +11,7 @@ from django.utils import timezone
 from incidents import services
 from incidents.choices import ComponentStatus as S
 from incidents.choices import IncidentStatus as I
+from tests.conftest import clear_cache
 
 PAGE_KEYS = ["id", "name", "url", "time_zone", "updated_at"]
 STATUS_KEYS = ["indicator", "description"]
@@ -292,7 +293,6 @@ def test_a_wrong_method_on_an_api_path_answers_a_json_405(client, page, admin_ke
 def test_a_cold_summary_loads_incidents_and_maintenances_in_one_go(client, outage):
     """Page, components (2), open incidents and current maintenances with their component links, then their
     updates with their changes (2, the components taken from those read already), nothing else."""
-    from django.core.cache import cache
 
-    cache.clear()
+    clear_cache()
     assert _queries(client, "/api/v2/summary.json") == 5

@@ -19,6 +19,7 @@ from incidents.models import Incident, Page
 from incidents.public_cache import budget, store
 from incidents.public_cache.encoding import accepted_coding
 from incidents.public_cache.state import state_key
+from tests.conftest import clear_cache
 
 PUBLIC_PATHS = ["/", "/incidents/{code}", "/api/v2/summary.json"]
 
@@ -222,7 +223,7 @@ def test_a_client_holding_the_gzip_representation_gets_a_304_naming_it(client, p
 def test_a_304_needs_no_render_even_without_stored_bytes(client, page, make_component, django_assert_num_queries):
     with time_machine.travel(timezone.now(), tick=False):
         etag = client.get("/")["ETag"]
-        cache.clear()
+        clear_cache()
         store.local.clear()
         client.get("/incidents/aaaaaaaaaaaa")  # puts the page's version back in the cache
         with django_assert_num_queries(0):

@@ -5,9 +5,11 @@ import json
 import time
 
 import pytest
+from django.db.models.functions import Now
 
 from incidents import services
 from notifications.models import Delivery, DeliveryStatus, Subscriber
+from notifications.tasks import send_deliveries
 from tests.test_webhooks import retry_due, webhook
 from tests.webhook_receiver import start_receiver
 
@@ -76,3 +78,26 @@ def test_a_hanging_host_holds_up_the_others_for_one_timeout_and_its_untried_mess
     assert set(untried.values_list("attempts", flat=True)) == {0}
     assert Subscriber.objects.filter(failures__gt=0).count() == 4  # only the tried ones count towards quarantine
     assert set(rows.values_list("status", flat=True)) == {DeliveryStatus.QUEUED}
+
+
+def test_an_earlier_event_another_run_holds_keeps_the_later_one_back_even_in_the_same_chunk(
+    page, make_component, receivers, django_capture_on_commit_callbacks
+):
+    """A sweeper's chunk may name a row another task is sending: that row's later event waits, though it is in
+    the chunk too (only the rows this task itself sends, in order, do not hold the others back)."""
+    receiver = receivers[0]
+    api = make_component("API")
+    webhook(page, receiver.url())
+    receiver.script["/hook"] = [500]
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = services.incident_create(page=page, name="Errors", body="first", affected=[api])
+        services.incident_post_update(incident=incident, body="second")
+    first, second = Delivery.objects.order_by("notification_id")
+    assert (first.status, second.status) == (DeliveryStatus.QUEUED, DeliveryStatus.QUEUED)
+    Delivery.objects.filter(pk=first.pk).update(status=DeliveryStatus.SENDING, claim="another run", heartbeat_at=Now())
+    Delivery.objects.filter(pk=second.pk).update(next_attempt_at=None)
+    posted = len(receiver.received)
+    send_deliveries([first.pk, second.pk])
+    assert len(receiver.received) == posted  # the second did not overtake the first
+    second.refresh_from_db()
+    assert (second.status, second.last_error) == (DeliveryStatus.QUEUED, "an earlier event is not sent yet")

@@ -5,8 +5,7 @@ response and header objects, the body sent in a second system call): the send lo
 endpoint, so the worker posts with http.client itself. What urllib3 gave is kept: the connection goes to the
 address the SSRF guard checked while the URL's name stays the one in the Host header, in TLS's SNI and in the
 certificate check (CERT_REQUIRED, the system's CAs); an idle connection the server closed is not reused; an
-answer longer than `MAX_ANSWER` is not read to its end (the connection is dropped instead); a request that meets a
-kept-alive connection the server closed at that moment goes once more on a new one.
+answer longer than `MAX_ANSWER` is not read to its end (the connection is dropped instead).
 """
 
 import contextlib
@@ -22,8 +21,6 @@ from notifications.endpoints import Target
 
 MAX_ANSWER = 64 * 1024  # bytes of an answer read before the connection is given up rather than drained
 TLS = ssl.create_default_context()  # certificate and host name checked
-# What a kept-alive connection the server has just closed gives (no answer at all).
-STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
 class Answer:
@@ -118,17 +115,10 @@ class Connections:
     def post(self, path: str, body: bytes, headers: dict) -> Answer:
         """POST and read the answer (at most MAX_ANSWER bytes of it); OSError or http.client.HTTPException on a
         connection failure (TimeoutError when the endpoint is too slow)."""
-        connection, reused = self._take()
-        try:
-            response = self._exchange(connection, path, body, headers)
-        except STALE:
-            connection.close()
-            if not reused:
-                raise
-            # The server closed the kept-alive connection as the request went out (its idle timeout): once more,
-            # on a new connection, as HTTP clients do (RFC 9112, 9.3.1).
-            connection = _connection(self.target, self.timeout)
-            response = self._exchange(connection, path, body, headers)
+        connection = self._take()
+        # No second try here, even on a kept-alive connection the server closed as the request went out: a POST is
+        # not retried automatically (RFC 9110, 9.2.2); the outbox tries again later.
+        response = self._exchange(connection, path, body, headers)
         answer = Answer(response)
         if response.isclosed() and connection.sock is not None:
             self._give(connection)  # read to its end, and the server keeps the connection open
@@ -154,15 +144,15 @@ class Connections:
             raise TimeoutError(f"timed out: no complete answer within {self.timeout:g} s")
         return response
 
-    def _take(self) -> tuple[http.client.HTTPConnection, bool]:
-        """A kept-alive connection still open (and True), or a new one."""
+    def _take(self) -> http.client.HTTPConnection:
+        """A kept-alive connection still open, or a new one."""
         while True:
             with self.lock:
                 connection = self.idle.pop() if self.idle else None
             if connection is None:
-                return _connection(self.target, self.timeout), False
+                return _connection(self.target, self.timeout)
             if not _dropped(connection):
-                return connection, True
+                return connection
             connection.close()
 
     def _give(self, connection: http.client.HTTPConnection) -> None:
