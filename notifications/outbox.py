@@ -26,13 +26,13 @@ def ago(seconds: float):
 
 
 def insert_deliveries(notification_id: int, subscriber_ids: list[int]) -> dict[int, int]:
-    """The notification's rows for these subscribers, queued (not yet handed to the broker), in one INSERT that
-    skips the rows a cut-short run already made; of those still queued, the row's id per subscriber."""
+    """The notification's rows for these subscribers, queued and marked as handed to the broker, in one INSERT
+    that skips the rows a cut-short run already made; of those still queued, the row's id per subscriber."""
     if not subscriber_ids:
         return {}
     values = {
         "notification_id": "%s", "subscriber_id": "s.id", "status": "%s", "attempts": "0", "claim": "''",
-        "last_error": "''", "created_at": _now_sql(),
+        "last_error": "''", "created_at": _now_sql(), "enqueued_at": _now_sql(),
     }  # fmt: skip
     nullable = {f.column for f in Delivery._meta.concrete_fields if f.null}
     columns = [f.column for f in Delivery._meta.concrete_fields if f.column in values]  # the others: NULL, or id

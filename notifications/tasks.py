@@ -43,6 +43,12 @@ def fanout(notification_id: int) -> None:
         return
     after = Delivery.objects.filter(notification_id=notification_id).aggregate(last=Max("subscriber_id"))["last"]
     try:
+        if after is not None:
+            # Resumed: the rows the cut-short run made are handed over again (it may have died before handing
+            # some over, though it marked them as handed; a row already sent or claimed is skipped by the claim).
+            made = Delivery.objects.filter(notification_id=notification_id, status=DeliveryStatus.QUEUED)
+            if not _hand_over(notification_id, list(made.values_list("pk", "subscriber__channel"))):
+                return
         _fan_out(notification, after=after or 0)
     except SoftTimeLimitExceeded:
         # Time is up: a new run goes on from here (or the sweeper's, if the broker is away).
@@ -51,35 +57,33 @@ def fanout(notification_id: int) -> None:
 
 
 def _fan_out(notification: Notification, *, after: int) -> None:
-    """Rows a batch at a time (one INSERT each), then a send task per chunk: emails `chunk_size` to a task (one
-    SMTP session), endpoint messages `endpoint_chunk_size` (sent a window at a time, in parallel); then the
-    batch's rows are marked as handed to the broker."""
+    """Rows a batch at a time (one INSERT each, marked as handed to the broker), then a send task per chunk."""
     notification_id = notification.pk
-    size, endpoint_size = conf.chunk_size(), conf.endpoint_chunk_size()
-    for batch in recipient_chunks(notification, max(size * FANOUT_CHUNKS_PER_BATCH, endpoint_size), after=after):
+    batch_size = max(conf.chunk_size() * FANOUT_CHUNKS_PER_BATCH, conf.endpoint_chunk_size())
+    for batch in recipient_chunks(notification, batch_size, after=after):
         queued = insert_deliveries(notification_id, [pk for pk, _ in batch])
-        emails = [queued[pk] for pk, channel in batch if pk in queued and channel == SubscriberChannel.EMAIL]
-        endpoints = [queued[pk] for pk, channel in batch if pk in queued and channel != SubscriberChannel.EMAIL]
-        chunks = [emails[i : i + size] for i in range(0, len(emails), size)]
-        chunks += [endpoints[i : i + endpoint_size] for i in range(0, len(endpoints), endpoint_size)]
-        for index, chunk in enumerate(chunks):
-            if not enqueue_send(chunk):
-                # The broker went away: the next sweep hands the rest over (and runs the fan-out again).
-                _handed(chunks[:index])
-                Notification.objects.filter(pk=notification_id).update(enqueued_at=None)
-                return
-        _handed(chunks)
+        if not _hand_over(notification_id, [(queued[pk], channel) for pk, channel in batch if pk in queued]):
+            return
         Notification.objects.filter(pk=notification_id).update(enqueued_at=Now())  # the fan-out's heartbeat
     Notification.objects.filter(pk=notification_id).update(fanned_out_at=Now())
 
 
-def _handed(chunks: list[list[int]]) -> None:
-    """Rows the broker took: marked so, after the fact (a fan-out that dies before leaves them unmarked, for the
-    very next sweep; the sweep that meets them in between only hands them over twice, and the claim sends once)."""
-    if ids := [pk for chunk in chunks for pk in chunk]:
-        Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.QUEUED, enqueued_at__isnull=True).update(
-            enqueued_at=Now()
-        )
+def _hand_over(notification_id: int, rows: list[tuple[int, str]]) -> bool:
+    """A send task per chunk of (row, channel): emails `chunk_size` to a task (one SMTP session), endpoint messages
+    `endpoint_chunk_size` (sent a window at a time, in parallel). False if the broker went away: the rows it did
+    not take are marked so, for the next sweep (which also runs the fan-out again)."""
+    size, endpoint_size = conf.chunk_size(), conf.endpoint_chunk_size()
+    emails = [pk for pk, channel in rows if channel == SubscriberChannel.EMAIL]
+    endpoints = [pk for pk, channel in rows if channel != SubscriberChannel.EMAIL]
+    chunks = [emails[i : i + size] for i in range(0, len(emails), size)]
+    chunks += [endpoints[i : i + endpoint_size] for i in range(0, len(endpoints), endpoint_size)]
+    for index, chunk in enumerate(chunks):
+        if not enqueue_send(chunk):
+            rest = [pk for later in chunks[index:] for pk in later]
+            Delivery.objects.filter(pk__in=rest, status=DeliveryStatus.QUEUED).update(enqueued_at=None)
+            Notification.objects.filter(pk=notification_id).update(enqueued_at=None)
+            return False
+    return True
 
 
 @shared_task(ignore_result=True)
