@@ -100,6 +100,12 @@ def test_home_page_shows_the_banner_components_and_past_incidents(client, demo):
     assert html.select_one('a[href="/history"]') is not None
 
 
+def test_an_incident_of_no_impact_shows_no_impact_tag(client, page, make_component):
+    services.incident_create(page=page, name="Checking a report", body="Looking.", affected=[make_component("API")])
+    card = soup(client.get("/")).select_one(".incident-card")
+    assert text(card.select_one(".incident-card-meta")) == "Investigating"  # not "None impact · Investigating"
+
+
 def test_open_incidents_follow_the_banner(client, demo):
     html = soup(client.get(f"/p/{BEACONLY}/"))
     assert text(html.select_one(".banner")) == "Partially Degraded Service"
