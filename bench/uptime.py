@@ -93,7 +93,7 @@ def main():
         print(f"database: {connection.vendor}")
         print(f"components: {args.components}, status-change rows: {args.changes}, days: 90")
         print(f"queries: {queries}")
-        from incidents.uptime import history_uptimes
+        from incidents.uptime_replay import history_uptimes
 
         started = time.perf_counter()
         history_uptimes([r.component for r in result], page.tz, timezone.now())

@@ -1,14 +1,15 @@
 """The uptime rollups' writes: a closed segment added to its days, and a component's days rebuilt.
 
 The services call record_segment inside their transaction when a status change ends the previous status;
-rebuild_component_days replays the raw history (incidents/uptime.py's history_uptimes) when it was
+rebuild_component_days replays the raw history (incidents/uptime_replay.py) when it was
 rewritten. The bars read these rows in incidents/uptime.py.
 """
 
 from datetime import datetime, timedelta
 
 from incidents.models import ComponentDay, ComponentStatusChange
-from incidents.uptime import ROLLUP_FIELDS, SLOTS, _existed_from, day_bounds, history_uptimes
+from incidents.uptime import ROLLUP_FIELDS, SLOTS, _existed_from, day_bounds
+from incidents.uptime_replay import history_uptimes
 
 
 def record_segment(component, start: datetime | None, end: datetime, status: str, incident=None) -> None:

@@ -158,7 +158,7 @@ def comparable(result):
 def test_the_rollups_give_the_same_days_as_replaying_the_history(paris_page, seed):
     import random
 
-    from incidents.uptime import history_uptimes
+    from incidents.uptime_replay import history_uptimes
 
     rng = random.Random(seed)
     statuses = [S.OPERATIONAL, S.DEGRADED_PERFORMANCE, S.PARTIAL_OUTAGE, S.MAJOR_OUTAGE, S.UNDER_MAINTENANCE]
@@ -206,7 +206,7 @@ def test_the_rollups_give_the_same_days_as_replaying_the_history(paris_page, see
 
 
 def test_moving_an_update_in_time_rebuilds_the_rollups(paris_page):
-    from incidents.uptime import history_uptimes
+    from incidents.uptime_replay import history_uptimes
 
     api = services.component_create(page=paris_page, name="API", start_date=date(2025, 1, 1))
     with time_machine.travel(paris(2025, 6, 10, 12, 0), tick=False):
