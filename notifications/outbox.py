@@ -25,6 +25,11 @@ def ago(seconds: float):
     return Now() - timedelta(seconds=seconds)
 
 
+def due() -> Q:
+    """A queued row whose retry time (if any) has come, by the database's clock."""
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now())
+
+
 def insert_deliveries(notification_id: int, subscriber_ids: list[int]) -> dict[int, int]:
     """The notification's rows for these subscribers, queued and marked as handed to the broker, in one INSERT
     that skips the rows a cut-short run already made; of those still queued, the row's id per subscriber."""
@@ -124,7 +129,7 @@ def waiting_for_a_task(model, sweep_after: float):
     waiting (the broker lost the message): `sweep_after` past both the hand-over and the retry time, so
     that a retry's own delayed task runs first.
     """
-    never_taken = Q(enqueued_at__isnull=True) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()))
+    never_taken = Q(enqueued_at__isnull=True) & due()
     lost = Q(enqueued_at__lt=ago(sweep_after)) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=ago(sweep_after))
     )

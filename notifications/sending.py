@@ -33,7 +33,7 @@ from notifications.models import (
     SubscriberEmail,
     SubscriberState,
 )
-from notifications.outbox import claim_and_record
+from notifications.outbox import claim_and_record, due
 from notifications.services import subscriber_quarantine
 
 log = logging.getLogger(__name__)
@@ -108,8 +108,7 @@ def _held_back(delivery_ids: list[int]):
         notification_id__lt=OuterRef("notification_id"),
         notification__update__incident_id=OuterRef("notification__update__incident_id"),
     ).exclude(  # this task's own rows, which it sends in order (a row it may not get still holds the later ones)
-        Q(pk__in=delivery_ids, status=DeliveryStatus.QUEUED)
-        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()))
+        Q(pk__in=delivery_ids, status=DeliveryStatus.QUEUED) & due()
     )
     return Case(When(subscriber__channel=SubscriberChannel.EMAIL, then=Value(False)), default=Exists(earlier))
 
@@ -123,6 +122,7 @@ SUBSCRIBER_NAMES = [
         "all_components", "state", "language",
     }
 ]  # fmt: skip
+CHANNEL_AT = SUBSCRIBER_NAMES.index("channel")
 
 
 def next_window(pending: list, window: int) -> list:
@@ -154,7 +154,7 @@ class Row:
     def __init__(self, pk, notification_id, attempts, event_incident, held, values):
         self.pk, self.notification_id = pk, notification_id
         self.attempts, self.event_incident, self.held = attempts, event_incident, held
-        self.subscriber_id, self.channel = values[0], values[SUBSCRIBER_NAMES.index("channel")]
+        self.subscriber_id, self.channel = values[0], values[CHANNEL_AT]
         self._values, self._subscriber = values, None
 
     @property
@@ -168,7 +168,7 @@ def _chunk_rows(delivery_ids: list[int]) -> list[Row]:
     """The chunk's rows that are queued and due, in one query, read as values; each is claimed with its window."""
     rows = (
         Delivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=Now()))
+        .filter(due())
         .annotate(event_incident=F("notification__update__incident_id"), held=_held_back(delivery_ids))
         .order_by("pk")
         .values_list("id", "notification_id", "attempts", "event_incident", "held",
@@ -339,9 +339,7 @@ def _failed(delivery, error: Exception, outcome: Outcome, channels: Channels, pe
 
 def send_subscriber_email(email_id: int, channel_class=EmailChannel) -> None:
     claim = uuid.uuid4().hex
-    claimed = SubscriberEmail.objects.filter(pk=email_id, status=DeliveryStatus.QUEUED).filter(
-        next_attempt_at__isnull=True
-    ) | SubscriberEmail.objects.filter(pk=email_id, status=DeliveryStatus.QUEUED, next_attempt_at__lte=Now())
+    claimed = SubscriberEmail.objects.filter(due(), pk=email_id, status=DeliveryStatus.QUEUED)
     if not claimed.update(status=DeliveryStatus.SENDING, claim=claim, heartbeat_at=Now(), attempts=F("attempts") + 1):
         return
     row = SubscriberEmail.objects.select_related("subscriber__page", "subscriber__incident").get(pk=email_id)
