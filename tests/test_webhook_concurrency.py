@@ -10,7 +10,7 @@ from django.db.models.functions import Now
 from incidents import services
 from notifications.models import Delivery, DeliveryStatus, Subscriber
 from notifications.tasks import send_deliveries
-from tests.test_webhooks import retry_due, webhook
+from tests.test_webhooks import retry_due, two_events_the_first_failing, webhook
 from tests.webhook_receiver import start_receiver
 
 
@@ -86,12 +86,7 @@ def test_an_earlier_event_another_run_holds_keeps_the_later_one_back_even_in_the
     """A sweeper's chunk may name a row another task is sending: that row's later event waits, though it is in
     the chunk too (only the rows this task itself sends, in order, do not hold the others back)."""
     receiver = receivers[0]
-    api = make_component("API")
-    webhook(page, receiver.url())
-    receiver.script["/hook"] = [500]
-    with django_capture_on_commit_callbacks(execute=True):
-        incident = services.incident_create(page=page, name="Errors", body="first", affected=[api])
-        services.incident_post_update(incident=incident, body="second")
+    two_events_the_first_failing(page, make_component("API"), receiver, django_capture_on_commit_callbacks)
     first, second = Delivery.objects.order_by("notification_id")
     assert (first.status, second.status) == (DeliveryStatus.QUEUED, DeliveryStatus.QUEUED)
     Delivery.objects.filter(pk=first.pk).update(status=DeliveryStatus.SENDING, claim="another run", heartbeat_at=Now())

@@ -212,15 +212,19 @@ def test_the_send_time_check_refuses_an_endpoint_the_operator_no_longer_allows(
     assert "not public" in Delivery.objects.get().last_error
 
 
+def two_events_the_first_failing(page, component, receiver, capture) -> None:
+    """A webhook on `receiver` gets an incident's first event (which fails once) and then its second."""
+    webhook(page, receiver.url())
+    receiver.script["/hook"] = [500]
+    with capture(execute=True):
+        incident = services.incident_create(page=page, name="Errors", body="first", affected=[component])
+        services.incident_post_update(incident=incident, body="second")
+
+
 def test_one_endpoint_gets_one_incidents_events_in_order(
     page, make_component, receiver, django_capture_on_commit_callbacks
 ):
-    api = make_component("API")
-    webhook(page, receiver.url())
-    receiver.script["/hook"] = [500]
-    with django_capture_on_commit_callbacks(execute=True):
-        incident = services.incident_create(page=page, name="Errors", body="first", affected=[api])
-        services.incident_post_update(incident=incident, body="second")
+    two_events_the_first_failing(page, make_component("API"), receiver, django_capture_on_commit_callbacks)
     # The first failed; the second waited behind it instead of overtaking it.
     assert [json.loads(b)["incident"]["incident_updates"][0]["body"] for b in receiver.bodies()] == ["first"]
     retry_due()
